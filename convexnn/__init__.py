@@ -1,0 +1,22 @@
+"""convexnn: train ReLU neural networks by solving an equivalent convex program."""
+
+from .estimators import ConvexReLUClassifier, ConvexReLURegressor
+from .network import forward, network_objective, solution_to_network
+from .patterns import Patterns, sample_patterns
+from .program import ConvexProgram, ConvexSolution
+from .solvers import solve
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConvexProgram",
+    "ConvexReLUClassifier",
+    "ConvexReLURegressor",
+    "ConvexSolution",
+    "Patterns",
+    "forward",
+    "network_objective",
+    "sample_patterns",
+    "solution_to_network",
+    "solve",
+]

@@ -1,0 +1,282 @@
+"""scikit-learn estimators that train two-layer ReLU networks by convex optimisation.
+
+The estimators only wire the stages together: sample patterns → build the convex program →
+solve it → map the solution to network weights (:mod:`convexnn.network`).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.special import expit, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .losses import encode_targets
+from .network import forward, network_objective, solution_to_network
+from .patterns import SAMPLERS, sample_patterns
+from .program import FORMULATIONS, ConvexProgram
+from .solvers import SOLVERS, solve
+
+__all__ = ["ConvexReLURegressor", "ConvexReLUClassifier"]
+
+
+class _BaseConvexReLU(BaseEstimator):
+    """Shared fitting logic; see the public estimators for the parameters."""
+
+    _parameter_constraints: dict = {
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "n_gates": [Interval(Integral, 1, None, closed="left")],
+        "formulation": [StrOptions(set(FORMULATIONS))],
+        "sampler": [StrOptions(set(SAMPLERS))],
+        "solver": [StrOptions({"auto"} | set(SOLVERS))],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        alpha=1e-3,
+        *,
+        n_gates=100,
+        formulation="relu",
+        sampler="gaussian",
+        solver="auto",
+        tol=1e-6,
+        max_iter=1000,
+        random_state=None,
+        verbose=False,
+    ):
+        self.alpha = alpha
+        self.n_gates = n_gates
+        self.formulation = formulation
+        self.sampler = sampler
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _fit_program(self, X, Y, loss):
+        start = time.perf_counter()
+        patterns = sample_patterns(X, self.n_gates, self.sampler, self.random_state)
+        program = ConvexProgram(X, Y, patterns, loss, self.alpha, self.formulation)
+        result = solve(
+            program, self.solver, tol=self.tol, max_iter=self.max_iter, verbose=bool(self.verbose)
+        )
+        coefs, intercepts, gates = solution_to_network(program, result.solution)
+        self.coefs_, self.intercepts_ = coefs, intercepts
+        if gates is not None:
+            self.gates_ = gates
+        elif hasattr(self, "gates_"):
+            del self.gates_
+        self.loss_ = loss
+        self._n_train = X.shape[0]
+        self.n_patterns_ = program.n_patterns
+        self.n_neurons_ = coefs[0].shape[1]
+        self.n_iter_ = result.n_iter
+        self.objective_ = network_objective(coefs, intercepts, X, Y, self.alpha, loss, gates)
+        self.convex_objective_ = program.objective(result.solution)
+        self.gap_ = result.gap
+        self.gap_history_ = list(result.gap_history)
+        self.constraint_violation_ = result.violation
+        self.solver_ = result.solver
+        self.status_ = result.status
+        self.fit_time_ = time.perf_counter() - start
+        if result.status != "optimal" or result.gap > self.tol:
+            warnings.warn(
+                f"{type(self).__name__} stopped with relative duality gap {result.gap:.3g} "
+                f"(tol={self.tol:g}, status {result.status!r}, solver {result.solver}); "
+                "increase max_iter or loosen tol.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        if self.verbose:
+            print(
+                f"[convexnn] {result.solver}: status {result.status}, gap {result.gap:.2e}, "
+                f"objective {self.objective_:.6g}, {self.n_neurons_} neurons of "
+                f"{program.n_patterns} patterns, {self.fit_time_:.2f}s"
+            )
+        return self
+
+    def _forward(self, X):
+        check_is_fitted(self, "coefs_")
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return forward(self.coefs_, self.intercepts_, X, getattr(self, "gates_", None))
+
+    def _check_X_y(self, X, y, **kwargs):
+        return validate_data(
+            self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2, **kwargs
+        )
+
+    def _mlp_attributes(self, mlp, n_samples):
+        if self.formulation != "relu":
+            raise ValueError(
+                "to_mlp() needs formulation='relu': a gated network has no scikit-learn equivalent"
+            )
+        check_is_fitted(self, "coefs_")
+        mlp.set_params(
+            hidden_layer_sizes=(max(self.n_neurons_, 1),), activation="relu", solver="lbfgs",
+            alpha=self.alpha * n_samples,
+        )
+        coefs, intercepts = [c.copy() for c in self.coefs_], [b.copy() for b in self.intercepts_]
+        if self.n_neurons_ == 0:  # keep one dead neuron so the MLP has a hidden layer
+            d, k = coefs[0].shape[0], coefs[1].shape[1]
+            coefs = [np.zeros((d, 1)), np.zeros((1, k))]
+            intercepts[0] = np.zeros(1)
+        mlp.coefs_, mlp.intercepts_ = coefs, intercepts
+        mlp.n_features_in_ = self.n_features_in_
+        if hasattr(self, "feature_names_in_"):
+            mlp.feature_names_in_ = self.feature_names_in_
+        mlp.n_layers_ = 3
+        mlp.n_outputs_ = coefs[1].shape[1]
+        mlp.n_iter_ = self.n_iter_
+        mlp.t_ = 0
+        mlp.loss_ = self.objective_
+        mlp.best_loss_ = self.objective_
+        mlp.loss_curve_ = [self.objective_]
+        return mlp
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
+    """Two-layer ReLU network regressor trained by convex optimisation.
+
+    Minimises ``(1/n) Σ ½‖f(x_i) − y_i‖² + (alpha/2) Σ_j (‖w_j‖² + ‖a_j‖²)`` over networks
+    ``f(x) = Σ_j a_j (w_jᵀx + b_j)_+ + c`` by solving the equivalent convex program on sampled
+    activation patterns (MATH.md). scikit-learn's ``MLPRegressor(alpha=alpha * n_samples)`` trained
+    full-batch minimises the same objective.
+
+    Parameters
+    ----------
+    alpha : float, default=1e-3
+        Weight decay in the Lasso convention (next to the mean loss).
+    n_gates : int, default=100
+        Gates drawn by the sampler; duplicate patterns are dropped.
+    formulation : {"relu", "gated"}, default="relu"
+        ``"relu"``: the exact ReLU program with cone constraints (a ReLU network);
+        ``"gated"``: the unconstrained gated-ReLU program (a gated network, ``gates_``).
+    sampler : {"gaussian"}, default="gaussian"
+        How activation patterns are drawn.
+    solver : {"auto", "cvxpy"}, default="auto"
+        ``"cvxpy"`` solves with Clarabel (SCS as the fallback).
+    tol : float, default=1e-6
+        Target relative duality gap.
+    max_iter : int, default=1000
+        Iteration budget of the solver.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the pattern sampler.
+    verbose : bool, default=False
+
+    Attributes
+    ----------
+    coefs_, intercepts_ : list of ndarray
+        Network weights in scikit-learn's layout: ``[W1 (d × m), W2 (m × k)]``, ``[b1, b2]``.
+    gates_ : ndarray of shape (n_features + 1, m)
+        Gates of the neurons (``formulation="gated"`` only), in the input space.
+    objective_ : float
+        The training objective ``J`` of the returned network (MATH.md §1).
+    convex_objective_ : float
+        The convex program's objective at the solver's solution (equal to ``objective_``).
+    gap_ : float
+        Certified relative duality gap of the convex program at the solution.
+    gap_history_ : list of float
+    constraint_violation_ : float
+    n_neurons_, n_patterns_, n_iter_ : int
+    solver_, status_ : str
+    fit_time_ : float
+    """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the network to ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, k)."""
+        X, y = self._check_X_y(X, y, multi_output=True, y_numeric=True)
+        self._y_was_1d = y.ndim == 1
+        return self._fit_program(X, encode_targets(y, "squared"), "squared")
+
+    def predict(self, X):
+        """Network output for ``X``."""
+        F = self._forward(X)
+        return F.ravel() if self._y_was_1d else F
+
+    def to_mlp(self):
+        """A fitted :class:`~sklearn.neural_network.MLPRegressor` with the same weights."""
+        from sklearn.neural_network import MLPRegressor
+
+        mlp = self._mlp_attributes(MLPRegressor(), self._n_train)
+        mlp.out_activation_ = "identity"
+        return mlp
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+class ConvexReLUClassifier(ClassifierMixin, _BaseConvexReLU):
+    """Two-layer ReLU network classifier trained by convex optimisation.
+
+    Binary problems use one output with the logistic loss, multiclass problems one output per
+    class with the softmax loss — the objective of scikit-learn's ``MLPClassifier`` with
+    ``alpha_sklearn = alpha * n_samples``, trained full-batch. Parameters and attributes are those of
+    :class:`ConvexReLURegressor`; in addition ``classes_`` holds the labels.
+    """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the network to ``X`` (n_samples, n_features) and labels ``y`` (any label type)."""
+        X, y = self._check_X_y(X, y)
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        if self.classes_.shape[0] < 2:
+            raise ValueError(
+                "ConvexReLUClassifier needs samples of at least 2 classes in the data; "
+                f"got 1 class: {self.classes_[0]!r}"
+            )
+        codes = encoder.transform(y)
+        loss = "logistic" if self.classes_.shape[0] == 2 else "softmax"
+        return self._fit_program(X, encode_targets(codes, loss, self.classes_.shape[0]), loss)
+
+    def decision_function(self, X):
+        """Network output before the sigmoid/softmax: (n_samples,) for binary, else (n, n_classes)."""
+        F = self._forward(X)
+        return F.ravel() if F.shape[1] == 1 else F
+
+    def predict_proba(self, X):
+        """Class probabilities, shape (n_samples, n_classes)."""
+        F = self._forward(X)
+        if F.shape[1] == 1:
+            p = expit(F[:, 0])
+            return np.column_stack([1.0 - p, p])
+        return softmax(F, axis=1)
+
+    def predict(self, X):
+        """Most probable class for each sample."""
+        F = self._forward(X)
+        index = (F[:, 0] > 0).astype(int) if F.shape[1] == 1 else np.argmax(F, axis=1)
+        return self.classes_[index]
+
+    def to_mlp(self):
+        """A fitted :class:`~sklearn.neural_network.MLPClassifier` with the same weights."""
+        from sklearn.neural_network import MLPClassifier
+        from sklearn.preprocessing import LabelBinarizer
+
+        mlp = self._mlp_attributes(MLPClassifier(), self._n_train)
+        mlp.classes_ = self.classes_
+        mlp._label_binarizer = LabelBinarizer().fit(self.classes_)
+        mlp.out_activation_ = "logistic" if self.classes_.shape[0] == 2 else "softmax"
+        return mlp

@@ -1,0 +1,183 @@
+"""Losses of the training objective and the pieces of their Fenchel duals.
+
+Every loss ``ℓ(f, y)`` acts on one sample's model output ``f`` (a row of ``F``, shape
+``(n_samples, n_outputs)``) and sums over outputs; the objective uses the *mean* over samples
+(MATH.md §1). The dual of a program ``min (1/n) Σ ℓ(z_i, y_i) + penalty`` is written with the
+negated conjugate ``-ℓ*(-θ_i, y_i)``: for a dual variable ``θ`` built from the residual
+``θ = -∇ℓ(F)`` the dual objective is ``(1/n) Σ_i -ℓ*(-θ_i, y_i)`` (MATH.md §5).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import brentq
+from scipy.special import expit, log_softmax, logit, logsumexp, softmax, xlogy
+
+_TINY = 1e-300
+
+__all__ = ["LOSSES", "get_loss", "encode_targets", "SquaredLoss", "LogisticLoss", "SoftmaxLoss"]
+
+
+class SquaredLoss:
+    """``ℓ(f, y) = ½‖f − y‖²`` (regression, single or multi-output)."""
+
+    name = "squared"
+
+    @staticmethod
+    def value(F, Y):
+        return 0.5 * float(np.sum((F - Y) ** 2)) / F.shape[0]
+
+    @staticmethod
+    def gradient(F, Y):
+        return F - Y
+
+    @staticmethod
+    def dual(theta, Y):
+        # -ℓ*(-θ, y) = θᵀy − ½‖θ‖²
+        return float(np.sum(theta * Y) - 0.5 * np.sum(theta**2)) / theta.shape[0]
+
+    @staticmethod
+    def intercept_shift(F, Y):
+        return np.mean(Y - F, axis=0)
+
+    @staticmethod
+    def outputs_from_residual(theta, Y):
+        """Outputs ``F`` whose residual ``−∇ℓ(F)`` is ``θ``."""
+        return Y - theta
+
+
+class LogisticLoss:
+    """Binary log-loss of a sigmoid output: ``ℓ(f, y) = log(1 + eᶠ) − y f`` with ``y ∈ {0, 1}``."""
+
+    name = "logistic"
+
+    @staticmethod
+    def value(F, Y):
+        return float(np.sum(np.logaddexp(0.0, F) - Y * F)) / F.shape[0]
+
+    @staticmethod
+    def gradient(F, Y):
+        return expit(F) - Y
+
+    @staticmethod
+    def dual(theta, Y):
+        # -ℓ*(-θ, y) is the binary entropy of p = y − θ ∈ [0, 1]
+        p = np.clip(Y - theta, 0.0, 1.0)
+        return -float(np.sum(xlogy(p, p) + xlogy(1.0 - p, 1.0 - p))) / theta.shape[0]
+
+    @staticmethod
+    def outputs_from_residual(theta, Y):
+        return logit(np.clip(Y - theta, _TINY, 1.0 - np.finfo(float).epsneg))
+
+    @staticmethod
+    def intercept_shift(F, Y):
+        f, target = F[:, 0], float(np.sum(Y))
+        n = f.shape[0]
+        if target <= 0.0 or target >= n:
+            raise ValueError("the logistic loss needs both classes among the targets")
+
+        def excess(delta):
+            return float(np.sum(expit(f + delta))) - target
+
+        lo, hi = -1.0, 1.0
+        while excess(lo) > 0:
+            lo *= 2.0
+        while excess(hi) < 0:
+            hi *= 2.0
+        return np.array([brentq(excess, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps)])
+
+
+class SoftmaxLoss:
+    """Categorical log-loss of a softmax output: ``ℓ(f, y) = logsumexp(f) − yᵀf``, ``y`` one-hot."""
+
+    name = "softmax"
+
+    @staticmethod
+    def value(F, Y):
+        return float(np.sum(logsumexp(F, axis=1) - np.sum(Y * F, axis=1))) / F.shape[0]
+
+    @staticmethod
+    def gradient(F, Y):
+        return softmax(F, axis=1) - Y
+
+    @staticmethod
+    def dual(theta, Y):
+        # -ℓ*(-θ, y) is the entropy of p = y − θ on the simplex
+        p = np.clip(Y - theta, 0.0, 1.0)
+        return -float(np.sum(xlogy(p, p))) / theta.shape[0]
+
+    @staticmethod
+    def outputs_from_residual(theta, Y):
+        return np.log(np.clip(Y - theta, _TINY, 1.0))
+
+    @staticmethod
+    def intercept_shift(F, Y, max_iter=100):
+        """Newton's method on ``δ ↦ Σ_i ℓ(F_i + δ, Y_i)`` (fixed last coordinate)."""
+        n, k = F.shape
+        counts = Y.sum(axis=0)
+        if np.any(counts <= 0):
+            raise ValueError("the softmax loss needs every class among the targets")
+        delta = np.log(counts / n) - np.mean(log_softmax(F, axis=1), axis=0)
+        delta -= delta[-1]
+
+        def objective(dl):
+            return float(np.sum(logsumexp(F + dl, axis=1))) - float(counts @ dl)
+
+        value = objective(delta)
+        for _ in range(max_iter):
+            P = softmax(F + delta, axis=1)
+            grad = (P.sum(axis=0) - counts)[:-1]
+            if np.max(np.abs(grad)) <= 1e-13 * n:
+                break
+            Pr = P[:, :-1]
+            hess = np.diag(Pr.sum(axis=0)) - Pr.T @ Pr
+            step = np.zeros(k)
+            step[:-1] = -np.linalg.lstsq(hess, grad, rcond=None)[0]
+            t = 1.0
+            while t > 1e-10:
+                new_value = objective(delta + t * step)
+                if new_value <= value + 1e-4 * t * float(grad @ step[:-1]):
+                    break
+                t *= 0.5
+            delta, value = delta + t * step, new_value
+        return delta
+
+
+LOSSES = {cls.name: cls for cls in (SquaredLoss, LogisticLoss, SoftmaxLoss)}
+
+
+def get_loss(name):
+    """Return the loss class called ``name`` (``"squared"``, ``"logistic"`` or ``"softmax"``)."""
+    try:
+        return LOSSES[name]
+    except KeyError:
+        raise ValueError(f"unknown loss {name!r}; expected one of {sorted(LOSSES)}") from None
+
+
+def encode_targets(y, loss, n_outputs=None):
+    """Targets as the ``(n_samples, n_outputs)`` float array a loss acts on.
+
+    ``squared``: ``y`` of shape ``(n,)`` or ``(n, k)``. ``logistic``: labels in ``{0, 1}``.
+    ``softmax``: integer labels ``0..K-1`` (``K = n_outputs`` if given) or a one-hot matrix.
+    """
+    get_loss(loss)
+    y = np.asarray(y)
+    if loss == "squared":
+        y = y.astype(float)
+        return y.reshape(-1, 1) if y.ndim == 1 else y
+    if loss == "logistic":
+        y = y.reshape(-1).astype(float)
+        if not np.all((y == 0) | (y == 1)):
+            raise ValueError("the logistic loss takes labels in {0, 1}")
+        return y.reshape(-1, 1)
+    if y.ndim == 2:
+        if not (np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1)):
+            raise ValueError("a 2-D target for the softmax loss must be one-hot")
+        return y.astype(float)
+    labels = y.astype(int)
+    if np.any(labels != y) or labels.min(initial=0) < 0:
+        raise ValueError("the softmax loss takes integer labels 0..K-1 (or a one-hot matrix)")
+    k = int(labels.max(initial=-1)) + 1 if n_outputs is None else int(n_outputs)
+    if labels.max(initial=-1) >= k:
+        raise ValueError(f"label {labels.max()} out of range for {k} outputs")
+    return np.eye(k)[labels]

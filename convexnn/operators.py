@@ -1,0 +1,41 @@
+"""The linear maps of the convex programs, through the pattern masks (MATH.md §6).
+
+The block variable of a program with ``K`` outputs, ``P`` patterns and ``d`` features is an array
+``U`` of shape ``(K, d + 1, P)``: column ``U[o, :, k]`` is the block ``u_{k,o}``. The model output is
+
+    F[:, o] = Σ_k D_k X̃ U[o, :, k] = rowsum(M ∘ (X̃ U[o]))
+
+and the adjoint of that map sends a residual ``R`` (n × K) to ``X̃ᵀ (M ∘ R[:, o])`` for each output.
+Neither map forms the ``n × P(d + 1)`` design.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["masked_forward", "masked_adjoint", "cone_products"]
+
+
+def masked_forward(Xt, masks, U):
+    """``F[:, o] = rowsum(M ∘ (X̃ U[o]))``; returns shape ``(n_samples, n_outputs)``."""
+    out = np.empty((Xt.shape[0], U.shape[0]), dtype=np.result_type(Xt, U))
+    for o in range(U.shape[0]):
+        out[:, o] = np.einsum("ij,ij->i", masks, Xt @ U[o])
+    return out
+
+
+def masked_adjoint(Xt, masks, R):
+    """``G[o] = X̃ᵀ (M ∘ R[:, o])``; returns shape ``(n_outputs, d + 1, n_patterns)``."""
+    G = np.empty((R.shape[1], Xt.shape[1], masks.shape[1]), dtype=np.result_type(Xt, R))
+    for o in range(R.shape[1]):
+        G[o] = Xt.T @ (masks * R[:, o : o + 1])
+    return G
+
+
+def cone_products(Xt, masks, U):
+    """``(2D_k − I) X̃ u_k`` for every block: shape ``(n_outputs, n_samples, n_patterns)``.
+
+    The exact ReLU program asks these to be non-negative.
+    """
+    signs = np.where(masks, 1.0, -1.0)
+    return np.stack([signs * (Xt @ U[o]) for o in range(U.shape[0])])

@@ -1,0 +1,231 @@
+"""One description of the convex training program, consumed by every solver (MATH.md §3, §5).
+
+A :class:`ConvexProgram` holds the data, the activation patterns, the loss, ``alpha`` and the
+formulation, and scores any :class:`ConvexSolution` with the one objective of record:
+
+``"relu"`` (C-ReLU, exact ReLU with cone constraints)::
+
+    min (1/n) Σ_i ℓ(F_i + c, y_i) + alpha Σ_{k,o} (‖u_{k,o}[:d]‖ + ‖v_{k,o}[:d]‖)
+    s.t. (2D_k − I) X̃ u_{k,o} ≥ 0,  (2D_k − I) X̃ v_{k,o} ≥ 0,     F = Σ_k D_k X̃ (u_k − v_k)
+
+``"gated"`` (C-GReLU, unconstrained; the bias coordinate is penalised too)::
+
+    min (1/n) Σ_i ℓ(F_i + c, y_i) + alpha Σ_{k,o} ‖u_{k,o}‖,           F = Σ_k D_k X̃ u_k
+
+The output intercept ``c`` is free. ``alpha`` follows the Lasso convention (next to a mean loss).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from .cone import gated_block_norms, relu_block_norms
+from .losses import get_loss
+from .operators import cone_products, masked_forward
+from .patterns import Patterns, add_bias_column
+
+__all__ = ["ConvexProgram", "ConvexSolution", "FORMULATIONS", "DualityGap"]
+
+FORMULATIONS = ("relu", "gated")
+
+
+@dataclass
+class ConvexSolution:
+    """A point of a convex program.
+
+    Attributes
+    ----------
+    U : ndarray of shape (n_outputs, n_features + 1, n_patterns)
+        Blocks ``u_{k,o} = U[o, :, k]``.
+    V : ndarray of the same shape, or None
+        The negative blocks ``v_{k,o}`` of the exact ReLU program; ``None`` for the gated program.
+    intercept : ndarray of shape (n_outputs,)
+        The free output intercept ``c``.
+    """
+
+    U: np.ndarray
+    V: np.ndarray | None
+    intercept: np.ndarray
+
+    def copy(self) -> ConvexSolution:
+        return ConvexSolution(
+            self.U.copy(), None if self.V is None else self.V.copy(), self.intercept.copy()
+        )
+
+    @property
+    def net(self) -> np.ndarray:
+        """``U − V`` (or ``U``): the blocks the model output depends on."""
+        return self.U if self.V is None else self.U - self.V
+
+
+@dataclass(frozen=True)
+class DualityGap:
+    """Primal and dual objectives and the relative gap ``(P − D) / max(|P|, ε)``."""
+
+    primal: float
+    dual: float
+    gap: float
+    dual_scale: float
+    """Factor by which the residual was shrunk to make it dual feasible (1 means no shrinking)."""
+
+
+class ConvexProgram:
+    """The convex program of a two-layer ReLU network with weight decay.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Training inputs (the bias column is added here).
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets encoded for the loss (see :func:`convexnn.losses.encode_targets`).
+    patterns : Patterns
+        Gates and activation masks on ``X``.
+    loss : {"squared", "logistic", "softmax"}
+    alpha : float
+        Regularisation strength, Lasso convention (MATH.md §1).
+    formulation : {"relu", "gated"}
+    """
+
+    def __init__(self, X, Y, patterns: Patterns, loss: str, alpha: float, formulation: str = "relu"):
+        if formulation not in FORMULATIONS:
+            raise ValueError(f"unknown formulation {formulation!r}; expected one of {FORMULATIONS}")
+        X = np.asarray(X)
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+        Y = np.asarray(Y, dtype=X.dtype)
+        if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
+            raise ValueError(f"Y must have shape (n_samples, n_outputs); got {Y.shape}")
+        if patterns.masks.shape[0] != X.shape[0]:
+            raise ValueError("the patterns were computed on a different number of samples")
+        if patterns.gates.shape[0] != X.shape[1] + 1:
+            raise ValueError("the gates do not match the number of features (plus the bias)")
+        if alpha < 0:
+            raise ValueError(f"alpha must be non-negative, got {alpha}")
+        self.loss_fn = get_loss(loss)
+        if loss == "logistic" and Y.shape[1] != 1:
+            raise ValueError("the logistic loss takes a single output")
+        if loss == "softmax" and Y.shape[1] < 2:
+            raise ValueError("the softmax loss needs at least two outputs")
+        self.X, self.Y, self.patterns = X, Y, patterns
+        self.loss, self.alpha, self.formulation = loss, float(alpha), formulation
+
+    # -- shapes ---------------------------------------------------------------------------------
+    @cached_property
+    def Xt(self) -> np.ndarray:
+        """``X̃ = [X, 1]``."""
+        return add_bias_column(self.X)
+
+    @cached_property
+    def masks(self) -> np.ndarray:
+        """Pattern masks as 0/1 numbers of the data's dtype, shape (n_samples, n_patterns)."""
+        return self.patterns.masks.astype(self.X.dtype)
+
+    @property
+    def n_samples(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def n_features(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def n_outputs(self) -> int:
+        return self.Y.shape[1]
+
+    @property
+    def n_patterns(self) -> int:
+        return self.patterns.n_patterns
+
+    @property
+    def block_shape(self) -> tuple[int, int, int]:
+        return (self.n_outputs, self.n_features + 1, self.n_patterns)
+
+    def with_alpha(self, alpha: float) -> ConvexProgram:
+        """The same program with another ``alpha`` (shares the data)."""
+        new = object.__new__(ConvexProgram)
+        new.__dict__.update(self.__dict__)
+        if alpha < 0:
+            raise ValueError(f"alpha must be non-negative, got {alpha}")
+        new.alpha = float(alpha)
+        return new
+
+    def zero_solution(self) -> ConvexSolution:
+        """All blocks zero, the intercept optimal for them."""
+        U = np.zeros(self.block_shape, dtype=self.X.dtype)
+        V = None if self.formulation == "gated" else np.zeros_like(U)
+        c = self.loss_fn.intercept_shift(np.zeros(self.Y.shape), self.Y)
+        return ConvexSolution(U, V, np.asarray(c, dtype=self.X.dtype))
+
+    # -- primal -----------------------------------------------------------------------------------
+    def predict(self, solution: ConvexSolution) -> np.ndarray:
+        """Model output ``Σ_k D_k X̃ (u_k − v_k) + c``, shape (n_samples, n_outputs)."""
+        return masked_forward(self.Xt, self.masks, solution.net) + solution.intercept
+
+    def block_norms(self, blocks: np.ndarray) -> np.ndarray:
+        """The penalised norm of every block: shape (n_outputs, n_patterns)."""
+        penalised = blocks[:, :-1, :] if self.formulation == "relu" else blocks
+        return np.sqrt(np.sum(penalised.astype(np.float64) ** 2, axis=1))
+
+    def penalty(self, solution: ConvexSolution) -> float:
+        total = float(np.sum(self.block_norms(solution.U)))
+        if solution.V is not None:
+            total += float(np.sum(self.block_norms(solution.V)))
+        return self.alpha * total
+
+    def objective(self, solution: ConvexSolution) -> float:
+        """The convex objective (mean loss plus group penalty) at ``solution``."""
+        F = self.predict(solution).astype(np.float64)
+        return self.loss_fn.value(F, self.Y.astype(np.float64)) + self.penalty(solution)
+
+    def constraint_violation(self, solution: ConvexSolution) -> float:
+        """Largest cone-constraint violation ``max (−(2D_k − I) X̃ u_k)_+``, relative to
+        ``max(1, max |X̃ u_k|)``; 0 for the gated program."""
+        if self.formulation == "gated":
+            return 0.0
+        worst, size = 0.0, 1.0
+        for blocks in (solution.U, solution.V):
+            prods = cone_products(self.Xt, self.patterns.masks, blocks)
+            worst = max(worst, float(np.max(-prods, initial=0.0)))
+            size = max(size, float(np.max(np.abs(prods), initial=0.0)))
+        return worst / size
+
+    # -- dual ---------------------------------------------------------------------------------------
+    def residual(self, solution: ConvexSolution) -> np.ndarray:
+        """``θ = −∇ℓ`` at the model output after the optimal intercept shift (so ``1ᵀθ = 0``)."""
+        return self.residual_at(self.predict(solution))
+
+    def residual_at(self, F: np.ndarray) -> np.ndarray:
+        """``θ = −∇ℓ(F + δ)`` for model outputs ``F``, ``δ`` the optimal intercept shift."""
+        F = np.asarray(F, dtype=np.float64)
+        Y = self.Y.astype(np.float64)
+        return -self.loss_fn.gradient(F + self.loss_fn.intercept_shift(F, Y), Y)
+
+    def dual_block_norms(self, Theta: np.ndarray) -> np.ndarray:
+        """Per block, the value the dual constraint bounds by ``n·alpha``: shape (K, P)."""
+        X = self.X.astype(np.float64)
+        if self.formulation == "gated":
+            return gated_block_norms(add_bias_column(X), self.patterns.masks.astype(float), Theta)
+        return relu_block_norms(X, self.patterns.masks, Theta)
+
+    def duality_gap(self, solution: ConvexSolution, theta: np.ndarray | None = None) -> DualityGap:
+        """Certified relative duality gap at ``solution`` (MATH.md §5).
+
+        The dual point is the residual ``θ`` (after the optimal intercept shift), shrunk by
+        ``min(1, n·alpha / max_k norm_k(θ))`` so that every block constraint holds.
+        """
+        primal = self.objective(solution)
+        Theta = self.residual(solution) if theta is None else theta
+        worst = float(np.max(self.dual_block_norms(Theta), initial=0.0))
+        bound = self.n_samples * self.alpha
+        scale = 1.0 if worst <= bound else bound / worst
+        dual = self.loss_fn.dual(scale * Theta, self.Y.astype(np.float64))
+        gap = (primal - dual) / max(abs(primal), 1e-12)
+        return DualityGap(primal, dual, gap, scale)
+
+    def alpha_max(self) -> float:
+        """The smallest ``alpha`` for which the all-zero blocks are optimal."""
+        Theta = self.residual(self.zero_solution())
+        return float(np.max(self.dual_block_norms(Theta), initial=0.0)) / self.n_samples

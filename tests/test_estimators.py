@@ -1,0 +1,112 @@
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from conftest import make_data
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from convexnn import ConvexProgram, ConvexReLUClassifier, ConvexReLURegressor, sample_patterns
+from convexnn.losses import encode_targets
+
+FAST = dict(n_gates=20, random_state=0)
+
+
+@parametrize_with_checks(
+    [ConvexReLURegressor(**FAST), ConvexReLUClassifier(**FAST), ConvexReLUClassifier(formulation="gated", **FAST)]
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
+
+
+CASES = [
+    (ConvexReLURegressor, "squared"),
+    (ConvexReLURegressor, "multi"),
+    (ConvexReLUClassifier, "logistic"),
+    (ConvexReLUClassifier, "softmax"),
+]
+
+
+@pytest.mark.parametrize("formulation", ["relu", "gated"])
+@pytest.mark.parametrize("Estimator,kind", CASES)
+def test_fitted_attributes_and_objective(Estimator, kind, formulation):
+    X, y = make_data(kind, n=50, d=3)
+    model = Estimator(alpha=1e-2, formulation=formulation, **FAST).fit(X, y)
+    assert model.objective_ == pytest.approx(model.convex_objective_, rel=1e-8)
+    assert 0 <= model.gap_ <= model.tol
+    assert model.status_ == "optimal"
+    assert model.n_neurons_ == model.coefs_[0].shape[1] > 0
+    assert hasattr(model, "gates_") == (formulation == "gated")
+    assert model.predict(X).shape == np.shape(y)
+    again = pickle.loads(pickle.dumps(model))
+    assert np.array_equal(again.predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize("Estimator,kind", CASES)
+def test_to_mlp_gives_the_same_predictions(Estimator, kind):
+    X, y = make_data(kind, n=50, d=3)
+    if kind == "softmax":
+        y = np.array(["ant", "bee", "cat"])[y]  # any label type
+    model = Estimator(alpha=1e-2, **FAST).fit(X, y)
+    mlp = model.to_mlp()
+    assert np.array_equal(mlp.predict(X), model.predict(X)) if Estimator is ConvexReLUClassifier else np.allclose(mlp.predict(X), model.predict(X), rtol=1e-12)
+    if Estimator is ConvexReLUClassifier:
+        assert np.allclose(mlp.predict_proba(X), model.predict_proba(X), rtol=1e-12)
+    with pytest.raises(ValueError, match="formulation='relu'"):
+        Estimator(alpha=1e-2, formulation="gated", **FAST).fit(X, y).to_mlp()
+
+
+@pytest.mark.parametrize("formulation", ["relu", "gated"])
+@pytest.mark.parametrize("Estimator,kind", CASES)
+def test_alpha_max_gives_the_zero_network(Estimator, kind, formulation):
+    X, y = make_data(kind, n=40, d=2)
+    loss = {"squared": "squared", "multi": "squared", "logistic": "logistic", "softmax": "softmax"}[kind]
+    patterns = sample_patterns(X, FAST["n_gates"], random_state=FAST["random_state"])
+    amax = ConvexProgram(X, encode_targets(y, loss), patterns, loss, 1.0, formulation).alpha_max()
+    zero = Estimator(alpha=amax, formulation=formulation, **FAST).fit(X, y)
+    assert zero.n_neurons_ == 0
+    assert np.ptp(zero._forward(X), axis=0).max() == 0  # a constant predictor
+    below = Estimator(alpha=0.95 * amax, formulation=formulation, **FAST).fit(X, y)
+    assert below.n_neurons_ > 0
+
+
+BAD_INPUT = [
+    (np.array([[1.0, np.nan], [2, 3], [3, 4]]), [1, 2, 3], "NaN"),
+    (np.array([[1.0, np.inf], [2, 3], [3, 4]]), [1, 2, 3], "infinity"),
+    (np.array([1.0, 2, 3]), [1, 2, 3], "Expected 2D array, got 1D array"),
+    (np.ones((3, 2)), [1, 2], "inconsistent numbers of samples"),
+    (np.ones((1, 2)), [1], "1 sample"),
+]
+
+
+@pytest.mark.parametrize("X,y,match", BAD_INPUT)
+@pytest.mark.parametrize("Estimator", [ConvexReLURegressor, ConvexReLUClassifier])
+def test_bad_input_raises_clear_errors(Estimator, X, y, match):
+    with pytest.raises(ValueError, match=match):
+        Estimator().fit(X, y)
+
+
+def test_bad_parameters_and_usage():
+    X, y = make_data("logistic", n=20, d=2)
+    with pytest.raises(ValueError, match="at least 2 classes.*got 1 class"):
+        ConvexReLUClassifier().fit(X, np.zeros(20))
+    with pytest.raises(ValueError, match="'alpha' parameter .* must be a float in the range"):
+        ConvexReLURegressor(alpha=-1.0).fit(X, y)
+    with pytest.raises(ValueError, match="'n_gates' parameter .* must be an int in the range"):
+        ConvexReLURegressor(n_gates=0).fit(X, y)
+    with pytest.raises(ValueError, match="'formulation' parameter"):
+        ConvexReLURegressor(formulation="deep").fit(X, y)
+    with pytest.raises(NotFittedError):
+        ConvexReLURegressor().predict(X)
+    model = ConvexReLUClassifier(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match="X has 3 features, but ConvexReLUClassifier is expecting 2"):
+        model.predict(np.ones((4, 3)))
+
+
+def test_convergence_warning_names_gap_and_tol():
+    X, y = make_data("squared", n=40, d=2)
+    with pytest.warns(ConvergenceWarning, match=r"relative duality gap .* \(tol=1e-06"):
+        ConvexReLURegressor(solver="cvxpy", max_iter=2, **FAST).fit(X, y)

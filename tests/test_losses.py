@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+from convexnn.losses import encode_targets, get_loss
+
+CASES = [
+    ("squared", lambda rng, n: rng.standard_normal((n, 2))),
+    ("logistic", lambda rng, n: rng.integers(0, 2, (n, 1)).astype(float)),
+    ("softmax", lambda rng, n: np.eye(3)[rng.integers(0, 3, n)]),
+]
+
+
+@pytest.mark.parametrize("name,targets", CASES)
+def test_gradient_matches_finite_differences(name, targets):
+    rng = np.random.default_rng(0)
+    Y = targets(rng, 7)
+    F = rng.standard_normal(Y.shape)
+    loss = get_loss(name)
+    G = loss.gradient(F, Y) / F.shape[0]
+    E = np.zeros_like(F)
+    E[3, 0] = 1e-6
+    fd = (loss.value(F + E, Y) - loss.value(F - E, Y)) / 2e-6
+    assert fd == pytest.approx(G[3, 0], rel=1e-6)
+
+
+@pytest.mark.parametrize("name,targets", CASES)
+def test_intercept_shift_zeroes_the_intercept_gradient(name, targets):
+    rng = np.random.default_rng(1)
+    Y = targets(rng, 30)
+    F = 3 * rng.standard_normal(Y.shape)
+    loss = get_loss(name)
+    delta = loss.intercept_shift(F, Y)
+    assert np.abs(loss.gradient(F + delta, Y).sum(axis=0)).max() < 1e-9
+
+
+@pytest.mark.parametrize("name,targets", CASES)
+def test_fenchel_young_equality_at_the_residual(name, targets):
+    # ℓ(f) + ℓ*(−θ) = −θᵀf exactly when θ = −∇ℓ(f); the dual value is −ℓ*(−θ)
+    rng = np.random.default_rng(2)
+    Y = targets(rng, 9)
+    F = rng.standard_normal(Y.shape)
+    loss = get_loss(name)
+    theta = -loss.gradient(F, Y)
+    n = F.shape[0]
+    assert loss.value(F, Y) - loss.dual(theta, Y) == pytest.approx(-np.sum(theta * F) / n, abs=1e-12)
+    assert np.allclose(loss.gradient(loss.outputs_from_residual(theta, Y), Y), -theta, atol=1e-9)
+
+
+def test_encode_targets_errors():
+    with pytest.raises(ValueError, match="labels in"):
+        encode_targets([0, 2], "logistic")
+    with pytest.raises(ValueError, match="one-hot"):
+        encode_targets(np.array([[1, 1], [0, 1]]), "softmax")
+    with pytest.raises(ValueError, match="unknown loss"):
+        get_loss("hinge")
+    assert encode_targets([2, 0], "softmax", 4).shape == (2, 4)

@@ -1,0 +1,82 @@
+import warnings
+
+import numpy as np
+import pytest
+from conftest import make_data
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from test_program import LOSS_CASES, make_program
+
+from convexnn import forward, network_objective, solution_to_network, solve
+
+
+@pytest.mark.parametrize("scales", [None, [1e-2, 1e2, 1.0]], ids=["standardised", "raw"])
+@pytest.mark.parametrize("formulation", ["relu", "gated"])
+@pytest.mark.parametrize("kind", [k for k, _ in LOSS_CASES])
+def test_mapped_network_objective_equals_convex_objective(kind, formulation, scales):
+    program = make_program(kind, formulation, n=40, d=3, n_gates=30, alpha=3e-3, scales=scales)
+    if scales is None:
+        assert np.allclose(program.X.std(0), 1, atol=0.3)  # make_data gives standardised-ish data
+    sol = solve(program, "cvxpy").solution
+    coefs, intercepts, gates = solution_to_network(program, sol)
+    assert coefs[0].shape[1] > 0
+    assert (gates is None) == (formulation == "relu")
+    J = network_objective(coefs, intercepts, program.X, program.Y, program.alpha, program.loss, gates)
+    assert J == pytest.approx(program.objective(sol), rel=1e-8)
+    F = program.predict(sol)
+    # equal to the solver's feasibility: the cone constraints hold to ~1e-10 relative
+    assert np.abs(forward(coefs, intercepts, program.X, gates) - F).max() <= 1e-8 * np.abs(F).max()
+
+
+def test_relu_block_on_the_all_ones_pattern_folds_into_the_intercept():
+    program = make_program("squared", "relu", n=10, d=2, n_gates=40)
+    k = int(np.flatnonzero(program.patterns.masks.all(axis=0))[0]) if program.patterns.masks.all(axis=0).any() else None
+    if k is None:
+        pytest.skip("no all-ones pattern drawn")
+    sol = program.zero_solution()
+    sol.U[0, -1, k] = 2.5  # constant, weight part zero
+    coefs, intercepts, _ = solution_to_network(program, sol)
+    assert coefs[0].shape[1] == 0
+    assert intercepts[1][0] == pytest.approx(sol.intercept[0] + 2.5)
+    J = network_objective(coefs, intercepts, program.X, program.Y, program.alpha, "squared")
+    assert J == pytest.approx(program.objective(sol), rel=1e-12)
+
+
+def _fit_quietly(model, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y)
+
+
+@pytest.mark.parametrize("kind", ["squared", "logistic", "softmax"])
+def test_network_objective_equals_sklearn_full_batch_loss(kind):
+    X, y = make_data(kind, n=60, d=3, seed=1)
+    alpha, n = 1e-2, X.shape[0]
+    model = (MLPRegressor if kind == "squared" else MLPClassifier)(
+        hidden_layer_sizes=(7,), solver="lbfgs", alpha=alpha * n, max_iter=50, random_state=0
+    )
+    _fit_quietly(model, X, y)
+    loss = {"squared": "squared", "logistic": "logistic", "softmax": "softmax"}[kind]
+    J = network_objective(model.coefs_, model.intercepts_, X, y, alpha, loss)
+    assert J == pytest.approx(model.loss_, rel=1e-10)
+
+
+def test_network_objective_of_a_deeper_mlp():
+    X, y = make_data("squared", n=50, d=3, seed=2)
+    model = _fit_quietly(
+        MLPRegressor(hidden_layer_sizes=(5, 4), solver="lbfgs", alpha=0.5, max_iter=30, random_state=0), X, y
+    )
+    J = network_objective(model.coefs_, model.intercepts_, X, y, 0.5 / 50, "squared")
+    assert J == pytest.approx(model.loss_, rel=1e-10)
+    assert np.allclose(forward(model.coefs_, model.intercepts_, X).ravel(), model.predict(X))
+
+
+def test_network_objective_rejects_mismatched_input():
+    W = [np.ones((2, 3)), np.ones((3, 1))]
+    b = [np.zeros(3), np.zeros(1)]
+    with pytest.raises(ValueError, match="same, non-zero length"):
+        network_objective(W, b[:1], np.ones((4, 2)), np.ones(4), 0.1, "squared")
+    with pytest.raises(ValueError, match="do not match"):
+        network_objective(W, b, np.ones((4, 2)), np.ones((4, 2)), 0.1, "squared")
+    with pytest.raises(ValueError, match="two-layer"):
+        forward(W + W[1:], b + b[1:], np.ones((4, 2)), gates=np.ones((3, 3)))
