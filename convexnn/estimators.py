@@ -41,6 +41,7 @@ class _BaseConvexReLU(BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "warm_start": ["boolean"],
     }
 
     def __init__(
@@ -55,6 +56,7 @@ class _BaseConvexReLU(BaseEstimator):
         max_iter=1000,
         random_state=None,
         verbose=False,
+        warm_start=False,
     ):
         self.alpha = alpha
         self.n_gates = n_gates
@@ -65,14 +67,25 @@ class _BaseConvexReLU(BaseEstimator):
         self.max_iter = max_iter
         self.random_state = random_state
         self.verbose = verbose
+        self.warm_start = warm_start
 
     def _fit_program(self, X, Y, loss):
         start = time.perf_counter()
-        patterns = sample_patterns(X, self.n_gates, self.sampler, self.random_state)
+        init = self._warm_start_point(X, Y)
+        if init is not None:
+            patterns, init = init
+        else:
+            patterns = sample_patterns(X, self.n_gates, self.sampler, self.random_state)
         program = ConvexProgram(X, Y, patterns, loss, self.alpha, self.formulation)
         result = solve(
-            program, self.solver, tol=self.tol, max_iter=self.max_iter, verbose=bool(self.verbose)
+            program,
+            self.solver,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            verbose=bool(self.verbose),
+            init=init,
         )
+        self._patterns, self._solution = patterns, result.solution
         coefs, intercepts, gates = solution_to_network(program, result.solution)
         self.coefs_, self.intercepts_ = coefs, intercepts
         if gates is not None:
@@ -107,6 +120,20 @@ class _BaseConvexReLU(BaseEstimator):
                 f"{program.n_patterns} patterns, {self.fit_time_:.2f}s"
             )
         return self
+
+    def _warm_start_point(self, X, Y):
+        """The previous patterns and solution, when ``warm_start`` applies to this data."""
+        if not (self.warm_start and hasattr(self, "_solution")):
+            return None
+        previous = self._solution
+        gated = previous.V is None
+        if (
+            gated != (self.formulation == "gated")
+            or self._patterns.masks.shape[0] != X.shape[0]
+            or previous.U.shape[:2] != (Y.shape[1], X.shape[1] + 1)
+        ):
+            return None
+        return self._patterns, previous
 
     def _forward(self, X):
         check_is_fitted(self, "coefs_")
@@ -180,6 +207,9 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
     random_state : int, RandomState instance or None, default=None
         Seeds the pattern sampler.
     verbose : bool, default=False
+    warm_start : bool, default=False
+        Reuse the previous fit's patterns and solution as the starting point (same data shape
+        and formulation), e.g. to refit along a sequence of ``alpha``.
 
     Attributes
     ----------
