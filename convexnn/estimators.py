@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._memory import check_program_memory, check_sampling_memory
 from .losses import encode_targets
 from .network import forward, network_objective, solution_to_network
 from .patterns import SAMPLERS, sample_patterns
@@ -41,6 +42,7 @@ class _BaseConvexReLU(BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "max_memory": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"}), None],
     }
 
     def __init__(
@@ -55,6 +57,7 @@ class _BaseConvexReLU(BaseEstimator):
         max_iter=1000,
         random_state=None,
         verbose=False,
+        max_memory="auto",
     ):
         self.alpha = alpha
         self.n_gates = n_gates
@@ -65,11 +68,24 @@ class _BaseConvexReLU(BaseEstimator):
         self.max_iter = max_iter
         self.random_state = random_state
         self.verbose = verbose
+        self.max_memory = max_memory
 
     def _fit_program(self, X, Y, loss):
         start = time.perf_counter()
+        name = type(self).__name__
+        if self.alpha == 0:
+            warnings.warn(
+                f"{name} with alpha=0 solves the unregularised program: the network can "
+                "interpolate the training data, a classifier of separable data has no minimiser "
+                "(its weights grow until the solver stops), and the relative duality gap certifies "
+                "only a zero loss. Use a small positive alpha for a regularised, certified fit.",
+                UserWarning,
+                stacklevel=3,
+            )
+        check_sampling_memory(X, self.n_gates, self.max_memory, name)
         patterns = sample_patterns(X, self.n_gates, self.sampler, self.random_state)
         program = ConvexProgram(X, Y, patterns, loss, self.alpha, self.formulation)
+        check_program_memory(program, self.solver, self.max_memory, name)
         result = solve(
             program, self.solver, tol=self.tol, max_iter=self.max_iter, verbose=bool(self.verbose)
         )
@@ -180,6 +196,11 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
     random_state : int, RandomState instance or None, default=None
         Seeds the pattern sampler.
     verbose : bool, default=False
+    max_memory : "auto", float or None, default="auto"
+        Memory budget in bytes. Before sampling and again before building the convex program,
+        ``fit`` estimates the memory the step needs and raises a :class:`MemoryError` that states
+        the estimate when it exceeds the budget, instead of exhausting the machine. ``"auto"``: 90 %
+        of the memory available; ``None``: no check.
 
     Attributes
     ----------
