@@ -55,7 +55,7 @@ def problems(draw):
         y[0] = 1 - y[0]
     Estimator = ConvexReLURegressor if kind in ("squared", "multi") else ConvexReLUClassifier
     params = dict(
-        alpha=10.0 ** draw(st.floats(-3, 0)),
+        alpha=10.0 ** draw(st.floats(-4, -1)),
         n_gates=draw(st.integers(1, 15)),
         formulation=draw(st.sampled_from(["relu", "gated"])),
         random_state=draw(st.integers(0, 2**16)),
@@ -78,12 +78,14 @@ def _fit(Estimator, params, X, y):
 @given(problems())
 def test_mapped_network_gap_predictions_and_pickling(problem):
     """The mapped network's objective equals the convex objective (MATH.md §4), the certified gap
-    is non-negative (weak duality; up to rounding), predictions are finite, and a pickled model
+    is non-negative (weak duality; up to rounding and the constraint tolerance), predictions are finite, and a pickled model
     predicts exactly as the original."""
     Estimator, params, X, y = problem
     model = _fit(Estimator, params, X, y)
     assert model.objective_ == pytest.approx(model.convex_objective_, rel=1e-8, abs=1e-14)
-    assert model.gap_ >= -1e-12
+    # weak duality holds for feasible points: allow rounding, and the exact ReLU program's
+    # constraint violation, which the interior-point solver leaves at its tolerance (~1e-10)
+    assert model.gap_ >= -1e-12 - model.constraint_violation_
     prediction = model.predict(X)
     assert np.all(np.isfinite(model._forward(X)))
     again = pickle.loads(pickle.dumps(model))
