@@ -41,7 +41,6 @@ myst_heading_anchors = 3
 autosummary_generate = True
 autosummary_imported_members = False
 autosummary_ignore_module_all = False
-autodoc_default_options = {"members": False}
 autodoc_typehints = "none"  # numpydoc sections carry the types
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
@@ -50,3 +49,15 @@ numpydoc_attributes_as_param_list = True
 html_theme = "furo"
 html_title = f"convexnn {version}"
 html_static_path = []
+
+
+def _skip_generated_request_setters(app, what, name, obj, skip, options):
+    """scikit-learn adds ``set_<method>_request`` methods (metadata routing) to every estimator;
+    their docstrings refer to scikit-learn's own glossary, which this site does not have."""
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_generated_request_setters)

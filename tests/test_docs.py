@@ -68,6 +68,9 @@ def test_docs_build_without_warnings(docs_build):
         assert html.is_file(), f"{page.name} was not built"
     api = (out / "api.html").read_text()
     assert "convexnn.estimators.ConvexReLURegressor" in api
+    # classes are documented with their methods, not only their docstring
+    program = (out / "_autosummary" / "convexnn.program.ConvexProgram.html").read_text()
+    assert 'id="convexnn.program.ConvexProgram.duality_gap"' in program
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=[s.stem for s in EXAMPLES])
