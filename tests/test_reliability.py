@@ -78,8 +78,8 @@ def _fit(Estimator, params, X, y):
 @given(problems())
 def test_mapped_network_gap_predictions_and_pickling(problem):
     """The mapped network's objective equals the convex objective (MATH.md §4), the certified gap
-    is non-negative (weak duality; up to rounding and the constraint tolerance), predictions are finite, and a pickled model
-    predicts exactly as the original."""
+    is non-negative (weak duality; up to rounding and the constraint tolerance), predictions are
+    finite, and a pickled model predicts exactly as the original."""
     Estimator, params, X, y = problem
     model = _fit(Estimator, params, X, y)
     assert model.objective_ == pytest.approx(model.convex_objective_, rel=1e-8, abs=1e-14)
@@ -505,6 +505,9 @@ def _():
     n_patterns = int(re.search(r"(\d+) patterns", str(info.value)).group(1))
     estimate = estimate_memory(30, 3, n_patterns, 1, "relu", "cvxpy")
     assert f"({estimate} bytes)" in str(info.value)
+    # the message quoted in the table is the real one
+    quoted = CASES[[c.id for c in CASES].index("program-too-large")].behaviour
+    assert quoted.split("*")[1].rstrip(" .") in str(info.value)
     assert "max_memory=1e+06 bytes" in str(info.value)
     assert not hasattr(model, "coefs_")
 
