@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._memory import check_program_memory, check_sampling_memory
 from .losses import encode_targets
 from .network import forward, network_objective, solution_to_network
 from .patterns import SAMPLERS, sample_patterns
@@ -42,6 +43,7 @@ class _BaseConvexReLU(BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "max_memory": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"}), None],
     }
 
     def __init__(
@@ -57,6 +59,7 @@ class _BaseConvexReLU(BaseEstimator):
         random_state=None,
         verbose=False,
         warm_start=False,
+        max_memory="auto",
     ):
         self.alpha = alpha
         self.n_gates = n_gates
@@ -68,15 +71,28 @@ class _BaseConvexReLU(BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.max_memory = max_memory
 
     def _fit_program(self, X, Y, loss):
         start = time.perf_counter()
+        name = type(self).__name__
+        if self.alpha == 0:
+            warnings.warn(
+                f"{name} with alpha=0 solves the unregularised program: the network can "
+                "interpolate the training data, a classifier of separable data has no minimiser "
+                "(its weights grow until the solver stops), and the relative duality gap certifies "
+                "only a zero loss. Use a small positive alpha for a regularised, certified fit.",
+                UserWarning,
+                stacklevel=3,
+            )
         init = self._warm_start_point(X, Y)
         if init is not None:
             patterns, init = init
         else:
+            check_sampling_memory(X, self.n_gates, self.max_memory, name)
             patterns = sample_patterns(X, self.n_gates, self.sampler, self.random_state)
         program = ConvexProgram(X, Y, patterns, loss, self.alpha, self.formulation)
+        check_program_memory(program, self.solver, self.max_memory, name)
         result = solve(
             program,
             self.solver,
@@ -210,6 +226,11 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
     warm_start : bool, default=False
         Reuse the previous fit's patterns and solution as the starting point (same data shape
         and formulation), e.g. to refit along a sequence of ``alpha``.
+    max_memory : "auto", float or None, default="auto"
+        Memory budget in bytes. Before sampling and again before building the convex program,
+        ``fit`` estimates the memory the step needs and raises a :class:`MemoryError` that states
+        the estimate when it exceeds the budget, instead of exhausting the machine. ``"auto"``: 90 %
+        of the memory available; ``None``: no check.
 
     Attributes
     ----------
