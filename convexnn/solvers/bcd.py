@@ -145,6 +145,7 @@ def solve_bcd(
     max_epochs: int = 10000,
     anderson: int = 5,
     initial_working_set: int = 10,
+    callback=None,
     **_ignored,
 ) -> SolverResult:
     """Solve the gated program by working-set block coordinate descent.
@@ -166,6 +167,8 @@ def solve_bcd(
         Anderson extrapolation from the last ``anderson`` epochs (0 disables it).
     initial_working_set : int
         Size of the first working set (it doubles at each outer iteration).
+    callback : callable, optional
+        ``callback(solution)`` at each outer iteration.
     """
     if program.formulation != "gated":
         raise ValueError("solver 'bcd' solves the gated program; use 'al' for formulation='relu'")
@@ -182,6 +185,8 @@ def solve_bcd(
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
         solution = ConvexSolution(U.astype(program.X.dtype), None, c.astype(program.X.dtype))
+        if callback is not None:
+            callback(solution)
         F = program.predict(solution).astype(np.float64)
         theta = program.residual_at(F)
         correlations = np.linalg.norm(masked_adjoint(Xt, program.masks, theta), axis=1)  # (K, P)

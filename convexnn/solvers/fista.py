@@ -133,6 +133,7 @@ def solve_fista(
     verbose: bool = False,
     init: ConvexSolution | None = None,
     check_every: int = 10,
+    callback=None,
     **_ignored,
 ) -> SolverResult:
     """Solve the gated program by R-FISTA, stopping on the certified relative duality gap.
@@ -149,6 +150,8 @@ def solve_fista(
         Warm start.
     check_every : int
         Iterations between evaluations of the gap.
+    callback : callable, optional
+        ``callback(solution)`` at each evaluation of the gap (benchmarks record the trajectory).
     """
     if program.formulation != "gated":
         raise ValueError("solver 'fista' solves the gated program; use 'al' for formulation='relu'")
@@ -164,6 +167,8 @@ def solve_fista(
 
     def check(W, c, it):
         sol = ConvexSolution(W, None, c.astype(W.dtype))
+        if callback is not None:
+            callback(sol)
         gap = best_gap(program, sol, program.residual(sol), extrapolator).gap
         history.append(gap)
         if verbose:

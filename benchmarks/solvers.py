@@ -1,0 +1,99 @@
+"""Solver benchmark of issue W1/W2: time to reach the reference optimum, against CVXPY and pyscnn.
+
+Problem W1: make_classification(n_samples=2000, n_features=20, n_informative=10, random_state=0),
+75 % train, standardised, targets ±1, squared loss, alpha=1e-3, 500 Gaussian gates; W2 the same
+with n_samples=8000, n_features=50. The reference optimum is CVXPY/Clarabel on the same patterns.
+For every solver: time until its objective is within 1e-6 (relative) of the reference, its final
+objective, certified gap and active neurons; ratios are taken against Clarabel measured in the
+same run. Times are medians over ``--repeat`` runs, with numba caches warm.
+
+    python benchmarks/solvers.py --problem W1 --formulation gated [--repeat 3] [--skip-cvxpy]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from sklearn.datasets import make_classification
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from convexnn import ConvexProgram, sample_patterns, solve
+from convexnn.losses import encode_targets
+
+PROBLEMS = {"W1": (2000, 20), "W2": (8000, 50), "tiny": (400, 10)}
+
+
+def make_problem(name, formulation, n_gates=500, alpha=1e-3, dtype=np.float64):
+    n, d = PROBLEMS[name]
+    X, y = make_classification(n_samples=n, n_features=d, n_informative=min(10, d - 2), random_state=0)
+    X_train, _, y_train, _ = train_test_split(X, y, train_size=0.75, random_state=0)
+    X_train = StandardScaler().fit_transform(X_train).astype(dtype)
+    patterns = sample_patterns(X_train, n_gates, random_state=0)
+    Y = encode_targets(2.0 * y_train - 1.0, "squared")
+    return ConvexProgram(X_train, Y, patterns, "squared", alpha, formulation)
+
+
+def run(program, solver, reference, **options):
+    """Solve once, recording (time, objective) along the way; returns a dict of measurements."""
+    trajectory = []
+    start = time.perf_counter()
+
+    def record(solution):
+        trajectory.append((time.perf_counter() - start, program.objective(solution)))
+
+    if solver.startswith("cvxpy"):
+        backend = solver.split("-")[1].upper()
+        result = solve(program, "cvxpy", solvers=(backend,), **options)
+    else:
+        result = solve(program, solver, callback=record, **options)
+    total = time.perf_counter() - start
+    final = program.objective(result.solution)
+    trajectory.append((total, final))
+    reach = next((t for t, obj in trajectory if reference is not None and obj <= reference * (1 + 1e-6)), np.nan)
+    active = int(np.count_nonzero(program.block_norms(result.solution.net)))
+    return dict(time=total, reach=reach, objective=final, gap=result.gap, active=active, status=result.status)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--problem", choices=sorted(PROBLEMS), default="W1")
+    parser.add_argument("--formulation", choices=["gated", "relu"], default="gated")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-cvxpy", action="store_true", help="no Clarabel/SCS (reference from --reference)")
+    parser.add_argument("--reference", type=float, default=None, help="known optimum, when CVXPY is skipped")
+    parser.add_argument("--max-iter", type=int, default=None)
+    args = parser.parse_args(argv)
+
+    program = make_problem(args.problem, args.formulation)
+    print(f"{args.problem} {args.formulation}: n={program.n_samples} d={program.n_features} "
+          f"P={program.n_patterns} alpha={program.alpha:g}")
+    fast = ["fista", "bcd"] if args.formulation == "gated" else ["al"]
+    rows, reference = {}, args.reference
+    if not args.skip_cvxpy:
+        rows["cvxpy-clarabel"] = run(program, "cvxpy-clarabel", None)
+        reference = rows["cvxpy-clarabel"]["objective"]
+        rows["cvxpy-clarabel"]["reach"] = rows["cvxpy-clarabel"]["time"]
+        rows["cvxpy-scs"] = run(program, "cvxpy-scs", reference)
+    solve(make_problem("tiny", args.formulation, n_gates=20), fast[0], max_iter=5)  # warm numba caches
+    for name in fast:
+        options = {} if args.max_iter is None else {"max_iter": args.max_iter}
+        runs = [run(program, name, reference, **options) for _ in range(args.repeat)]
+        rows[name] = {k: (np.median([r[k] for r in runs]) if k in ("time", "reach") else runs[-1][k]) for k in runs[0]}
+    try:
+        import scnn  # noqa: F401  (the pyscnn package)
+    except ImportError:
+        print("pyscnn is not installed: no pyscnn rows (pip install torch==2.13.0 pyscnn)")
+    base = rows.get("cvxpy-clarabel", {}).get("time")
+    print(f"{'solver':<16}{'time [s]':>10}{'to 1e-6 [s]':>13}{'objective':>16}{'gap':>10}{'active':>8}"
+          f"{'Clarabel / this':>17}  status")
+    for name, r in rows.items():
+        ratio = base / r["reach"] if base and np.isfinite(r["reach"]) else np.nan
+        print(f"{name:<16}{r['time']:>10.2f}{r['reach']:>13.2f}{r['objective']:>16.10f}{r['gap']:>10.1e}"
+              f"{r['active']:>8d}{ratio:>17.1f}  {r['status']}")
+
+
+if __name__ == "__main__":
+    main()
