@@ -159,8 +159,8 @@ def pattern_values(X, masks, theta, *, above=None, limit=None):
     theta : ndarray (n_samples,)
     above : float, optional
         If given, compute exactly every pattern whose value may exceed ``above`` (in decreasing
-        order of the screening bound), stopping once ``limit`` of them do. If not given, compute exactly
-        only what is needed for the maximum.
+        order of the screening bound), stopping once ``limit`` of them do. If not given, compute
+        exactly only what is needed for the maximum.
     limit : int, optional
 
     Returns
@@ -321,8 +321,8 @@ def certify(
     ``MLPClassifier`` (``mlp.coefs_, mlp.intercepts_``; its ``alpha`` is ``alpha * n`` here), or
     hand-made weights. The lower bound is the dual objective at the network's residual ``θ`` (after
     the optimal output intercept shift), rescaled by ``s ≤ n·alpha/γ`` to satisfy the dual
-    constraint, with ``s`` chosen to maximise the dual (MATH.md §5). Weak duality makes it a lower bound on the objective of
-    *every* two-layer ReLU network, of any width, on ``(X, y)``.
+    constraint, with ``s`` chosen to maximise the dual (MATH.md §5). Weak duality makes it a lower
+    bound on the objective of *every* two-layer ReLU network, of any width, on ``(X, y)``.
 
     Parameters
     ----------

@@ -58,7 +58,8 @@ class GenerationResult:
     search : str
     history : list of dict
         Per round: ``n_patterns``, ``objective``, ``gap`` (of the restricted program),
-        ``max_value`` (largest ``γ/(n·alpha)`` among the candidates examined), ``n_added``, ``time``.
+        ``max_value`` (largest ``γ/(n·alpha)`` among the candidates examined, an upper bound),
+        ``n_added``, ``time``.
     time : float
     """
 
@@ -184,7 +185,8 @@ def generate_patterns(
     max_rounds : int, default=20
         Most solves; a :class:`~sklearn.exceptions.ConvergenceWarning` says when violations remain.
     max_new : int, optional
-        Most patterns added per round and output (default ``max(10, 2 (d + 1))``), the most violated.
+        Most patterns added per round and output (default ``max(10, 2 (d + 1))``), the most
+        violated first.
     violation_tol : float, optional
         A pattern is violated when ``γ > n·alpha (1 + violation_tol)`` (default: ``tol``).
     max_patterns : int

@@ -101,12 +101,12 @@ def _to_input_space(G, mean, scale):
     return gates
 
 
-def _tie_breaking_steps(C, v, rho, ties):
-    """Largest safe step along ``rho`` from the rays ``v``, halved.
+def _tie_breaking_steps(C, v, rho, ties, fraction=0.5):
+    """A safe step along ``rho`` from the rays ``v``: ``fraction`` of the largest one.
 
     For ray ``v_j`` (rows of ``C`` with ``C_i v_j = 0`` are the ties) and direction ``rho_j``, a
-    step ``ε < min_{i not a tie} |C_i v_j| / |C_i rho_j|`` keeps the sign of every other row; half of
-    it leaves a margin of at least half of ``|C_i v_j|`` on them.
+    step ``ε < min_{i not a tie} |C_i v_j| / |C_i rho_j|`` keeps the sign of every other row;
+    ``fraction`` of it leaves a margin of at least ``(1 − fraction)|C_i v_j|`` on them.
 
     Parameters
     ----------
@@ -123,7 +123,7 @@ def _tie_breaking_steps(C, v, rho, ties):
     step = np.abs(np.einsum("nr,mrq->nmq", C, rho))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(ties[:, :, None] | (step == 0), np.inf, proj[:, :, None] / step)
-    eps = 0.5 * np.min(ratio, axis=0, initial=np.inf)
+    eps = fraction * np.min(ratio, axis=0, initial=np.inf)
     return np.where(np.isfinite(eps), eps, 1.0)
 
 
@@ -133,6 +133,15 @@ def _first_unique_columns(packed):
     keys = rows.view(np.dtype((np.void, rows.shape[1]))).ravel()
     _, first = np.unique(keys, return_index=True)
     return np.sort(first)
+
+
+def _min_norm_solutions(U, sv, Vt, rhs):
+    """``pinv(A) @ rhs`` for a batch of ``A = U diag(sv) Vt[:, :k]`` (k × (k + 1)) from its SVD."""
+    inv = np.where(sv > 1e-12 * sv[:, :1], 1.0 / np.where(sv > 0, sv, 1.0), 0.0)
+    k = sv.shape[1]
+    return np.transpose(Vt[:, :k, :], (0, 2, 1)) @ (
+        inv[:, :, None] * (np.transpose(U, (0, 2, 1)) @ rhs)
+    )
 
 
 def _sign_vectors(k):
@@ -174,14 +183,16 @@ def _arrangement_cells(C, chunk_size=2048, tie_tol=1e-10):
         if idx.shape[0] == 0:
             break
         A = C[idx]  # (m, r − 1, r)
-        _, sv, Vt = np.linalg.svd(A)
+        Us, sv, Vt = np.linalg.svd(A)
         independent = sv[:, -1] > 1e-9 * sv[:, 0]
-        A, Vt, v = A[independent], Vt[independent], Vt[independent, -1, :]
+        Us, sv, Vt = Us[independent], sv[independent], Vt[independent]
+        v = Vt[:, -1, :]
         ties = np.abs(C @ v.T) <= tie_tol * row_norm[:, None]
         general = ties.sum(axis=0) == r - 1
         gates = []
         if general.any():
-            rho = np.linalg.pinv(A[general]) @ signs  # (m, r, 2^(r−1)): C_S rho = signs
+            # (m, r, 2^(r−1)): C_S rho = signs
+            rho = _min_norm_solutions(Us[general], sv[general], Vt[general], signs)
             eps = _tie_breaking_steps(C, v[general], rho, ties[:, general])
             for sigma in (1.0, -1.0):
                 G = sigma * v[general][:, :, None] + eps[:, None, :] * rho
@@ -335,12 +346,12 @@ def data_patterns(X, n_gates, random_state=None, *, sketch_dim=50):
     k = min(C.shape[1] - 1, n)
     idx = np.array([rng.choice(n, k, replace=False) for _ in range(n_gates)]).reshape(n_gates, k)
     A = C[idx]
-    _, sv, Vt = np.linalg.svd(A)
+    Us, sv, Vt = np.linalg.svd(A)
     v = Vt[:, -1, :]
     ties = np.zeros((n, n_gates), dtype=bool)
     ties[idx, np.arange(n_gates)[:, None]] = True
     rho = np.linalg.pinv(A) @ rng.choice([-1.0, 1.0], size=(n_gates, k, 1))
-    eps = _tie_breaking_steps(C, v, rho, ties)
+    eps = _tie_breaking_steps(C, v, rho, ties, fraction=1e-3)
     sigma = rng.choice([-1.0, 1.0], size=n_gates)
     G = (sigma[:, None] * v + eps * rho[:, :, 0]).T  # (k + 1, n_gates)
     if sketch is not None:
