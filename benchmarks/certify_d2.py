@@ -43,7 +43,10 @@ def run(task, n, alpha, width, solver):
     loss = "squared" if task == "regression" else "logistic"
     print(f"\n== {task}: n={n}, d=2, alpha={alpha} ({loss} loss)")
     kind = ConvexReLURegressor if task == "regression" else ConvexReLUClassifier
-    est = kind(alpha, n_gates=50, solver=solver, pattern_generation="exact", random_state=0)
+    est = kind(
+        alpha, n_gates=50, solver=solver, pattern_generation="exact", max_pattern_rounds=40,
+        random_state=0,
+    )  # fmt: skip
     start = time.perf_counter()
     est.fit(X, y)
     fit_time = time.perf_counter() - start

@@ -185,8 +185,7 @@ def generate_patterns(
     max_rounds : int, default=20
         Most solves; a :class:`~sklearn.exceptions.ConvergenceWarning` says when violations remain.
     max_new : int, optional
-        Most patterns added per round and output (default ``max(10, 2 (d + 1))``), the most
-        violated first.
+        Most patterns added per round and output (default 50), the most violated first.
     violation_tol : float, optional
         A pattern is violated when ``γ > n·alpha (1 + violation_tol)`` (default: ``tol``).
     max_patterns : int
@@ -215,7 +214,7 @@ def generate_patterns(
     Xf = X.astype(np.float64)
     n, d = Xf.shape
     K = Y.shape[1]
-    max_new = max(10, 2 * (d + 1)) if max_new is None else int(max_new)
+    max_new = 50 if max_new is None else int(max_new)
     violation_tol = tol if violation_tol is None else float(violation_tol)
     threshold = n * alpha * (1.0 + violation_tol)
 
