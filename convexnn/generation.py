@@ -234,6 +234,7 @@ def generate_patterns(
     init, history = None, []
     program = result = None
     converged = pruned = False
+    before_prune = None
     for rnd in range(max_rounds):
         program = ConvexProgram(X, Y, patterns, loss, alpha, "relu")
         result = solve(program, solver, tol=tol, max_iter=max_iter, init=init)
@@ -283,11 +284,16 @@ def generate_patterns(
             significant = _significant(program, result.solution, prune_tol)
             if pruned or significant.all():
                 converged = True
+                # the backend may do worse on the pruned program (status, accuracy): keep
+                # whichever of the two solutions has the lower objective
+                if pruned and history[-2]["objective"] < history[-1]["objective"]:
+                    program, result = before_prune
                 break
             # an interior-point solution spreads tiny weights over many equivalent patterns, and
             # its residual (the certificate's dual point) is then only roughly optimal: re-solve on
             # the patterns that matter and search again
             pruned = True
+            before_prune = (program, result)
             keep = np.flatnonzero(significant)
             patterns = patterns.subset(keep)
             init = _subset(result.solution, keep)

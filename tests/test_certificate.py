@@ -170,7 +170,7 @@ def test_certificate_matches_brute_force_on_tiny_data():
     full = ConvexReLURegressor(alpha, sampler="exact", solver="cvxpy").fit(X, y)
     # and the non-convex problem: best of many random restarts of L-BFGS
     best = np.inf
-    for seed in range(30):
+    for seed in range(15):
         mlp = MLPRegressor(
             hidden_layer_sizes=(20,),
             alpha=alpha * 10,
