@@ -53,8 +53,8 @@ class GenerationResult:
     n_rounds : int
         Number of solves.
     converged : bool
-        True when the last search found no violated pattern (with ``search="exact"``: a certified
-        global optimum of the program over every pattern).
+        True when the last search found no violated pattern at a solution the solver certified
+        (with ``search="exact"``: the global optimum of the program over every pattern).
     search : str
     history : list of dict
         Per round: ``n_patterns``, ``objective``, ``gap`` (of the restricted program),
@@ -307,7 +307,17 @@ def generate_patterns(
             np.hstack([patterns.masks, new.masks]),
         )
         init = _pad(result.solution, new.n_patterns)
-    if not converged:
+    if converged and result.status != "optimal":
+        # no violator was found, but at a solution the backend could not certify: the search
+        # used an inaccurate residual
+        converged = False
+        warnings.warn(
+            f"pattern generation found no violated pattern, but the last solve ended with status "
+            f"{result.status!r} (relative gap {result.gap:.3g}): the result is not certified",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    elif not converged:
         warnings.warn(
             f"pattern generation stopped after {max_rounds} rounds with dual constraints still "
             f"violated (largest γ/(n·alpha) = {history[-1]['max_value']:.6g} > 1 + "
