@@ -1,5 +1,6 @@
 """convexnn: train ReLU neural networks by solving an equivalent convex program."""
 
+from .certificate import Certificate, certify
 from .estimators import ConvexReLUClassifier, ConvexReLURegressor
 from .network import forward, network_objective, solution_to_network
 from .patterns import Patterns, sample_patterns
@@ -9,10 +10,12 @@ from .solvers import solve
 __version__ = "0.1.0"
 
 __all__ = [
+    "Certificate",
     "ConvexProgram",
     "ConvexReLUClassifier",
     "ConvexReLURegressor",
     "ConvexSolution",
+    "certify",
     "Patterns",
     "forward",
     "network_objective",

@@ -20,6 +20,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._memory import check_program_memory, check_sampling_memory
+from .certificate import certify
+from .generation import generate_patterns, has_all_patterns
 from .losses import encode_targets
 from .network import forward, network_objective, solution_to_network
 from .patterns import SAMPLERS, sample_patterns
@@ -40,6 +42,8 @@ class _BaseConvexReLU(BaseEstimator):
         "solver": [StrOptions({"auto"} | set(SOLVERS))],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "pattern_generation": ["boolean", StrOptions({"exact", "heuristic"})],
+        "max_pattern_rounds": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -56,6 +60,8 @@ class _BaseConvexReLU(BaseEstimator):
         solver="auto",
         tol=1e-6,
         max_iter=1000,
+        pattern_generation=False,
+        max_pattern_rounds=20,
         random_state=None,
         verbose=False,
         warm_start=False,
@@ -68,6 +74,8 @@ class _BaseConvexReLU(BaseEstimator):
         self.solver = solver
         self.tol = tol
         self.max_iter = max_iter
+        self.pattern_generation = pattern_generation
+        self.max_pattern_rounds = max_pattern_rounds
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
@@ -91,17 +99,21 @@ class _BaseConvexReLU(BaseEstimator):
         else:
             check_sampling_memory(X, self.n_gates, self.max_memory, name)
             patterns = sample_patterns(X, self.n_gates, self.sampler, self.random_state)
-        program = ConvexProgram(X, Y, patterns, loss, self.alpha, self.formulation)
-        check_program_memory(program, self.solver, self.max_memory, name)
-        result = solve(
-            program,
-            self.solver,
-            tol=self.tol,
-            max_iter=self.max_iter,
-            verbose=bool(self.verbose),
-            init=init,
-        )
-        self._patterns, self._solution = patterns, result.solution
+        if self.pattern_generation:
+            program, result = self._generate(X, Y, loss, patterns)
+        else:
+            program = ConvexProgram(X, Y, patterns, loss, self.alpha, self.formulation)
+            check_program_memory(program, self.solver, self.max_memory, name)
+            result = solve(
+                program,
+                self.solver,
+                tol=self.tol,
+                max_iter=self.max_iter,
+                verbose=bool(self.verbose),
+                init=init,
+            )
+            self.n_generation_rounds_, self.generation_converged_ = 0, False
+        self._patterns, self._solution = program.patterns, result.solution
         coefs, intercepts, gates = solution_to_network(program, result.solution)
         self.coefs_, self.intercepts_ = coefs, intercepts
         if gates is not None:
@@ -156,6 +168,31 @@ class _BaseConvexReLU(BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         return forward(self.coefs_, self.intercepts_, X, getattr(self, "gates_", None))
 
+    def _generate(self, X, Y, loss, patterns):
+        """Pattern generation (:func:`convexnn.generation.generate_patterns`) from ``patterns``."""
+        if self.formulation != "relu":
+            raise ValueError("pattern_generation needs formulation='relu'")
+        search = self.pattern_generation
+        if search is True:
+            search = "exact" if has_all_patterns(X) else "heuristic"
+        generated = generate_patterns(
+            X, Y, loss, self.alpha, patterns, search=search, solver=self.solver, tol=self.tol,
+            max_iter=self.max_iter, max_rounds=self.max_pattern_rounds,
+            random_state=self.random_state, verbose=bool(self.verbose),
+        )  # fmt: skip
+        self.n_generation_rounds_ = generated.n_rounds
+        self.generation_converged_ = generated.converged
+        return generated.program, generated.result
+
+    def _certify(self, X, Y, **kwargs):
+        check_is_fitted(self, "coefs_")
+        if self.formulation != "relu":
+            raise ValueError(
+                "certify() needs formulation='relu': the certificate is for ReLU networks, "
+                "not gated ones"
+            )
+        return certify(self.coefs_, self.intercepts_, X, Y, self.alpha, self.loss_, **kwargs)
+
     def _check_X_y(self, X, y, **kwargs):
         return validate_data(
             self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2, **kwargs
@@ -168,7 +205,9 @@ class _BaseConvexReLU(BaseEstimator):
             )
         check_is_fitted(self, "coefs_")
         mlp.set_params(
-            hidden_layer_sizes=(max(self.n_neurons_, 1),), activation="relu", solver="lbfgs",
+            hidden_layer_sizes=(max(self.n_neurons_, 1),),
+            activation="relu",
+            solver="lbfgs",
             alpha=self.alpha * n_samples,
         )
         coefs, intercepts = [c.copy() for c in self.coefs_], [b.copy() for b in self.intercepts_]
@@ -212,8 +251,9 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
     formulation : {"relu", "gated"}, default="relu"
         ``"relu"``: the exact ReLU program with cone constraints (a ReLU network);
         ``"gated"``: the unconstrained gated-ReLU program (a gated network, ``gates_``).
-    sampler : {"gaussian"}, default="gaussian"
-        How activation patterns are drawn.
+    sampler : {"gaussian", "data", "exact"}, default="gaussian"
+        How activation patterns are drawn (:mod:`convexnn.patterns`); ``"exact"`` takes every
+        pattern and ignores ``n_gates``.
     solver : {"auto", "cvxpy"}, default="auto"
         ``"cvxpy"`` solves with Clarabel (SCS as the fallback).
     tol : float, default=1e-6
@@ -222,6 +262,14 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
         Iteration budget of the solver.
     random_state : int, RandomState instance or None, default=None
         Seeds the pattern sampler.
+    pattern_generation : bool or {"exact", "heuristic"}, default=False
+        Grow the pattern set by the patterns whose dual constraint is violated, re-solving
+        warm-started until none is (``formulation="relu"`` only; :mod:`convexnn.generation`).
+        ``"exact"`` searches every pattern (small rank: the result is the certified global optimum
+        of the non-convex training problem); ``"heuristic"`` searches by alternating ascent;
+        ``True`` picks ``"exact"`` when the patterns can be enumerated.
+    max_pattern_rounds : int, default=20
+        Most solves of the pattern generation.
     verbose : bool, default=False
     warm_start : bool, default=False
         Reuse the previous fit's patterns and solution as the starting point (same data shape
@@ -249,6 +297,10 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
     n_neurons_, n_patterns_, n_iter_ : int
     solver_, status_ : str
     fit_time_ : float
+    n_generation_rounds_ : int
+        Solves made by the pattern generation (0 without it).
+    generation_converged_ : bool
+        Whether the pattern generation ended with no violated pattern.
     """
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -262,6 +314,16 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
         """Network output for ``X``."""
         F = self._forward(X)
         return F.ravel() if self._y_was_1d else F
+
+    def certify(self, X, y, **kwargs):
+        """Certificate of global optimality of the fitted network on ``(X, y)``.
+
+        See :func:`convexnn.certify` (keyword arguments are passed on); ``X, y`` should be the
+        training data. Multi-output networks are certified for the class of networks whose
+        neurons each feed one output (the structure the convex program returns).
+        """
+        X, y = self._check_X_y(X, y, multi_output=True, y_numeric=True, reset=False)
+        return self._certify(X, encode_targets(y, "squared"), **kwargs)
 
     def to_mlp(self):
         """A fitted :class:`~sklearn.neural_network.MLPRegressor` with the same weights."""
@@ -301,6 +363,19 @@ class ConvexReLUClassifier(ClassifierMixin, _BaseConvexReLU):
         codes = encoder.transform(y)
         loss = "logistic" if self.classes_.shape[0] == 2 else "softmax"
         return self._fit_program(X, encode_targets(codes, loss, self.classes_.shape[0]), loss)
+
+    def certify(self, X, y, **kwargs):
+        """Certificate of global optimality of the fitted network on ``(X, y)``.
+
+        See :func:`convexnn.certify` (keyword arguments are passed on); ``X, y`` should be the
+        training data, ``y`` labels from ``classes_``.
+        """
+        check_is_fitted(self, "classes_")
+        X, y = self._check_X_y(X, y, reset=False)
+        codes = np.searchsorted(self.classes_, y)
+        if np.any(codes >= self.classes_.shape[0]) or np.any(self.classes_[codes] != y):
+            raise ValueError("y contains labels not seen in fit")
+        return self._certify(X, encode_targets(codes, self.loss_, self.classes_.shape[0]), **kwargs)
 
     def decision_function(self, X):
         """Network output before the sigmoid/softmax: (n_samples,) for binary, else (n, n_classes)."""
