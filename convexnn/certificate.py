@@ -1,7 +1,7 @@
 """Certificates of global optimality for two-layer ReLU networks (MATH.md §5).
 
 The training problem of record (MATH.md §1) is non-convex, but weak duality gives a lower bound on
-its global optimum — at every width — from any dual point ``θ`` that satisfies
+its global optimum — at every width — from any dual point ``θ`` that satisfies::
 
     γ(θ) = max_{‖u[:d]‖ ≤ 1} |θᵀ(X̃u)_+|  ≤  n·alpha.
 
