@@ -1,5 +1,11 @@
 """convexnn: train ReLU neural networks by solving an equivalent convex program."""
 
+from .deep import (
+    ConvexDeep1DRegressor,
+    ConvexDeepReLUClassifier,
+    ConvexDeepReLURegressor,
+    DictionaryProgram,
+)
 from .estimators import ConvexReLUClassifier, ConvexReLURegressor
 from .network import forward, network_objective, solution_to_network
 from .patterns import Patterns, sample_patterns
@@ -9,6 +15,10 @@ from .solvers import solve
 __version__ = "0.1.0"
 
 __all__ = [
+    "ConvexDeep1DRegressor",
+    "ConvexDeepReLUClassifier",
+    "ConvexDeepReLURegressor",
+    "DictionaryProgram",
     "ConvexProgram",
     "ConvexReLUClassifier",
     "ConvexReLURegressor",

@@ -7,13 +7,17 @@ import time
 
 from .base import SolverResult
 from .cvxpy_backend import solve_cvxpy
+from .lasso_cd import solve_lasso_cd
+from .lasso_ip import solve_lasso_ip
 
-__all__ = ["SOLVERS", "SolverResult", "solve", "solve_cvxpy"]
+__all__ = ["SOLVERS", "SolverResult", "solve", "solve_cvxpy", "solve_lasso_cd", "solve_lasso_ip"]
 
-SOLVERS = {"cvxpy": solve_cvxpy}
+SOLVERS = {"cvxpy": solve_cvxpy, "lasso_cd": solve_lasso_cd, "lasso_ip": solve_lasso_ip}
 
 
 def _auto(program):
+    if getattr(program, "formulation", None) == "lasso":  # groups of size one
+        return "lasso_ip"
     return "cvxpy"
 
 
