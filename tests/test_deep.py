@@ -291,3 +291,15 @@ def test_stacking_rejects_bad_hidden_layer_sizes(sizes):
     X, y = make_data("squared", n=20, d=2)
     with pytest.raises(ValueError, match="hidden_layer_sizes"):
         ConvexDeepReLURegressor(sizes).fit(X, y)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("depth, n_breakpoints", [(3, None), (4, 25)])
+def test_deep_1d_on_the_ecg_series(shared_data, depth, n_breakpoints):
+    series = np.load(shared_data / "series" / "ecg_mitbih208.npz")["ecg_mv"][:401]
+    series = (series - series.mean()) / series.std()
+    X, y = series[:-1, None], series[1:]
+    model = ConvexDeep1DRegressor(depth=depth, alpha=1e-3, n_breakpoints=n_breakpoints).fit(X, y)
+    assert model.gap_ <= 1e-8
+    assert model.objective_ == pytest.approx(model.lasso_objective_, rel=1e-10)
+    assert np.array_equal(model.to_mlp().predict(X), model.predict(X))
