@@ -1,6 +1,12 @@
 """convexnn: train ReLU neural networks by solving an equivalent convex program."""
 
 from .certificate import Certificate, certify
+from .deep import (
+    ConvexDeep1DRegressor,
+    ConvexDeepReLUClassifier,
+    ConvexDeepReLURegressor,
+    DictionaryProgram,
+)
 from .estimators import ConvexReLUClassifier, ConvexReLURegressor
 from .network import forward, network_objective, solution_to_network
 from .patterns import Patterns, sample_patterns
@@ -11,6 +17,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Certificate",
+    "ConvexDeep1DRegressor",
+    "ConvexDeepReLUClassifier",
+    "ConvexDeepReLURegressor",
+    "DictionaryProgram",
     "ConvexProgram",
     "ConvexReLUClassifier",
     "ConvexReLURegressor",

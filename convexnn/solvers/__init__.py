@@ -10,6 +10,8 @@ from .cvxpy_backend import solve_cvxpy
 from .augmented import solve_al
 from .bcd import solve_bcd
 from .fista import solve_fista
+from .lasso_cd import solve_lasso_cd
+from .lasso_ip import solve_lasso_ip
 from .path import regularization_path
 
 __all__ = [
@@ -21,9 +23,18 @@ __all__ = [
     "solve_bcd",
     "solve_cvxpy",
     "solve_fista",
+    "solve_lasso_cd",
+    "solve_lasso_ip",
 ]
 
-SOLVERS = {"fista": solve_fista, "bcd": solve_bcd, "al": solve_al, "cvxpy": solve_cvxpy}
+SOLVERS = {
+    "fista": solve_fista,
+    "bcd": solve_bcd,
+    "al": solve_al,
+    "cvxpy": solve_cvxpy,
+    "lasso_cd": solve_lasso_cd,
+    "lasso_ip": solve_lasso_ip,
+}
 
 
 #: Above this size of the masked design (n · P · (d + 1) · K) "auto" leaves CVXPY, whose dense
@@ -34,6 +45,8 @@ AUTO_CVXPY_SIZE = 2_000_000
 
 
 def _auto(program):
+    if program.formulation == "lasso":  # the 1-D deep dictionary: groups of size one
+        return "lasso_ip"
     size = program.n_samples * program.n_patterns * (program.n_features + 1) * program.n_outputs
     if size <= AUTO_CVXPY_SIZE:
         return "cvxpy"

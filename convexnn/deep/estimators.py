@@ -1,0 +1,458 @@
+"""scikit-learn estimators for deep ReLU networks trained by convex programs.
+
+- :class:`ConvexDeepReLURegressor` / :class:`ConvexDeepReLUClassifier`: layer-wise convex stacking
+  (:mod:`convexnn.deep.stacking`); every block is a certified global optimum of its own two-layer
+  program, with no guarantee for the network as a whole.
+- :class:`ConvexDeep1DRegressor`: the exact training problem of a deep narrow ReLU network on
+  one-dimensional inputs, solved as a Lasso (:mod:`convexnn.deep.oned`).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.special import expit, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import LabelBinarizer, LabelEncoder
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..losses import encode_targets
+from ..network import forward, network_objective
+from ..patterns import SAMPLERS
+from ..solvers import SOLVERS, solve
+from .oned import DEPTHS, DictionaryProgram, deep_objective, dictionary_to_network
+from .stacking import stack_convex_blocks
+
+__all__ = ["ConvexDeepReLURegressor", "ConvexDeepReLUClassifier", "ConvexDeep1DRegressor"]
+
+
+def _fill_mlp(mlp, estimator, alpha_sklearn):
+    """Give a scikit-learn MLP the fitted weights of ``estimator`` (any depth)."""
+    check_is_fitted(estimator, "coefs_")
+    coefs = [c.copy() for c in estimator.coefs_]
+    intercepts = [b.copy() for b in estimator.intercepts_]
+    for layer in range(len(coefs) - 1):  # scikit-learn needs every layer at least one unit wide
+        if coefs[layer].shape[1] == 0:
+            coefs[layer] = np.zeros((coefs[layer].shape[0], 1))
+            intercepts[layer] = np.zeros(1)
+            coefs[layer + 1] = np.zeros((1, coefs[layer + 1].shape[1]))
+    mlp.set_params(
+        hidden_layer_sizes=tuple(c.shape[1] for c in coefs[:-1]),
+        activation="relu",
+        solver="lbfgs",
+        alpha=alpha_sklearn,
+    )
+    mlp.coefs_, mlp.intercepts_ = coefs, intercepts
+    mlp.n_features_in_ = estimator.n_features_in_
+    if hasattr(estimator, "feature_names_in_"):
+        mlp.feature_names_in_ = estimator.feature_names_in_
+    mlp.n_layers_ = len(coefs) + 1
+    mlp.n_outputs_ = coefs[-1].shape[1]
+    mlp.n_iter_ = 0
+    mlp.t_ = 0
+    mlp.loss_ = estimator.objective_
+    mlp.best_loss_ = estimator.objective_
+    mlp.loss_curve_ = [estimator.objective_]
+    return mlp
+
+
+class _BaseConvexDeepReLU(BaseEstimator):
+    """Shared fitting logic of the stacked estimators."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "n_gates": [Interval(Integral, 1, None, closed="left")],
+        "sampler": [StrOptions(set(SAMPLERS))],
+        "solver": [StrOptions({"auto"} | set(SOLVERS))],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(50, 50),
+        alpha=1e-3,
+        *,
+        n_gates=100,
+        sampler="gaussian",
+        solver="auto",
+        tol=1e-6,
+        max_iter=1000,
+        random_state=None,
+        verbose=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.alpha = alpha
+        self.n_gates = n_gates
+        self.sampler = sampler
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _widths(self):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if np.isscalar(sizes) else list(sizes)
+        if len(sizes) == 0 or any(
+            not isinstance(m, Integral | np.integer) or isinstance(m, bool) or m < 1 for m in sizes
+        ):
+            raise ValueError(
+                "hidden_layer_sizes must be a positive integer or a non-empty sequence of positive "
+                f"integers (the maximum width of each hidden layer); "
+                f"got {self.hidden_layer_sizes!r}"
+            )
+        return [int(m) for m in sizes]
+
+    def _fit_stack(self, X, Y, loss):
+        start = time.perf_counter()
+        widths = self._widths()
+        coefs, intercepts, reports = stack_convex_blocks(
+            X,
+            Y,
+            loss,
+            widths,
+            self.alpha,
+            n_gates=self.n_gates,
+            sampler=self.sampler,
+            solver=self.solver,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            random_state=self.random_state,
+            verbose=bool(self.verbose),
+        )
+        self.coefs_, self.intercepts_ = coefs, intercepts
+        self.loss_ = loss
+        self._n_train = X.shape[0]
+        self.n_layers_ = len(coefs) + 1
+        self.hidden_layer_sizes_ = tuple(c.shape[1] for c in coefs[:-1])
+        self.blocks_ = reports
+        self.block_gaps_ = [r.gap for r in reports]
+        self.block_objectives_ = [r.objective for r in reports]
+        self.objective_ = network_objective(coefs, intercepts, X, Y, self.alpha, loss)
+        self.fit_time_ = time.perf_counter() - start
+        late = [i + 1 for i, r in enumerate(reports) if r.status != "optimal" or r.gap > self.tol]
+        if late:
+            worst = max(reports[i - 1].gap for i in late)
+            warnings.warn(
+                f"{type(self).__name__}: block(s) {late} stopped above the gap tolerance "
+                f"(worst relative gap {worst:.3g}, tol={self.tol:g}); "
+                "increase max_iter or loosen tol.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return self
+
+    def _forward(self, X):
+        check_is_fitted(self, "coefs_")
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return forward(self.coefs_, self.intercepts_, X)
+
+    def _check_X_y(self, X, y, **kwargs):
+        return validate_data(
+            self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2, **kwargs
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+_STACK_DOC = """
+    Parameters
+    ----------
+    hidden_layer_sizes : int or sequence of int, default=(50, 50)
+        Maximum width of each hidden layer; the number of entries is the number of hidden layers
+        (one convex block each). Actual widths (``hidden_layer_sizes_``) can be smaller: a block
+        keeps only the neurons its optimum uses.
+    alpha : float, default=1e-3
+        Weight decay of every block, Lasso convention (MATH.md §1).
+    n_gates : int, default=100
+        Gates drawn on every block's input.
+    sampler : {"gaussian"}, default="gaussian"
+    solver : str, default="auto"
+        Solver of every block (see :func:`convexnn.solvers.solve`).
+    tol : float, default=1e-6
+        Target relative duality gap of every block.
+    max_iter : int, default=1000
+    random_state : int, RandomState instance or None, default=None
+    verbose : bool, default=False
+
+    Attributes
+    ----------
+    coefs_, intercepts_ : list of ndarray
+        The deep network in scikit-learn's layout.
+    hidden_layer_sizes_ : tuple of int
+        Actual widths of the hidden layers.
+    n_layers_ : int
+        Layers including input and output (scikit-learn's convention).
+    blocks_ : list of BlockReport
+        Per block: patterns, neurons, convex objective, certified gap, solver.
+    block_gaps_, block_objectives_ : list of float
+    objective_ : float
+        Weight-decay objective of record (MATH.md §1, summed over all layers) of the whole network:
+        for information, it is not certified.
+    fit_time_ : float
+"""
+
+
+class ConvexDeepReLURegressor(RegressorMixin, _BaseConvexDeepReLU):
+    __doc__ = (
+        """Deep ReLU network regressor trained by layer-wise convex stacking.
+
+    Each hidden layer is the hidden layer of a two-layer convex program (exact ReLU formulation)
+    from the previous layer's activations to the targets, solved to a certified duality gap;
+    the last block's output layer is the output layer. Every block is a global optimum of its
+    own program; no optimality is claimed for the network as a whole.
+"""
+        + _STACK_DOC
+    )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the network to ``X`` (n_samples, n_features) and ``y`` (n_samples[, k])."""
+        X, y = self._check_X_y(X, y, multi_output=True, y_numeric=True)
+        self._y_was_1d = y.ndim == 1
+        return self._fit_stack(X, encode_targets(y, "squared"), "squared")
+
+    def predict(self, X):
+        """Network output for ``X``."""
+        F = self._forward(X)
+        return F.ravel() if self._y_was_1d else F
+
+    def to_mlp(self):
+        """A fitted :class:`~sklearn.neural_network.MLPRegressor` with the same weights."""
+        from sklearn.neural_network import MLPRegressor
+
+        mlp = _fill_mlp(MLPRegressor(), self, self.alpha * self._n_train)
+        mlp.out_activation_ = "identity"
+        return mlp
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+class ConvexDeepReLUClassifier(ClassifierMixin, _BaseConvexDeepReLU):
+    __doc__ = (
+        """Deep ReLU network classifier trained by layer-wise convex stacking.
+
+    Blocks use the logistic loss (binary) or the softmax loss (multiclass, one output per class),
+    as :class:`~convexnn.ConvexReLUClassifier`. Every block is a global optimum of its own
+    program; no optimality is claimed for the network as a whole. With ``k`` classes a width of at
+    least ``2k`` per layer is always attainable.
+"""
+        + _STACK_DOC
+        + """    classes_ : ndarray
+        Class labels.
+"""
+    )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the network to ``X`` (n_samples, n_features) and labels ``y``."""
+        X, y = self._check_X_y(X, y)
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        if self.classes_.shape[0] < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the data; "
+                f"got 1 class: {self.classes_[0]!r}"
+            )
+        loss = "logistic" if self.classes_.shape[0] == 2 else "softmax"
+        Y = encode_targets(encoder.transform(y), loss, self.classes_.shape[0])
+        return self._fit_stack(X, Y, loss)
+
+    def decision_function(self, X):
+        """Network output before the sigmoid/softmax."""
+        F = self._forward(X)
+        return F.ravel() if F.shape[1] == 1 else F
+
+    def predict_proba(self, X):
+        """Class probabilities, shape (n_samples, n_classes)."""
+        F = self._forward(X)
+        if F.shape[1] == 1:
+            p = expit(F[:, 0])
+            return np.column_stack([1.0 - p, p])
+        return softmax(F, axis=1)
+
+    def predict(self, X):
+        """Most probable class for each sample."""
+        F = self._forward(X)
+        index = (F[:, 0] > 0).astype(int) if F.shape[1] == 1 else np.argmax(F, axis=1)
+        return self.classes_[index]
+
+    def to_mlp(self):
+        """A fitted :class:`~sklearn.neural_network.MLPClassifier` with the same weights."""
+        from sklearn.neural_network import MLPClassifier
+
+        mlp = _fill_mlp(MLPClassifier(), self, self.alpha * self._n_train)
+        mlp.classes_ = self.classes_
+        mlp._label_binarizer = LabelBinarizer().fit(self.classes_)
+        mlp.out_activation_ = "logistic" if self.classes_.shape[0] == 2 else "softmax"
+        return mlp
+
+
+class ConvexDeep1DRegressor(RegressorMixin, BaseEstimator):
+    """Deep ReLU network regressor on one-dimensional inputs, trained exactly as a Lasso.
+
+    Solves the training problem of a deep narrow ReLU network of ``depth`` layers (``depth − 1``
+    hidden layers of parallel scalar paths) with the ``ℓ_depth`` weight penalty,
+
+        J = (1/n) Σ_i ½(f(x_i) − y_i)² + (alpha/depth) Σ_layers Σ |W|^depth   (biases free),
+
+    through its equivalent Lasso over the ramp/reflection dictionary of Zeger, Wang & Pilanci
+    (2024), to a certified duality gap, and maps the Lasso solution to network weights: the
+    network's objective ``objective_`` equals the Lasso optimum ``lasso_objective_``. For
+    ``depth=2`` the penalty is ordinary weight decay (MATH.md §1). See :mod:`convexnn.deep.oned`.
+
+    Parameters
+    ----------
+    depth : {2, 3, 4}, default=3
+        Number of weight layers.
+    alpha : float, default=1e-3
+        Regularisation, Lasso convention (next to the mean loss).
+    n_breakpoints : int or None, default=None
+        ``None`` builds the paper's full dictionary on every distinct training input (exact; its
+        size grows like ``n^(depth−1)``). An integer uses that many evenly spaced distinct inputs
+        (by rank) as anchors when there are more: the optimum over networks whose paths are
+        anchored there (an upper bound on the full problem's optimum).
+    solver : {"auto", "lasso_ip", "lasso_cd"}, default="auto"
+        ``"lasso_ip"`` (default): working-set interior point (Clarabel) with the certificate over
+        the whole dictionary; ``"lasso_cd"``: scikit-learn's coordinate descent.
+    tol : float, default=1e-8
+        Target certified relative duality gap.
+    max_iter : int, default=30
+        Iteration budget of the solver (working-set rounds for ``"lasso_ip"``).
+    verbose : bool, default=False
+
+    Attributes
+    ----------
+    coefs_, intercepts_ : list of ndarray
+        The network in scikit-learn's layout (hidden-to-hidden matrices are diagonal).
+    n_paths_ : int
+        Non-zero Lasso coefficients, i.e. paths (the width of every hidden layer).
+    n_dictionary_ : int
+        Distinct dictionary features.
+    objective_ : float
+        ``J`` of the returned network.
+    lasso_objective_ : float
+        The Lasso objective at the solver's solution (equal to ``objective_``).
+    gap_ : float
+        Certified relative duality gap of the Lasso.
+    solver_, status_ : str
+    fit_time_ : float
+    """
+
+    _parameter_constraints: dict = {
+        "depth": [Interval(Integral, 1, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "n_breakpoints": [Interval(Integral, 2, None, closed="left"), None],
+        "solver": [StrOptions({"auto", "lasso_ip", "lasso_cd"})],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        depth=3,
+        alpha=1e-3,
+        *,
+        n_breakpoints=None,
+        solver="auto",
+        tol=1e-8,
+        max_iter=30,
+        verbose=False,
+    ):
+        self.depth = depth
+        self.alpha = alpha
+        self.n_breakpoints = n_breakpoints
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit to one-dimensional inputs ``X`` (n_samples, 1) and targets ``y`` (n_samples,)."""
+        if self.depth not in DEPTHS:
+            raise ValueError(
+                f"depth must be one of {DEPTHS} for {type(self).__name__}; got {self.depth!r}"
+            )
+        X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2, y_numeric=True)
+        if X.shape[1] != 1:
+            raise ValueError(
+                f"{type(self).__name__} takes one-dimensional inputs (n_samples, 1); "
+                f"got X with {X.shape[1]} features"
+            )
+        start = time.perf_counter()
+        Y = encode_targets(y, "squared")
+        breakpoints = None
+        points = np.unique(X[:, 0])
+        if self.n_breakpoints is not None and points.shape[0] > self.n_breakpoints:
+            ranks = np.round(np.linspace(0, points.shape[0] - 1, self.n_breakpoints)).astype(int)
+            breakpoints = points[np.unique(ranks)]
+        program = DictionaryProgram(
+            X, Y, self.depth, "squared", self.alpha, breakpoints=breakpoints
+        )
+        result = solve(
+            program, self.solver, tol=self.tol, max_iter=self.max_iter, verbose=bool(self.verbose)
+        )
+        self.coefs_, self.intercepts_ = dictionary_to_network(program, result.solution)
+        self.n_paths_ = self.coefs_[0].shape[1]
+        self.n_dictionary_ = program.n_patterns
+        self.exact_dictionary_ = breakpoints is None
+        self.lasso_objective_ = program.objective(result.solution)
+        self.objective_ = deep_objective(self.coefs_, self.intercepts_, X, Y, self.alpha)
+        self.gap_ = result.gap
+        self.gap_history_ = list(result.gap_history)
+        self.solver_, self.status_ = result.solver, result.status
+        self._n_train = X.shape[0]
+        self.fit_time_ = time.perf_counter() - start
+        if result.status != "optimal" or result.gap > self.tol:
+            warnings.warn(
+                f"{type(self).__name__} stopped with certified relative duality gap "
+                f"{result.gap:.3g} "
+                f"(tol={self.tol:g}, status {result.status!r}, solver {result.solver}); "
+                "increase max_iter or loosen tol.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self
+
+    def predict(self, X):
+        """Network output for ``X`` of shape (n_samples, 1)."""
+        check_is_fitted(self, "coefs_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return forward(self.coefs_, self.intercepts_, X).ravel()
+
+    def to_mlp(self):
+        """A fitted :class:`~sklearn.neural_network.MLPRegressor` with the same weights.
+
+        Its predictions equal this model's. Its ``alpha`` is ``alpha * n_samples`` but its
+        penalty is weight decay (``ℓ2``): for ``depth > 2`` further training would minimise a
+        different objective than this model's ``ℓ_depth`` penalty.
+        """
+        from sklearn.neural_network import MLPRegressor
+
+        mlp = _fill_mlp(MLPRegressor(), self, self.alpha * self._n_train)
+        mlp.out_activation_ = "identity"
+        return mlp
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags

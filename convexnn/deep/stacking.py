@@ -1,0 +1,179 @@
+"""Layer-wise convex stacking: deep ReLU networks from a sequence of two-layer convex programs.
+
+Block ``l`` is the exact ReLU program (MATH.md §3) of a two-layer network from the previous
+block's activations ``H_{l−1}`` (``H_0 = X``) to the *final* targets, solved to a certified gap;
+its hidden layer (at most ``hidden_layer_sizes[l]`` neurons) becomes layer ``l`` of the deep
+network and ``H_l = (H_{l−1} W_l + b_l)_+`` feeds the next block. The last block's output layer is
+the network's output layer.
+
+When a block's solution has more neurons than allowed, the strongest ones (largest ``‖w‖·|a|``,
+which is the block norm ``s`` of MATH.md §4) are kept and the block is re-solved on their patterns
+only; so every kept layer is the hidden layer of a certified optimum of its own (restricted)
+program. **Each block is a global optimum of its own program; nothing is claimed for the whole
+network**, whose objective is reported for information only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from ..network import solution_to_network
+from ..patterns import sample_patterns
+from ..program import ConvexProgram
+from ..solvers import solve
+
+__all__ = ["BlockReport", "stack_convex_blocks"]
+
+
+@dataclass
+class BlockReport:
+    """What one block of the stack solved.
+
+    Attributes
+    ----------
+    n_inputs : int
+        Width of the block's input.
+    n_patterns : int
+        Patterns of the program the kept layer comes from.
+    n_neurons : int
+        Neurons kept (at most the requested width).
+    objective : float
+        Objective of the block's convex program at its solution (two-layer objective of record).
+    gap : float
+        Certified relative duality gap of that program.
+    status, solver : str
+    restricted : bool
+        Whether the block was re-solved on the patterns of its strongest neurons.
+    """
+
+    n_inputs: int
+    n_patterns: int
+    n_neurons: int
+    objective: float
+    gap: float
+    status: str
+    solver: str
+    restricted: bool
+
+
+def _neuron_patterns(program, solution):
+    """For every mapped neuron (in the order of :func:`solution_to_network`): its pattern index and
+    its block norm."""
+    d = program.n_features
+    patterns, strengths = [], []
+    for blocks in (solution.U, solution.V):
+        for o in range(program.n_outputs):
+            for k in range(program.n_patterns):
+                s = float(np.linalg.norm(blocks[o, :d, k].astype(np.float64)))
+                if s > 0.0:
+                    patterns.append(k)
+                    strengths.append(s)
+    return np.array(patterns, dtype=int), np.array(strengths)
+
+
+def _solve_block(H, Y, loss, alpha, patterns, solve_options):
+    program = ConvexProgram(H, Y, patterns, loss, alpha, "relu")
+    result = solve(program, **solve_options)
+    return program, result
+
+
+def stack_convex_blocks(
+    X,
+    Y,
+    loss,
+    hidden_layer_sizes,
+    alpha,
+    *,
+    n_gates=100,
+    sampler="gaussian",
+    solver="auto",
+    tol=1e-6,
+    max_iter=1000,
+    random_state=None,
+    verbose=False,
+):
+    """Train a deep ReLU network block by block, each block a convex program (module docstring).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets encoded for ``loss``.
+    loss : {"squared", "logistic", "softmax"}
+    hidden_layer_sizes : sequence of int
+        Maximum width of every hidden layer; its length is the number of hidden layers.
+    alpha : float
+        Weight decay of every block (Lasso convention, MATH.md §1).
+    n_gates, sampler : see :func:`convexnn.patterns.sample_patterns`
+        Patterns are drawn afresh on every block's input.
+    solver, tol, max_iter : passed to :func:`convexnn.solvers.solve`.
+    random_state : int, RandomState instance or None
+    verbose : bool
+
+    Returns
+    -------
+    coefs, intercepts : list of ndarray
+        The deep network in scikit-learn's layout.
+    reports : list of BlockReport
+    """
+    rng = check_random_state(random_state)
+    options = dict(solver=solver, tol=tol, max_iter=max_iter, verbose=False)
+    H = np.asarray(X, dtype=np.float64)
+    coefs, intercepts, reports = [], [], []
+    n_outputs = Y.shape[1]
+    for depth, width in enumerate(hidden_layer_sizes):
+        seed = rng.randint(np.iinfo(np.int32).max)
+        patterns = sample_patterns(H, n_gates, sampler, seed)
+        program, result = _solve_block(H, Y, loss, alpha, patterns, options)
+        neuron_pattern, strength = _neuron_patterns(program, result.solution)
+        restricted = False
+        # keep the patterns of the strongest neurons and re-solve on them; a pattern can carry up
+        # to 2 * n_outputs neurons, so shrink the number of patterns kept until the optimum fits
+        cap = width
+        while neuron_pattern.shape[0] > width and cap >= 1:
+            ranked = neuron_pattern[np.argsort(-strength, kind="stable")]
+            keep = list(dict.fromkeys(ranked.tolist()))[:cap]
+            patterns = program.patterns.subset(np.sort(np.array(keep, dtype=int)))
+            program, result = _solve_block(H, Y, loss, alpha, patterns, options)
+            neuron_pattern, strength = _neuron_patterns(program, result.solution)
+            restricted = True
+            cap = min(len(keep) - 1, len(keep) * width // max(neuron_pattern.shape[0], 1))
+        net_coefs, net_intercepts, _ = solution_to_network(program, result.solution)
+        if net_coefs[0].shape[1] > width:
+            raise ValueError(
+                f"hidden layer {depth + 1} allows {width} neurons, fewer than the "
+                f"{2 * n_outputs} one activation pattern can carry with {n_outputs} outputs; "
+                "use a larger width"
+            )
+        reports.append(
+            BlockReport(
+                H.shape[1],
+                program.n_patterns,
+                net_coefs[0].shape[1],
+                program.objective(result.solution),
+                result.gap,
+                result.status,
+                result.solver,
+                restricted,
+            )
+        )
+        if verbose:
+            r = reports[-1]
+            print(
+                f"[convexnn] block {depth + 1}: {r.n_neurons} neurons (max {width}) from "
+                f"{r.n_patterns} patterns on {r.n_inputs} inputs, gap {r.gap:.2e}, {r.solver}"
+            )
+        W, b = net_coefs[0], net_intercepts[0]
+        if W.shape[1] == 0:  # no neuron survived: a dead unit keeps the layer well-formed
+            W, b = np.zeros((H.shape[1], 1)), np.zeros(1)
+            net_coefs[1] = np.zeros((1, n_outputs))
+        coefs.append(W)
+        intercepts.append(b)
+        H = np.maximum(H @ W + b, 0.0)
+        last = (net_coefs[1], net_intercepts[1])
+    coefs.append(last[0])
+    intercepts.append(last[1])
+    return coefs, intercepts, reports
