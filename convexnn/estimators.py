@@ -41,7 +41,7 @@ class _BaseConvexReLU(BaseEstimator):
         "sampler": [StrOptions(set(SAMPLERS))],
         "solver": [StrOptions({"auto"} | set(SOLVERS))],
         "tol": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
         "pattern_generation": ["boolean", StrOptions({"exact", "heuristic"})],
         "max_pattern_rounds": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
@@ -59,7 +59,7 @@ class _BaseConvexReLU(BaseEstimator):
         sampler="gaussian",
         solver="auto",
         tol=1e-6,
-        max_iter=1000,
+        max_iter=None,
         pattern_generation=False,
         max_pattern_rounds=20,
         random_state=None,
@@ -104,13 +104,9 @@ class _BaseConvexReLU(BaseEstimator):
         else:
             program = ConvexProgram(X, Y, patterns, loss, self.alpha, self.formulation)
             check_program_memory(program, self.solver, self.max_memory, name)
+            budget = {} if self.max_iter is None else {"max_iter": self.max_iter}
             result = solve(
-                program,
-                self.solver,
-                tol=self.tol,
-                max_iter=self.max_iter,
-                verbose=bool(self.verbose),
-                init=init,
+                program, self.solver, tol=self.tol, verbose=bool(self.verbose), init=init, **budget
             )
             self.n_generation_rounds_, self.generation_converged_ = 0, False
         self._patterns, self._solution = program.patterns, result.solution
@@ -258,8 +254,9 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
         ``"cvxpy"`` solves with Clarabel (SCS as the fallback).
     tol : float, default=1e-6
         Target relative duality gap.
-    max_iter : int, default=1000
-        Iteration budget of the solver.
+    max_iter : int or None, default=None
+        Iteration budget of the solver, in its own iterations (outer iterations for ``"al"`` and
+        ``"bcd"``); None: the solver's default.
     random_state : int, RandomState instance or None, default=None
         Seeds the pattern sampler.
     pattern_generation : bool or {"exact", "heuristic"}, default=False

@@ -153,7 +153,7 @@ def generate_patterns(
     search="exact",
     solver="auto",
     tol=1e-6,
-    max_iter=1000,
+    max_iter=None,
     max_rounds=20,
     max_new=None,
     violation_tol=None,
@@ -237,7 +237,8 @@ def generate_patterns(
     before_prune = None
     for rnd in range(max_rounds):
         program = ConvexProgram(X, Y, patterns, loss, alpha, "relu")
-        result = solve(program, solver, tol=tol, max_iter=max_iter, init=init)
+        budget = {} if max_iter is None else {"max_iter": max_iter}
+        result = solve(program, solver, tol=tol, init=init, **budget)
         Theta = program.residual(result.solution)
         known = set(_keys(patterns.masks))
         if search == "exact":

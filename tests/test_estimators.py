@@ -13,8 +13,16 @@ from convexnn.losses import encode_targets
 FAST = dict(n_gates=20, random_state=0)
 
 
+# fewer gates for the ~50 fits of each estimator that scikit-learn's checks make
+CHECKS = dict(n_gates=8, random_state=0)
+
+
 @parametrize_with_checks(
-    [ConvexReLURegressor(**FAST), ConvexReLUClassifier(**FAST), ConvexReLUClassifier(formulation="gated", **FAST)]
+    [
+        ConvexReLURegressor(**CHECKS),
+        ConvexReLUClassifier(**CHECKS),
+        ConvexReLUClassifier(formulation="gated", **CHECKS),
+    ]
 )
 def test_sklearn_compatible_estimator(estimator, check):
     with warnings.catch_warnings():

@@ -42,13 +42,17 @@ SOLVERS = {
 #: certifies gaps of 1e-9 in fewer seconds than the first-order solvers on the problems measured
 #: so far (benchmarks/solvers.py).
 AUTO_CVXPY_SIZE = 2_000_000
+#: The same for the exact ReLU program with a logistic or softmax loss, whose exponential cones
+#: make Clarabel stall ("InsufficientProgress") on medium problems such as breast cancer.
+AUTO_CVXPY_SIZE_EXP_CONE = 300_000
 
 
 def _auto(program):
     if program.formulation == "lasso":  # the 1-D deep dictionary: groups of size one
         return "lasso_ip"
     size = program.n_samples * program.n_patterns * (program.n_features + 1) * program.n_outputs
-    if size <= AUTO_CVXPY_SIZE:
+    exp_cone = program.formulation == "relu" and program.loss != "squared"
+    if size <= (AUTO_CVXPY_SIZE_EXP_CONE if exp_cone else AUTO_CVXPY_SIZE):
         return "cvxpy"
     return "fista" if program.formulation == "gated" else "al"
 
