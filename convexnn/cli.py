@@ -256,6 +256,7 @@ def build_parser():
     )
     out.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    bench.set_defaults(subparser=bench)
     plot = sub.add_parser(
         "plot",
         help="remake table and plots from results.json files",
@@ -265,6 +266,7 @@ def build_parser():
     plot.add_argument("--out", default="bench-results")
     plot.add_argument("--profile-time", choices=["run", "sweep"], default="run")
     plot.add_argument("--table", choices=["auto", "full", "summary"], default="auto")
+    plot.set_defaults(subparser=plot)
     return parser
 
 
@@ -430,6 +432,7 @@ def _bench(args, parser):
         )
     settings = dict(vars(args))
     settings.pop("convex_opt", None)
+    settings.pop("subparser", None)
     settings.update(convex_options=convex_options, method_config=config.as_dict())
     _write_outputs(records, settings, args.out, args, make_plots=not args.no_plots)
     return 0
@@ -477,9 +480,10 @@ def main(argv=None):
     """Entry point of the ``convexnn`` console command; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # errors found after parsing name the subcommand, as argparse's own errors do
     if args.command == "bench":
-        return _bench(args, parser)
-    return _plot(args, parser)
+        return _bench(args, args.subparser)
+    return _plot(args, args.subparser)
 
 
 if __name__ == "__main__":
