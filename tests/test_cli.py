@@ -9,13 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import make_data
 
 from convexnn.bench.datasets import autoregressive_windows, load_npz_folder, make_dataset
 from convexnn.bench.methods import MethodConfig, run_lbfgs, run_method
 from convexnn.bench.report import performance_profile, solved_fractions
 from convexnn.cli import main
-
-from conftest import make_data
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ["--n-gates", "8", "--epochs", "3", "--lrs", "0.1,0.01", "--quiet"]
@@ -35,20 +34,41 @@ def test_bench_end_to_end_writes_table_csv_json_and_plots(tmp_path, capsys):
     _write_csv(data, X, np.where(y == 1, "yes", "no"))
     out = tmp_path / "out"
     methods = ["convex-gated", "sgd", "adam"]
-    status = main(["bench", "--csv", str(data), "--target", "label", "--alphas", "1e-3,1e-2",
-                   "--methods", ",".join(methods), "--out", str(out), *QUICK])
+    status = main(
+        [
+            "bench",
+            "--csv",
+            str(data),
+            "--target",
+            "label",
+            "--alphas",
+            "1e-3,1e-2",
+            "--methods",
+            ",".join(methods),
+            "--out",
+            str(out),
+            *QUICK,
+        ]
+    )
     assert status == 0
     printed = capsys.readouterr().out
     assert "| tiny | random | 1e-03 | convex-gated |" in printed
     assert str(out / "profile.png") in printed
-    for name in ["table.md", "results.csv", "results.json", "profile.png", "objectives.png",
-                 "metrics.png"]:
+    for name in [
+        "table.md",
+        "results.csv",
+        "results.json",
+        "profile.png",
+        "objectives.png",
+        "metrics.png",
+    ]:
         assert (out / name).stat().st_size > 0, name
     assert (out / "profile.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with open(out / "results.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert sorted((r["method"], float(r["alpha"])) for r in rows) == sorted(
-        (m, a) for m in methods for a in (1e-3, 1e-2))
+        (m, a) for m in methods for a in (1e-3, 1e-2)
+    )
     records = json.loads((out / "results.json").read_text())["records"]
     for alpha in (1e-3, 1e-2):
         runs = [r for r in records if r["alpha"] == alpha]
@@ -70,22 +90,57 @@ def test_bench_npz_folder_and_series(tmp_path, capsys):
     folder.mkdir()
     X, y = make_data("softmax", n=36, d=3)
     perm = rng.permutation(36)
-    np.savez(folder / "cls.npz", X=X.astype(np.float32), y=y.astype(np.int16),
-             fold0_train=perm[:27], fold0_test=perm[27:], fold1_train=perm[9:], fold1_test=perm[:9])
+    np.savez(
+        folder / "cls.npz",
+        X=X.astype(np.float32),
+        y=y.astype(np.int16),
+        fold0_train=perm[:27],
+        fold0_test=perm[27:],
+        fold1_train=perm[9:],
+        fold1_test=perm[:9],
+    )
     Xr, yr = make_data("squared", n=30, d=2)
-    np.savez(folder / "reg.npz", X=Xr, y=100 + 10 * yr, split0_train=np.arange(24),
-             split0_test=np.arange(24, 30))
+    np.savez(
+        folder / "reg.npz",
+        X=Xr,
+        y=100 + 10 * yr,
+        split0_train=np.arange(24),
+        split0_test=np.arange(24, 30),
+    )
     series = tmp_path / "series.npz"
     np.savez(series, price=np.exp(np.cumsum(0.01 * rng.standard_normal(60))) * 50)
     out = tmp_path / "out"
-    status = main(["bench", "--data-dir", str(folder), "--splits", "all", "--series", str(series),
-                   "--key", "price", "--lag", "3", "--log-returns", "--methods", "convex-gated,adam",
-                   "--out", str(out), "--no-plots", *QUICK])
+    status = main(
+        [
+            "bench",
+            "--data-dir",
+            str(folder),
+            "--splits",
+            "all",
+            "--series",
+            str(series),
+            "--key",
+            "price",
+            "--lag",
+            "3",
+            "--log-returns",
+            "--methods",
+            "convex-gated,adam",
+            "--out",
+            str(out),
+            "--no-plots",
+            *QUICK,
+        ]
+    )
     assert status == 0
     records = json.loads((out / "results.json").read_text())["records"]
     problems = {(r["dataset"], r["split"]) for r in records}
-    assert problems == {("cls", "fold0"), ("cls", "fold1"), ("reg", "split0"),
-                        ("series:price:logret", "lag3/chrono")}
+    assert problems == {
+        ("cls", "fold0"),
+        ("cls", "fold1"),
+        ("reg", "split0"),
+        ("series:price:logret", "lag3/chrono"),
+    }
     reg = [r for r in records if r["dataset"] == "reg"]
     assert all(r["metric"] == "r2" and r["test_rmse"] > 0 for r in reg)
     assert not (out / "profile.png").exists()
@@ -116,21 +171,32 @@ def test_failed_run_becomes_an_error_record():
 
 def test_performance_profile_counts_solved_problems():
     def rec(dataset, method, trajectory):
-        return {"dataset": dataset, "split": "s", "alpha": 1.0, "method": method,
-                "objective": trajectory[-1][1], "trajectory": trajectory, "time": 0.0,
-                "time_sweep": 0.0}
+        return {
+            "dataset": dataset,
+            "split": "s",
+            "alpha": 1.0,
+            "method": method,
+            "objective": trajectory[-1][1],
+            "trajectory": trajectory,
+            "time": 0.0,
+            "time_sweep": 0.0,
+        }
 
     records = [
-        rec("p1", "a", [[1.0, 1.0]]), rec("p1", "b", [[0.5, 3.0], [2.0, 1.05]]),
-        rec("p2", "a", [[1.0, 2.0]]), rec("p2", "b", [[0.5, 10.0]]),
+        rec("p1", "a", [[1.0, 1.0]]),
+        rec("p1", "b", [[0.5, 3.0], [2.0, 1.05]]),
+        rec("p2", "a", [[1.0, 2.0]]),
+        rec("p2", "b", [[0.5, 10.0]]),
     ]
     grid, frac = performance_profile(records, tol=0.1, grid=[0.1, 0.5, 1.0, 2.0, 10.0])
     assert list(frac["a"]) == [0, 0, 1, 1, 1]
     assert list(frac["b"]) == [0, 0, 0, 0.5, 0.5]
     _, frac = performance_profile(records, tol=2.0, grid=[0.5])
     assert list(frac["b"]) == [0.5]
-    assert solved_fractions(records, (0.1, 5.0)) == {"a": {0.1: 1.0, 5.0: 1.0},
-                                                     "b": {0.1: 0.5, 5.0: 1.0}}
+    assert solved_fractions(records, (0.1, 5.0)) == {
+        "a": {0.1: 1.0, 5.0: 1.0},
+        "b": {0.1: 0.5, 5.0: 1.0},
+    }
 
 
 def test_autoregressive_windows():
@@ -186,7 +252,11 @@ def test_empty_folder_and_bad_npz(tmp_path, capsys):
 def test_console_command_reports_errors_without_traceback(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "convexnn.cli", "bench", "--data-dir", str(tmp_path)],
-        capture_output=True, text=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT)}, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT)},
+        timeout=60,
     )
     assert result.returncode == 2
     assert "convexnn bench: error: no .npz files in" in result.stderr
