@@ -255,6 +255,12 @@ def build_parser():
         "(rows when at most 40 runs)",
     )
     out.add_argument("--quiet", action="store_true", help="no progress bar")
+    out.add_argument(
+        "--tag",
+        default="",
+        help="suffix for the method names of this run, to "
+        "tell runs apart when 'convexnn plot' merges them (e.g. '@200gates')",
+    )
 
     bench.set_defaults(subparser=bench)
     plot = sub.add_parser(
@@ -423,6 +429,8 @@ def _bench(args, parser):
     records = _run_jobs(jobs, config, args.n_jobs, not args.quiet)
     order = {m: i for i, m in enumerate(methods)}
     records.sort(key=lambda r: (r["dataset"], r["split"], r["alpha"], order[r["method"]]))
+    for r in records:
+        r["method"] += args.tag
     errors = [r for r in records if r["status"].startswith("error")]
     for r in errors:
         print(

@@ -129,12 +129,15 @@ def test_bench_npz_folder_and_series(tmp_path, capsys):
             "--out",
             str(out),
             "--no-plots",
+            "--tag",
+            "@t",
             *QUICK,
         ]
     )
     assert status == 0
     records = json.loads((out / "results.json").read_text())["records"]
     problems = {(r["dataset"], r["split"]) for r in records}
+    assert {r["method"] for r in records} == {"convex-gated@t", "adam@t"}
     assert problems == {
         ("cls", "fold0"),
         ("cls", "fold1"),
