@@ -67,15 +67,27 @@ def cone_value(X, mask, theta):
     return float(min(options)) if options else np.inf
 
 
-def relu_block_norms(X, masks, Theta):
-    """``max(γ_k(θ_o), γ_k(−θ_o))`` for every output ``o`` and pattern ``k``: shape (K, P)."""
-    K, P = Theta.shape[1], masks.shape[1]
-    out = np.empty((K, P))
-    for o in range(K):
-        for k in range(P):
-            out[o, k] = max(
-                cone_value(X, masks[:, k], Theta[:, o]), cone_value(X, masks[:, k], -Theta[:, o])
-            )
+def relu_block_norms(X, masks, Theta, threshold=None):
+    """Upper bounds on ``max(γ_k(θ_o), γ_k(−θ_o))`` for every output ``o`` and pattern ``k``: (K, P).
+
+    First the cheap bound ``‖XᵀD_kθ‖ + R |1ᵀD_kθ|`` (``R = max_i ‖x_i‖``; valid because a
+    hyperplane that splits the data has ``|b| ≤ R‖w‖``, MATH.md §5), exact for the all-ones
+    pattern. The NNLS value replaces it where the bound exceeds ``threshold`` (everywhere when
+    ``threshold`` is None), so every entry above ``threshold`` is the tight value.
+    """
+    masks = np.asarray(masks, dtype=bool)
+    Xt = np.hstack([X, np.ones((X.shape[0], 1))])
+    G = masked_adjoint(Xt, masks, Theta)  # (K, d + 1, P): [XᵀD_kθ; 1ᵀD_kθ]
+    radius = float(np.max(np.linalg.norm(X, axis=1), initial=0.0))
+    weight_part = np.linalg.norm(G[:, :-1, :], axis=1)
+    out = weight_part + radius * np.abs(G[:, -1, :])
+    all_ones = masks.all(axis=0)
+    out[:, all_ones] = weight_part[:, all_ones]
+    for o, k in zip(*np.nonzero(out > (-np.inf if threshold is None else threshold))):
+        if all_ones[k] or not masks[:, k].any():
+            continue
+        exact = max(cone_value(X, masks[:, k], Theta[:, o]), cone_value(X, masks[:, k], -Theta[:, o]))
+        out[o, k] = min(out[o, k], exact)
     return out
 
 

@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._memory import check_program_memory, check_sampling_memory
 from .losses import encode_targets
 from .network import forward, network_objective, solution_to_network
 from .patterns import SAMPLERS, sample_patterns
@@ -41,6 +42,8 @@ class _BaseConvexReLU(BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "max_memory": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"}), None],
     }
 
     def __init__(
@@ -55,6 +58,8 @@ class _BaseConvexReLU(BaseEstimator):
         max_iter=1000,
         random_state=None,
         verbose=False,
+        warm_start=False,
+        max_memory="auto",
     ):
         self.alpha = alpha
         self.n_gates = n_gates
@@ -65,14 +70,38 @@ class _BaseConvexReLU(BaseEstimator):
         self.max_iter = max_iter
         self.random_state = random_state
         self.verbose = verbose
+        self.warm_start = warm_start
+        self.max_memory = max_memory
 
     def _fit_program(self, X, Y, loss):
         start = time.perf_counter()
-        patterns = sample_patterns(X, self.n_gates, self.sampler, self.random_state)
+        name = type(self).__name__
+        if self.alpha == 0:
+            warnings.warn(
+                f"{name} with alpha=0 solves the unregularised program: the network can "
+                "interpolate the training data, a classifier of separable data has no minimiser "
+                "(its weights grow until the solver stops), and the relative duality gap certifies "
+                "only a zero loss. Use a small positive alpha for a regularised, certified fit.",
+                UserWarning,
+                stacklevel=3,
+            )
+        init = self._warm_start_point(X, Y)
+        if init is not None:
+            patterns, init = init
+        else:
+            check_sampling_memory(X, self.n_gates, self.max_memory, name)
+            patterns = sample_patterns(X, self.n_gates, self.sampler, self.random_state)
         program = ConvexProgram(X, Y, patterns, loss, self.alpha, self.formulation)
+        check_program_memory(program, self.solver, self.max_memory, name)
         result = solve(
-            program, self.solver, tol=self.tol, max_iter=self.max_iter, verbose=bool(self.verbose)
+            program,
+            self.solver,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            verbose=bool(self.verbose),
+            init=init,
         )
+        self._patterns, self._solution = patterns, result.solution
         coefs, intercepts, gates = solution_to_network(program, result.solution)
         self.coefs_, self.intercepts_ = coefs, intercepts
         if gates is not None:
@@ -107,6 +136,20 @@ class _BaseConvexReLU(BaseEstimator):
                 f"{program.n_patterns} patterns, {self.fit_time_:.2f}s"
             )
         return self
+
+    def _warm_start_point(self, X, Y):
+        """The previous patterns and solution, when ``warm_start`` applies to this data."""
+        if not (self.warm_start and hasattr(self, "_solution")):
+            return None
+        previous = self._solution
+        gated = previous.V is None
+        if (
+            gated != (self.formulation == "gated")
+            or self._patterns.masks.shape[0] != X.shape[0]
+            or previous.U.shape[:2] != (Y.shape[1], X.shape[1] + 1)
+        ):
+            return None
+        return self._patterns, previous
 
     def _forward(self, X):
         check_is_fitted(self, "coefs_")
@@ -180,6 +223,14 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
     random_state : int, RandomState instance or None, default=None
         Seeds the pattern sampler.
     verbose : bool, default=False
+    warm_start : bool, default=False
+        Reuse the previous fit's patterns and solution as the starting point (same data shape
+        and formulation), e.g. to refit along a sequence of ``alpha``.
+    max_memory : "auto", float or None, default="auto"
+        Memory budget in bytes. Before sampling and again before building the convex program,
+        ``fit`` estimates the memory the step needs and raises a :class:`MemoryError` that states
+        the estimate when it exceeds the budget, instead of exhausting the machine. ``"auto"``: 90 %
+        of the memory available; ``None``: no check.
 
     Attributes
     ----------

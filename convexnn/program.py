@@ -24,7 +24,7 @@ import numpy as np
 
 from .cone import gated_block_norms, relu_block_norms
 from .losses import get_loss
-from .operators import cone_products, masked_forward
+from .operators import masked_forward, max_cone_violation
 from .patterns import Patterns, add_bias_column
 
 __all__ = ["ConvexProgram", "ConvexSolution", "FORMULATIONS", "DualityGap"]
@@ -118,10 +118,10 @@ class ConvexProgram:
         """``X̃ = [X, 1]``."""
         return add_bias_column(self.X)
 
-    @cached_property
+    @property
     def masks(self) -> np.ndarray:
-        """Pattern masks as 0/1 numbers of the data's dtype, shape (n_samples, n_patterns)."""
-        return self.patterns.masks.astype(self.X.dtype)
+        """Boolean pattern masks, shape (n_samples, n_patterns)."""
+        return self.patterns.masks
 
     @property
     def n_samples(self) -> int:
@@ -187,9 +187,8 @@ class ConvexProgram:
             return 0.0
         worst, size = 0.0, 1.0
         for blocks in (solution.U, solution.V):
-            prods = cone_products(self.Xt, self.patterns.masks, blocks)
-            worst = max(worst, float(np.max(-prods, initial=0.0)))
-            size = max(size, float(np.max(np.abs(prods), initial=0.0)))
+            w, s = max_cone_violation(self.Xt, self.masks, blocks)
+            worst, size = max(worst, w), max(size, s)
         return worst / size
 
     # -- dual ---------------------------------------------------------------------------------------
@@ -203,12 +202,16 @@ class ConvexProgram:
         Y = self.Y.astype(np.float64)
         return -self.loss_fn.gradient(F + self.loss_fn.intercept_shift(F, Y), Y)
 
-    def dual_block_norms(self, Theta: np.ndarray) -> np.ndarray:
-        """Per block, the value the dual constraint bounds by ``n·alpha``: shape (K, P)."""
+    def dual_block_norms(self, Theta: np.ndarray, threshold: float | None = None) -> np.ndarray:
+        """Per block, the value the dual constraint bounds by ``n·alpha``: shape (K, P).
+
+        For the exact ReLU program the values are upper bounds, tight wherever they exceed
+        ``threshold`` (all of them when it is None); see :func:`convexnn.cone.relu_block_norms`.
+        """
         X = self.X.astype(np.float64)
         if self.formulation == "gated":
-            return gated_block_norms(add_bias_column(X), self.patterns.masks.astype(float), Theta)
-        return relu_block_norms(X, self.patterns.masks, Theta)
+            return gated_block_norms(add_bias_column(X), self.masks, Theta)
+        return relu_block_norms(X, self.masks, Theta, threshold)
 
     def duality_gap(self, solution: ConvexSolution, theta: np.ndarray | None = None) -> DualityGap:
         """Certified relative duality gap at ``solution`` (MATH.md §5).
@@ -218,12 +221,20 @@ class ConvexProgram:
         """
         primal = self.objective(solution)
         Theta = self.residual(solution) if theta is None else theta
-        worst = float(np.max(self.dual_block_norms(Theta), initial=0.0))
         bound = self.n_samples * self.alpha
+        worst = float(np.max(self.dual_block_norms(Theta, threshold=bound), initial=0.0))
         scale = 1.0 if worst <= bound else bound / worst
         dual = self.loss_fn.dual(scale * Theta, self.Y.astype(np.float64))
         gap = (primal - dual) / max(abs(primal), 1e-12)
         return DualityGap(primal, dual, gap, scale)
+
+    def zero_is_optimal(self) -> bool:
+        """Whether the all-zero blocks solve the program (``alpha >= alpha_max``), cheaply."""
+        if self.alpha <= 0:
+            return False
+        Theta = self.residual(self.zero_solution())
+        bound = self.n_samples * self.alpha
+        return float(np.max(self.dual_block_norms(Theta, threshold=bound), initial=0.0)) <= bound
 
     def alpha_max(self) -> float:
         """The smallest ``alpha`` for which the all-zero blocks are optimal."""

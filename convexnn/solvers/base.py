@@ -30,6 +30,8 @@ class SolverResult:
         The certified gap after each outer iteration where the solver tracks it.
     time : float
         Wall time in seconds.
+    alpha : float or None
+        The regularisation the program was solved at (set by :func:`regularization_path`).
     """
 
     solution: ConvexSolution
@@ -40,3 +42,4 @@ class SolverResult:
     n_iter: int
     gap_history: list = field(default_factory=list)
     time: float = 0.0
+    alpha: float | None = None

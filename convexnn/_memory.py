@@ -1,0 +1,198 @@
+"""Memory estimates, so that a problem too large for the machine is refused before it is built.
+
+The CVXPY reference backend forms dense ``n × P`` expressions for every output and every feature,
+and its canonicalisation and the interior-point factorisation cost far more than the data: its peak
+memory grows like ``n_outputs × n_samples × n_patterns × (n_features + 1)``. The constants below
+were measured as the increase of the peak resident memory of ``solve_cvxpy`` (Clarabel, with the SCS
+fallback) on random problems from 60,000 to 3.5 million such units, rounded up: about 110–170 bytes
+per unit for the gated program and 760–1,060 for the exact ReLU program (two blocks per pattern and
+``2 × n × P`` cone constraints), plus a fixed 50 MB. Other solvers are matrix-free: a few ``n × P``
+arrays per output.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "estimate_memory",
+    "estimate_sampling_memory",
+    "available_memory",
+    "check_memory",
+    "check_sampling_memory",
+    "check_program_memory",
+]
+
+_CVXPY_BYTES_PER_UNIT = {"gated": 200, "relu": 1100}
+_CVXPY_FIXED_BYTES = 50 * 2**20
+# n × P arrays per output that a matrix-free solver holds
+_MATRIX_FREE_ARRAYS = {"gated": 6, "relu": 12}
+
+
+def estimate_memory(
+    n_samples: int,
+    n_features: int,
+    n_patterns: int,
+    n_outputs: int = 1,
+    formulation: str = "relu",
+    solver: str = "cvxpy",
+    dtype=np.float64,
+) -> int:
+    """Bytes needed to build and solve a convex program of this size (an upper estimate).
+
+    Parameters
+    ----------
+    n_samples, n_features, n_patterns, n_outputs : int
+        Size of the program: ``n``, ``d``, ``P`` and ``K`` (one block per pattern and output).
+    formulation : {"relu", "gated"}
+    solver : str
+        ``"cvxpy"`` (dense: grows like ``K n P (d + 1)``) or the name of a matrix-free solver (grows
+        like ``K n P``). Resolve ``"auto"`` before calling (:func:`resolve_solver`).
+    dtype : dtype
+        Floating-point type of the data.
+
+    Returns
+    -------
+    int
+        Estimated peak memory in bytes, the data and the pattern masks included.
+    """
+    n, d, P, K = int(n_samples), int(n_features), int(n_patterns), int(n_outputs)
+    itemsize = np.dtype(dtype).itemsize
+    data = n * (d + 1) * itemsize + n * P * (1 + itemsize)  # X̃, boolean and numeric masks
+    if solver == "cvxpy":
+        per_unit = _CVXPY_BYTES_PER_UNIT.get(formulation, max(_CVXPY_BYTES_PER_UNIT.values()))
+        return data + _CVXPY_FIXED_BYTES + per_unit * K * n * P * (d + 1)
+    arrays = _MATRIX_FREE_ARRAYS.get(formulation, max(_MATRIX_FREE_ARRAYS.values()))
+    blocks = 8 * K * (d + 1) * P * itemsize  # iterates, gradients, momentum, Anderson history
+    return data + arrays * K * n * P * itemsize + blocks
+
+
+def estimate_sampling_memory(n_samples: int, n_features: int, n_gates: int) -> int:
+    """Bytes needed to draw ``n_gates`` gates and their patterns on ``n_samples`` points: the
+    ``n × n_gates`` products ``X̃G`` (float64), their boolean masks and the deduplication."""
+    n, d, g = int(n_samples), int(n_features), int(n_gates)
+    return n * g * (8 + 1 + 1) + 2 * (d + 1) * g * 8
+
+
+def resolve_solver(program, solver: str) -> str:
+    """The solver that :func:`convexnn.solvers.solve` will run for ``program``."""
+    if solver != "auto":
+        return solver
+    from .solvers import _auto
+
+    return _auto(program)
+
+
+def available_memory() -> int | None:
+    """Memory available to this process in bytes, or ``None`` when it cannot be found.
+
+    The smallest of: the room left under a cgroup (v2) memory limit, ``MemAvailable`` from
+    ``/proc/meminfo``, and the physical memory reported by ``os.sysconf``.
+    """
+    found = []
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit != "max":
+            used = int(Path("/sys/fs/cgroup/memory.current").read_text().strip())
+            found.append(int(limit) - used)
+    except (OSError, ValueError):
+        pass
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                found.append(int(line.split()[1]) * 1024)
+                break
+    except (OSError, ValueError, IndexError):
+        pass
+    if not found:
+        try:
+            found.append(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (AttributeError, ValueError, OSError):
+            pass
+    positive = [m for m in found if m > 0]
+    return min(positive) if positive else None
+
+
+def _format_bytes(n_bytes: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n_bytes) < 1024 or unit == "TiB":
+            return f"{n_bytes:.3g} {unit}" if unit != "B" else f"{int(n_bytes)} B"
+        n_bytes /= 1024
+    raise AssertionError("unreachable")
+
+
+def check_memory(estimate: int, max_memory, what: str, hint: str = "") -> None:
+    """Raise :class:`MemoryError` when ``estimate`` bytes exceed the budget.
+
+    Parameters
+    ----------
+    estimate : int
+        Bytes the step is expected to need.
+    max_memory : "auto", float or None
+        The budget: a number of bytes, ``"auto"`` for 90 % of :func:`available_memory` (no check
+        when that is unknown), or ``None`` for no check.
+    what : str
+        The step and its size, for the message.
+    hint : str
+        Ways to make the step smaller, for the message.
+    """
+    if max_memory is None:
+        return
+    if isinstance(max_memory, str):
+        available = available_memory()
+        if available is None:
+            return
+        budget = 0.9 * available
+        source = f"max_memory='auto': 90% of the {_format_bytes(available)} available"
+    else:
+        budget = float(max_memory)
+        source = f"max_memory={max_memory:g} bytes"
+    if estimate > budget:
+        raise MemoryError(
+            f"{what} needs about {_format_bytes(estimate)} ({estimate} bytes), more than "
+            f"{_format_bytes(budget)} ({source}). {hint}Set max_memory to a larger number of "
+            "bytes, or to None, to try anyway."
+        )
+
+
+def check_sampling_memory(X, n_gates: int, max_memory, owner: str) -> None:
+    """Refuse (:class:`MemoryError`) to sample ``n_gates`` gates on ``X`` beyond ``max_memory``."""
+    n_samples, n_features = X.shape
+    check_memory(
+        estimate_sampling_memory(n_samples, n_features, n_gates),
+        max_memory,
+        f"{owner}: sampling n_gates={n_gates} gates on {n_samples} samples",
+        "Use fewer gates (n_gates). ",
+    )
+
+
+def check_program_memory(program, solver: str, max_memory, owner: str) -> None:
+    """Refuse (:class:`MemoryError`) to solve ``program`` with ``solver`` beyond ``max_memory``."""
+    from .solvers import SOLVERS
+
+    solver = resolve_solver(program, solver)
+    estimate = estimate_memory(
+        program.n_samples,
+        program.n_features,
+        program.n_patterns,
+        program.n_outputs,
+        program.formulation,
+        solver,
+        program.X.dtype,
+    )
+    remedies = ["fewer gates (n_gates)", "fewer samples"]
+    if program.formulation == "relu":
+        remedies.append("formulation='gated'")
+    if solver == "cvxpy" and len(SOLVERS) > 1:
+        remedies.append("a matrix-free solver")
+    check_memory(
+        estimate,
+        max_memory,
+        f"{owner}: the {program.formulation!r} program on {program.n_samples} samples, "
+        f"{program.n_features} features, {program.n_patterns} patterns and "
+        f"{program.n_outputs} output(s) with solver {solver!r}",
+        "Use " + ", ".join(remedies[:-1]) + " or " + remedies[-1] + ". ",
+    )

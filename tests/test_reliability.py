@@ -1,0 +1,625 @@
+"""Reliability: properties that hold on random problems, and what happens on bad or extreme input.
+
+The bad-input cases are one list, ``CASES``: each has the input tried, the behaviour promised, and a
+check that runs it. The table in ``docs/reliability.md`` is generated from that list and a test
+fails when the two differ; run ``python tests/test_reliability.py`` to rewrite the table.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+import sys
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import make_data
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
+
+from convexnn import ConvexReLUClassifier, ConvexReLURegressor
+from convexnn._memory import (
+    available_memory,
+    check_memory,
+    estimate_memory,
+    estimate_sampling_memory,
+)
+
+FAST = dict(n_gates=15, random_state=0)
+DOC = Path(__file__).resolve().parents[1] / "docs" / "reliability.md"
+TABLE_BEGIN = "% BEGIN bad-input table: generated from tests/test_reliability.py (CASES)"
+TABLE_END = "% END bad-input table"
+
+
+# --------------------------------------------------------------------------------------------------
+# Properties over random problems (hypothesis)
+# --------------------------------------------------------------------------------------------------
+
+
+@st.composite
+def problems(draw):
+    """A small random problem: shape, uneven feature scales, seed, loss, formulation, alpha."""
+    n = draw(st.integers(5, 30))
+    d = draw(st.integers(1, 4))
+    kind = draw(st.sampled_from(["squared", "multi", "logistic", "softmax"]))
+    log_scales = draw(st.lists(st.floats(-3, 3), min_size=d, max_size=d))
+    seed = draw(st.integers(0, 2**16))
+    X, y = make_data(kind, n=n, d=d, scales=10.0 ** np.array(log_scales), seed=seed)
+    if kind in ("logistic", "softmax") and np.unique(y).size < 2:
+        y[0] = 1 - y[0]
+    Estimator = ConvexReLURegressor if kind in ("squared", "multi") else ConvexReLUClassifier
+    params = dict(
+        alpha=10.0 ** draw(st.floats(-4, -1)),
+        n_gates=draw(st.integers(1, 15)),
+        formulation=draw(st.sampled_from(["relu", "gated"])),
+        random_state=draw(st.integers(0, 2**16)),
+    )
+    return Estimator, params, X, y
+
+
+PROPERTY_SETTINGS = settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+def _fit(Estimator, params, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return Estimator(**params).fit(X, y)
+
+
+@PROPERTY_SETTINGS
+@given(problems())
+def test_mapped_network_gap_predictions_and_pickling(problem):
+    """The mapped network's objective equals the convex objective (MATH.md §4), the certified gap
+    is non-negative (weak duality; up to rounding and the constraint tolerance), predictions are
+    finite, and a pickled model predicts exactly as the original."""
+    Estimator, params, X, y = problem
+    model = _fit(Estimator, params, X, y)
+    assert model.objective_ == pytest.approx(model.convex_objective_, rel=1e-8, abs=1e-14)
+    # weak duality holds for feasible points: allow rounding, and the exact ReLU program's
+    # constraint violation, which the interior-point solver leaves at its tolerance (~1e-10)
+    assert model.gap_ >= -1e-12 - model.constraint_violation_
+    prediction = model.predict(X)
+    assert np.all(np.isfinite(model._forward(X)))
+    again = pickle.loads(pickle.dumps(model))
+    assert np.array_equal(again.predict(X), prediction)
+    assert again.objective_ == model.objective_
+
+
+@PROPERTY_SETTINGS
+@given(problems())
+def test_same_random_state_gives_the_same_model(problem):
+    Estimator, params, X, y = problem
+    first, second = _fit(Estimator, params, X, y), _fit(Estimator, params, X, y)
+    assert len(first.coefs_) == len(second.coefs_)
+    for a, b in zip(
+        first.coefs_ + first.intercepts_, second.coefs_ + second.intercepts_, strict=True
+    ):
+        assert np.array_equal(a, b)
+    assert first.objective_ == second.objective_
+    assert np.array_equal(first.predict(X), second.predict(X))
+
+
+# --------------------------------------------------------------------------------------------------
+# Bad and extreme input: one list of cases, checked here and tabulated in docs/reliability.md
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    input: str
+    behaviour: str
+    check: Callable[[], None]
+
+
+CASES: list[Case] = []
+
+
+def case(id, input, behaviour):
+    """Register a bad-input case: ``input`` and ``behaviour`` are the table's cells (Markdown)."""
+
+    def register(check):
+        CASES.append(Case(id, input, behaviour, check))
+        return check
+
+    return register
+
+
+def _regression(n=30, d=3, seed=0):
+    return make_data("squared", n=n, d=d, seed=seed)
+
+
+def _classification(n=30, d=3, seed=0):
+    return make_data("logistic", n=n, d=d, seed=seed)
+
+
+BOTH = (ConvexReLURegressor, ConvexReLUClassifier)
+
+
+def _raises_for_both(error, match, X, y=None, **params):
+    for Estimator in BOTH:
+        if y is None:
+            y_used = _regression()[1] if Estimator is ConvexReLURegressor else _classification()[1]
+            y_used = y_used[: X.shape[0]]
+        else:
+            y_used = y
+        with pytest.raises(error, match=match):
+            Estimator(**FAST, **params).fit(X, y_used)
+
+
+@case("nan-in-X", "`X` contains NaN", "`ValueError`: *Input X contains NaN*")
+def _():
+    X, _ = _regression()
+    X[3, 1] = np.nan
+    _raises_for_both(ValueError, "Input X contains NaN", X)
+
+
+@case("inf-in-X", "`X` contains +inf or -inf", "`ValueError`: *Input X contains infinity*")
+def _():
+    for value in (np.inf, -np.inf):
+        X, _ = _regression()
+        X[0, 0] = value
+        _raises_for_both(ValueError, "Input X contains infinity", X)
+
+
+@case(
+    "nan-in-y",
+    "`y` contains NaN or inf",
+    "`ValueError`: *Input y contains NaN* (or *infinity*)",
+)
+def _():
+    X, y = _regression()
+    y[2] = np.nan
+    _raises_for_both(ValueError, "Input y contains NaN", X, y)
+    y[2] = np.inf
+    with pytest.raises(ValueError, match="Input y contains infinity"):
+        ConvexReLURegressor(**FAST).fit(X, y)
+
+
+@case(
+    "nan-at-predict",
+    "NaN in `X` passed to `predict` of a fitted model",
+    "`ValueError`: *Input X contains NaN*",
+)
+def _():
+    X, y = _regression()
+    model = ConvexReLURegressor(**FAST).fit(X, y)
+    X[0, 0] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        model.predict(X)
+
+
+@case(
+    "empty",
+    "`X` with 0 samples",
+    "`ValueError`: *Found array with 0 sample(s) ... a minimum of 2 is required*",
+)
+def _():
+    _raises_for_both(ValueError, r"0 sample\(s\).*minimum of 2", np.empty((0, 3)), np.empty(0))
+
+
+@case("no-features", "`X` with 0 features", "`ValueError`: *Found array with 0 feature(s)*")
+def _():
+    _raises_for_both(ValueError, r"0 feature\(s\)", np.empty((30, 0)))
+
+
+@case(
+    "one-sample",
+    "a single training sample",
+    "`ValueError`: *Found array with 1 sample(s) ... a minimum of 2 is required*",
+)
+def _():
+    _raises_for_both(ValueError, r"1 sample\(s\).*minimum of 2", np.ones((1, 3)), np.ones(1))
+
+
+@case(
+    "constant-feature",
+    "one feature constant, the others not",
+    "fits; with `formulation='relu'` the constant feature gets zero input weights (the unpenalised "
+    "hidden bias does the same job at no cost)",
+)
+def _():
+    X, y = _regression()
+    X = np.column_stack([X, np.full(len(X), 5.0)])
+    model = ConvexReLURegressor(alpha=1e-2, **FAST).fit(X, y)
+    W = model.coefs_[0]
+    assert model.n_neurons_ > 0
+    assert np.max(np.abs(W[-1])) <= 1e-6 * np.max(np.abs(W))
+    assert model.objective_ == pytest.approx(model.convex_objective_, rel=1e-8)
+
+
+@case(
+    "all-features-constant",
+    "every feature constant",
+    "fits the constant model: no neurons, predictions equal to the mean of `y` (the majority "
+    "class for a classifier)",
+)
+def _():
+    X = np.full((30, 2), 3.0)
+    y = _regression()[1]
+    model = ConvexReLURegressor(**FAST).fit(X, y)
+    assert model.n_neurons_ == 0
+    assert np.allclose(model.predict(X), y.mean(), rtol=1e-10, atol=1e-12)
+    yc = _classification()[1]
+    yc[:20] = 1
+    clf = ConvexReLUClassifier(**FAST).fit(X, yc)
+    assert clf.n_neurons_ == 0 and np.all(clf.predict(X) == 1)
+
+
+@case(
+    "duplicate-rows",
+    "every sample twice",
+    "fits the same network as the data once (the mean loss is unchanged): the same objective and "
+    "predictions, to solver precision",
+)
+def _():
+    X, y = _regression()
+    once = ConvexReLURegressor(alpha=1e-2, **FAST).fit(X, y)
+    twice = ConvexReLURegressor(alpha=1e-2, **FAST).fit(np.vstack([X, X]), np.concatenate([y, y]))
+    assert twice.objective_ == pytest.approx(once.objective_, rel=1e-6)
+    assert np.allclose(twice.predict(X), once.predict(X), atol=1e-4)
+
+
+@case(
+    "constant-target",
+    "regression target constant",
+    "fits the constant model exactly: no neurons, predictions equal to the target, gap 0 "
+    "(`alpha_max` is 0)",
+)
+def _():
+    X, _ = _regression()
+    model = ConvexReLURegressor(**FAST).fit(X, np.full(len(X), 2.5))
+    assert model.n_neurons_ == 0 and model.gap_ == 0.0
+    assert np.array_equal(model.predict(X), np.full(len(X), 2.5))
+
+
+@case(
+    "one-class",
+    "classification labels all equal",
+    "`ValueError`: *needs samples of at least 2 classes in the data; got 1 class*",
+)
+def _():
+    X, _ = _classification()
+    with pytest.raises(ValueError, match="at least 2 classes.*got 1 class"):
+        ConvexReLUClassifier(**FAST).fit(X, np.zeros(len(X)))
+
+
+@case(
+    "huge-feature-scale",
+    "features of scale 1e8, not standardised",
+    "fits, with finite predictions and `objective_ == convex_objective_`; the weights of order "
+    "1e-8 make the penalty negligible, so the fit is nearly unregularised and may be hard to "
+    "certify: then a `ConvergenceWarning` names the gap reached. Standardise the features.",
+)
+def _():
+    for Estimator, (X, y) in [
+        (ConvexReLURegressor, _regression()),
+        (ConvexReLUClassifier, _classification()),
+    ]:
+        for formulation in ("relu", "gated"):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                model = Estimator(alpha=1e-3, formulation=formulation, **FAST).fit(1e8 * X, y)
+            assert np.all(np.isfinite(model._forward(1e8 * X)))
+            assert model.objective_ == pytest.approx(model.convex_objective_, rel=1e-8)
+            named = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+            if model.gap_ > model.tol:
+                assert named and "relative duality gap" in str(named[0].message)
+
+
+@case(
+    "tiny-feature-scale",
+    "features of scale 1e-8, not standardised",
+    "`formulation='relu'`: fits the constant model, certified optimal — weights of order 1e8 "
+    "would cost more than they gain, so `alpha >= alpha_max`. Weight decay is not scale "
+    "invariant: standardise the features.",
+)
+def _():
+    for Estimator, (X, y) in [
+        (ConvexReLURegressor, _regression()),
+        (ConvexReLUClassifier, _classification()),
+    ]:
+        model = Estimator(alpha=1e-3, **FAST).fit(1e-8 * X, y)
+        assert model.n_neurons_ == 0 and model.solver_ == "alpha_max"
+        assert 0 <= model.gap_ <= model.tol or abs(model.gap_) < 1e-12
+
+
+@case(
+    "integer-X",
+    "`X` of an integer dtype",
+    "converted to float64: the same model as the same values in float64",
+)
+def _():
+    X, y = _regression()
+    Xi = np.round(3 * X).astype(np.int64)
+    a = ConvexReLURegressor(**FAST).fit(Xi, y)
+    b = ConvexReLURegressor(**FAST).fit(Xi.astype(np.float64), y)
+    for u, v in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_, strict=True):
+        assert np.array_equal(u, v)
+
+
+@case(
+    "float32-X",
+    "`X` (and `y`) in float32",
+    "kept in float32: the program is built in float32 and `objective_` equals "
+    "`convex_objective_` to float32 precision (1e-5); predictions are float64",
+)
+def _():
+    X, y = _regression()
+    model = ConvexReLURegressor(**FAST).fit(X.astype(np.float32), y.astype(np.float32))
+    assert model.objective_ == pytest.approx(model.convex_objective_, rel=1e-5)
+    assert model.predict(X.astype(np.float32)).dtype == np.float64
+    Xc, yc = _classification()
+    clf = ConvexReLUClassifier(**FAST).fit(Xc.astype(np.float32), yc)
+    assert clf.objective_ == pytest.approx(clf.convex_objective_, rel=1e-5)
+
+
+@case(
+    "pandas",
+    "`X` a pandas DataFrame",
+    "fits; the column names are kept in `feature_names_in_`; `predict` with other column names "
+    "raises `ValueError`: *The feature names should match*, and with a plain array warns "
+    "(scikit-learn's *X does not have valid feature names*)",
+)
+def _():
+    pd = pytest.importorskip("pandas")
+    X, y = _regression()
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    model = ConvexReLURegressor(**FAST).fit(frame, pd.Series(y))
+    assert list(model.feature_names_in_) == ["a", "b", "c"]
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        assert np.array_equal(model.predict(X), model.predict(frame))
+    with pytest.raises(ValueError, match="feature names should match"):
+        model.predict(frame.rename(columns={"a": "z"}))
+
+
+@case(
+    "sparse",
+    "`X` a SciPy sparse matrix",
+    "not supported: `TypeError`: *Sparse data was passed for X, but dense data is required. Use "
+    "'.toarray()'*",
+)
+def _():
+    X, _ = _regression()
+    for matrix in (sp.csr_matrix(X), sp.csc_array(X)):
+        _raises_for_both(
+            TypeError, "Sparse data was passed for X, but dense data is required", matrix
+        )
+
+
+@case(
+    "string-labels",
+    "classification labels that are strings",
+    "fits; `classes_` holds the strings and `predict` returns them",
+)
+def _():
+    X, y = make_data("softmax", n=40, d=3)
+    names = np.array(["ant", "bee", "cat"])
+    model = ConvexReLUClassifier(**FAST).fit(X, names[y])
+    assert list(model.classes_) == ["ant", "bee", "cat"]
+    assert set(model.predict(X)) <= set(names)
+
+
+@case(
+    "string-target",
+    "regression target that is strings",
+    "`ValueError`: *could not convert string to float*",
+)
+def _():
+    X, _ = _regression()
+    with pytest.raises(ValueError, match="could not convert string to float"):
+        ConvexReLURegressor(**FAST).fit(X, np.array(["a", "b"] * 15))
+
+
+@case(
+    "column-vector-labels",
+    "classification labels as a column vector, shape (n, 1)",
+    "fits, with scikit-learn's `DataConversionWarning` (*A column-vector y was passed*)",
+)
+def _():
+    X, y = _classification()
+    with pytest.warns(DataConversionWarning, match="column-vector y"):
+        model = ConvexReLUClassifier(**FAST).fit(X, y[:, None])
+    assert model.predict(X).shape == (len(X),)
+
+
+@case(
+    "wrong-n-features",
+    "`predict` on a different number of features",
+    "`ValueError`: *X has 4 features, but ... is expecting 3 features as input*",
+)
+def _():
+    X, y = _regression()
+    model = ConvexReLURegressor(**FAST).fit(X, y)
+    with pytest.raises(
+        ValueError, match="X has 4 features, but ConvexReLURegressor is expecting 3"
+    ):
+        model.predict(np.ones((2, 4)))
+
+
+@case(
+    "more-gates-than-patterns",
+    "`n_gates` far above the number of distinct patterns (6 points on a line, 1000 gates)",
+    "fits; duplicate patterns are dropped, so `n_patterns_` is below `n_gates`: here at most 11, "
+    "the 12 ways a threshold can split 6 points on a line (Cover's count) less the empty one",
+)
+def _():
+    X = np.linspace(-1, 1, 6)[:, None]
+    model = ConvexReLURegressor(alpha=1e-3, n_gates=1000, random_state=0).fit(X, X[:, 0] ** 2)
+    assert model.n_patterns_ <= 11
+    assert model.objective_ == pytest.approx(model.convex_objective_, rel=1e-8)
+
+
+@case(
+    "alpha-zero",
+    "`alpha=0`",
+    "fits the unregularised program, with a `UserWarning` (*alpha=0 solves the unregularised "
+    "program*): the relative gap can certify only a zero loss, and separable classes have no "
+    "minimiser",
+)
+def _():
+    for Estimator, (X, y) in [
+        (ConvexReLURegressor, _regression()),
+        (ConvexReLUClassifier, _classification()),
+    ]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            with pytest.warns(UserWarning, match="alpha=0 solves the unregularised program"):
+                model = Estimator(alpha=0.0, **FAST).fit(X, y)
+        assert np.all(np.isfinite(model._forward(X)))
+
+
+@case(
+    "negative-or-nan-alpha",
+    "`alpha` negative, infinite or NaN",
+    "`InvalidParameterError` (a `ValueError`): *The 'alpha' parameter ... must be a float in the "
+    "range [0.0, inf)*",
+)
+def _():
+    X, y = _regression()
+    for alpha in (-1.0, np.inf, np.nan):
+        with pytest.raises(ValueError, match=r"'alpha' parameter .* must be a float in the range"):
+            ConvexReLURegressor(alpha=alpha).fit(X, y)
+
+
+@case(
+    "program-too-large",
+    "a program whose estimated memory exceeds `max_memory` (here 1 MB)",
+    "`MemoryError` before the program is built, with the estimate: *the 'relu' program on 30 "
+    "samples, 3 features, 15 patterns and 1 output(s) with solver 'cvxpy' needs about 51.9 MiB "
+    "(54413810 bytes), more than 977 KiB (max_memory=1e+06 bytes). Use fewer gates ...*",
+)
+def _():
+    X, y = _regression()
+    model = ConvexReLURegressor(max_memory=1e6, **FAST)
+    with pytest.raises(MemoryError, match=r"'relu' program on 30 samples.* needs about \d") as info:
+        model.fit(X, y)
+    n_patterns = int(re.search(r"(\d+) patterns", str(info.value)).group(1))
+    estimate = estimate_memory(30, 3, n_patterns, 1, "relu", "cvxpy")
+    assert f"({estimate} bytes)" in str(info.value)
+    # the message quoted in the table is the real one
+    quoted = CASES[[c.id for c in CASES].index("program-too-large")].behaviour
+    assert quoted.split("*")[1].rstrip(" .") in str(info.value)
+    assert "max_memory=1e+06 bytes" in str(info.value)
+    assert not hasattr(model, "coefs_")
+
+
+@case(
+    "too-many-gates",
+    "`n_gates=10**9` on 200 samples, default `max_memory='auto'`",
+    "`MemoryError` before sampling: *sampling n_gates=1000000000 gates on 200 samples needs about "
+    "1.88 TiB ..., more than ... (max_memory='auto': 90% of the ... available)*",
+)
+def _():
+    X, y = _regression(n=200)
+    with pytest.raises(
+        MemoryError, match=r"sampling n_gates=1000000000 gates on 200 samples needs about 1.88 TiB"
+    ):
+        ConvexReLURegressor(n_gates=10**9).fit(X, y)
+
+
+@pytest.mark.parametrize("bad", CASES, ids=[c.id for c in CASES])
+def test_bad_input(bad):
+    bad.check()
+
+
+def bad_input_table() -> str:
+    """The Markdown table of ``CASES`` that docs/reliability.md shows."""
+    lines = ["| Case | Input | What happens |", "|---|---|---|"]
+    lines += [f"| `{c.id}` | {c.input} | {c.behaviour} |" for c in CASES]
+    return "\n".join(lines)
+
+
+def _table_in_docs(text: str) -> str:
+    if TABLE_BEGIN not in text or TABLE_END not in text:
+        raise AssertionError(f"{DOC} lacks the markers {TABLE_BEGIN!r} ... {TABLE_END!r}")
+    return text.split(TABLE_BEGIN, 1)[1].split(TABLE_END, 1)[0].strip()
+
+
+def test_docs_table_lists_exactly_the_cases_tested():
+    shown = _table_in_docs(DOC.read_text())
+    assert shown == bad_input_table(), (
+        "docs/reliability.md and the cases in tests/test_reliability.py differ; "
+        "run `python tests/test_reliability.py` to regenerate the table"
+    )
+    assert len({c.id for c in CASES}) == len(CASES), "case ids must be unique"
+
+
+# --------------------------------------------------------------------------------------------------
+# The memory estimate itself
+# --------------------------------------------------------------------------------------------------
+
+
+def test_memory_estimate_grows_with_the_problem():
+    base = estimate_memory(1000, 10, 100, 1, "relu", "cvxpy")
+    assert estimate_memory(2000, 10, 100, 1, "relu", "cvxpy") > base
+    assert estimate_memory(1000, 10, 200, 1, "relu", "cvxpy") > base
+    assert estimate_memory(1000, 10, 100, 3, "relu", "cvxpy") > base
+    assert estimate_memory(1000, 10, 100, 1, "gated", "cvxpy") < base
+    # the dense backend grows with the features, a matrix-free solver hardly does
+    assert estimate_memory(1000, 10, 100, 1, "relu", "fista") < base / 10
+    assert estimate_memory(1000, 10, 100, 1, "gated", "fista", np.float32) < estimate_memory(
+        1000, 10, 100, 1, "gated", "fista", np.float64
+    )
+    assert estimate_sampling_memory(200, 3, 10**9) > 2 * 2**40 * 0.9
+
+
+def test_memory_check_refuses_with_the_estimate_and_can_be_turned_off():
+    with pytest.raises(MemoryError, match=r"step needs about 1\.91 GiB \(2048000000 bytes\)"):
+        check_memory(2_048_000_000, 1e9, "step")
+    check_memory(2_048_000_000, None, "step")  # no check
+    check_memory(10, "auto", "step")
+    available = available_memory()
+    assert available is None or available > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("formulation", ["gated", "relu"])
+def test_memory_estimate_is_above_the_measured_peak(formulation, tmp_path):
+    """The estimate for the CVXPY backend is above the peak memory measured in a fresh process."""
+    import subprocess
+
+    n, d, n_gates = 300, 6, 60
+    script = tmp_path / "measure.py"
+    script.write_text(
+        "import resource, sys, numpy as np\n"
+        "from convexnn import ConvexProgram, sample_patterns\n"
+        "from convexnn.losses import encode_targets\n"
+        "from convexnn.solvers import solve_cvxpy\n"
+        f"X = np.random.default_rng(0).standard_normal(({n}, {d}))\n"
+        "y = np.sin(X[:, 0]) + X[:, 1]\n"
+        f"p = sample_patterns(X, {n_gates}, random_state=0)\n"
+        "Y = encode_targets(y, 'squared')\n"
+        f"prog = ConvexProgram(X, Y, p, 'squared', 1e-3, '{formulation}')\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "solve_cvxpy(prog)\n"
+        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(p.n_patterns, (after - before) * 1024)\n"
+    )
+    root = str(Path(__file__).resolve().parents[1])
+    out = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": root, "PATH": ""},
+    ).stdout.split()
+    n_patterns, measured = int(out[0]), int(out[1])
+    assert measured < estimate_memory(n, d, n_patterns, 1, formulation, "cvxpy")
+
+
+if __name__ == "__main__":
+    text = DOC.read_text()
+    _table_in_docs(text)  # the markers are there
+    head, rest = text.split(TABLE_BEGIN, 1)
+    tail = rest.split(TABLE_END, 1)[1]
+    DOC.write_text(f"{head}{TABLE_BEGIN}\n{bad_input_table()}\n{TABLE_END}{tail}")
+    print(f"wrote the table of {len(CASES)} cases to {DOC}")

@@ -1,0 +1,147 @@
+import warnings
+
+import naive
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from test_program import LOSS_CASES, make_program
+
+from convexnn import ConvexProgram, ConvexReLURegressor, solve
+from convexnn.kernels import (
+    augmented_residual,
+    group_soft_threshold,
+    masked_rowsum,
+    masked_scale,
+    update_multipliers,
+)
+from convexnn.operators import masked_adjoint, masked_forward
+from convexnn.patterns import add_bias_column
+from convexnn.solvers import regularization_path
+
+DTYPES = [np.float32, np.float64]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_kernels_match_numpy_reference(dtype):
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((30, 7)).astype(dtype)
+    M = rng.random((30, 7)) < 0.5
+    r = rng.standard_normal(30).astype(dtype)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    assert np.allclose(masked_rowsum(Z, M), naive.masked_rowsum(Z, M), rtol=rtol)
+    assert np.allclose(masked_scale(M, r, np.empty_like(Z)), naive.masked_scale(M, r), rtol=rtol)
+    W = rng.standard_normal((2, 4, 7)).astype(dtype)
+    W[0, :, 3] *= 1e-3  # a block below the threshold
+    for n_pen in (4, 3):
+        expected = naive.group_soft_threshold(W, 0.3, n_pen)
+        assert np.allclose(group_soft_threshold(W.copy(), 0.3, n_pen), expected, rtol=rtol, atol=1e-7)
+    assert not np.any(group_soft_threshold(W.copy(), 0.3, 4)[0, :, 3])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_augmented_lagrangian_kernels_match_numpy_reference(dtype):
+    rng = np.random.default_rng(1)
+    Z = rng.standard_normal((20, 6)).astype(dtype)
+    M = rng.random((20, 6)) < 0.5
+    Lam = np.abs(rng.standard_normal((20, 6))).astype(dtype)
+    g = rng.standard_normal(20).astype(dtype)
+    S = np.where(M, 1.0, -1.0)
+    H = np.maximum(Lam - 0.7 * S * Z, 0.0)
+    out = np.empty_like(Z)
+    total = augmented_residual(Z, M, Lam, 0.7, g, -1.0, out)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    assert total == pytest.approx(np.sum(H**2), rel=rtol)
+    assert np.allclose(out, M * (-g[:, None]) - S * H, rtol=rtol, atol=1e-6)
+    update_multipliers(Z, M, Lam, 0.7)
+    assert np.allclose(Lam, H, rtol=rtol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_operators_match_the_explicit_design(dtype):
+    rng = np.random.default_rng(2)
+    Xt = add_bias_column(rng.standard_normal((25, 3))).astype(dtype)
+    M = rng.random((25, 5)) < 0.5
+    U = rng.standard_normal((2, 4, 5)).astype(dtype)
+    R = rng.standard_normal((25, 2)).astype(dtype)
+    design = naive.explicit_design(Xt.astype(float), M.astype(float))
+    rtol = 1e-4 if dtype == np.float32 else 1e-12
+    F, G = masked_forward(Xt, M, U), masked_adjoint(Xt, M, R)
+    assert F.dtype == G.dtype == dtype
+    for o in range(2):
+        assert np.allclose(F[:, o], design @ U[o].T.ravel(), rtol=rtol, atol=1e-5)
+        assert np.allclose(G[o].T.ravel(), design.T @ R[:, o], rtol=rtol, atol=1e-5)
+
+
+FAST = {"gated": ["fista", "bcd"], "relu": ["al"]}
+
+
+@pytest.mark.parametrize("formulation", ["gated", "relu"])
+@pytest.mark.parametrize("kind", [k for k, _ in LOSS_CASES])
+def test_fast_solvers_agree_with_cvxpy(kind, formulation):
+    program = make_program(kind, formulation, n=40, d=3, n_gates=15, alpha=1e-2)
+    reference = program.objective(solve(program, "cvxpy").solution)
+    for name in FAST[formulation]:
+        result = solve(program, name, tol=1e-7, max_iter=20000 if name == "fista" else 200)
+        assert result.status == "optimal", (name, result.gap)
+        assert 0 <= result.gap <= 1e-7 + 1e-12
+        assert result.violation <= 1e-7
+        assert program.objective(result.solution) == pytest.approx(reference, rel=1e-6)
+        assert result.gap_history[-1] == result.gap
+
+
+def test_float32_programs_are_solved_in_float32():
+    program64 = make_program("squared", "gated", n=60, d=3, n_gates=20, alpha=1e-2)
+    p = program64
+    program32 = ConvexProgram(p.X.astype(np.float32), p.Y, p.patterns, p.loss, p.alpha, p.formulation)
+    r32 = solve(program32, "fista", tol=1e-5)
+    r64 = solve(program64, "fista", tol=1e-7)
+    assert r32.solution.U.dtype == np.float32
+    assert r32.gap <= 1e-5
+    assert program64.objective(r32.solution) == pytest.approx(program64.objective(r64.solution), rel=1e-5)
+
+
+def test_warm_start_and_path():
+    program = make_program("logistic", "gated", n=50, d=3, n_gates=20, alpha=1e-2)
+    cold = solve(program, "fista", tol=1e-7)
+    warm = solve(program, "fista", tol=1e-7, init=cold.solution)
+    assert warm.n_iter <= 1 and warm.gap <= 1e-7
+    amax = program.alpha_max()
+    results = regularization_path(program, n_alphas=5, eps=1e-2, solver="fista", tol=1e-6)
+    alphas = [r.alpha for r in results]
+    assert alphas[0] == pytest.approx(amax) and np.all(np.diff(alphas) < 0)
+    assert not np.any(results[0].solution.U)
+    assert all(r.gap <= 1e-6 for r in results)
+    neurons = [int(np.count_nonzero(np.linalg.norm(r.solution.U, axis=1))) for r in results]
+    assert neurons[-1] > 0
+
+
+def test_solver_for_the_wrong_formulation_is_refused():
+    gated = make_program("squared", "gated")
+    relu = make_program("squared", "relu")
+    with pytest.raises(ValueError, match="use 'al'"):
+        solve(relu, "fista")
+    with pytest.raises(ValueError, match="use 'al'"):
+        solve(relu, "bcd")
+    with pytest.raises(ValueError, match="use 'fista' or 'bcd'"):
+        solve(gated, "al")
+
+
+def test_estimator_warns_with_the_gap_when_max_iter_is_hit():
+    program = make_program("squared", "gated", n=60, d=3)
+    with pytest.warns(ConvergenceWarning, match=r"relative duality gap [0-9.e+-]+ \(tol=1e-10"):
+        ConvexReLURegressor(
+            formulation="gated", solver="fista", tol=1e-10, max_iter=5, n_gates=20, random_state=0
+        ).fit(program.X, program.Y.ravel())
+
+
+def test_warm_start_estimator_reuses_the_solution():
+    program = make_program("squared", "gated", n=60, d=3)
+    X, y = program.X, program.Y.ravel()
+    model = ConvexReLURegressor(
+        alpha=1e-2, formulation="gated", solver="fista", warm_start=True, n_gates=20, random_state=0
+    )
+    first = model.fit(X, y).n_iter_
+    model.set_params(alpha=0.9e-2)
+    second = model.fit(X, y)
+    assert second.gap_ <= second.tol
+    assert model.fit(X, y).n_iter_ <= 1 < first  # refit at the same alpha: already optimal
