@@ -272,6 +272,11 @@ def build_parser():
     plot.add_argument("--out", default="bench-results")
     plot.add_argument("--profile-time", choices=["run", "sweep"], default="run")
     plot.add_argument("--table", choices=["auto", "full", "summary"], default="auto")
+    plot.add_argument(
+        "--methods",
+        default=None,
+        help="comma-separated method names to keep (default: all in the files)",
+    )
     plot.set_defaults(subparser=plot)
     return parser
 
@@ -480,6 +485,13 @@ def _plot(args, parser):
         except (OSError, ValueError, KeyError) as exc:
             parser.error(f"cannot read {path}: {exc}")
         records += recs
+    if args.methods:
+        keep = [m.strip() for m in args.methods.split(",") if m.strip()]
+        present = {r["method"] for r in records}
+        unknown = sorted(set(keep) - present)
+        if unknown:
+            parser.error(f"--methods: {unknown} not in the results (they hold {sorted(present)})")
+        records = [r for r in records if r["method"] in keep]
     _write_outputs(records, config, args.out, args)
     return 0
 

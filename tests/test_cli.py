@@ -148,6 +148,16 @@ def test_bench_npz_folder_and_series(tmp_path, capsys):
     assert all(r["metric"] == "r2" and r["test_rmse"] > 0 for r in reg)
     assert not (out / "profile.png").exists()
     assert all(r["n_train"] == 45 for r in records if r["dataset"].startswith("series"))
+    # 'convexnn plot' remakes the outputs from the JSON, keeping the methods asked for
+    merged = tmp_path / "merged"
+    argv = ["plot", str(out / "results.json"), "--methods", "adam@t", "--out", str(merged)]
+    assert main(argv) == 0
+    kept = json.loads((merged / "results.json").read_text())["records"]
+    assert len(kept) == 4 and {r["method"] for r in kept} == {"adam@t"}
+    assert (merged / "profile.png").is_file()
+    with pytest.raises(SystemExit):
+        main(["plot", str(out / "results.json"), "--methods", "sgd", "--out", str(merged)])
+    assert "['sgd'] not in the results" in capsys.readouterr().err
 
 
 def test_objective_of_record_matches_sklearn_lbfgs_loss():
