@@ -1,0 +1,101 @@
+"""Numbers for docs/benchmarks.md from ``results.json`` files written by ``convexnn bench``.
+
+python benchmarks/summarise.py profile RESULTS.json [--method convex-gated]
+    fractions solved per tolerance, and whether the method's performance profile is at or
+    above every other method's at every time (checked at every time any method solves a
+    problem, where the step curves change), for both time conventions;
+python benchmarks/summarise.py regression RESULTS.json [RESULTS.json ...]
+    a Markdown table of training objective and test RMSE per dataset and alpha.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+import numpy as np
+
+from convexnn.bench.report import (
+    TOLERANCES,
+    _solve_times,
+    performance_profile,
+    read_json,
+    solved_fractions,
+)
+
+
+def profile(records, method):
+    for time_key in ("time", "time_sweep"):
+        label = (
+            "SGD/Adam time = chosen learning rate's run"
+            if time_key == "time"
+            else ("SGD/Adam time = whole learning-rate sweep")
+        )
+        print(f"\n{label}")
+        fractions = solved_fractions(records, TOLERANCES, time_key)
+        for m, by_tol in fractions.items():
+            cells = ", ".join(f"tol {t:g}: {v:.3f}" for t, v in by_tol.items())
+            print(f"  {m:<14} {cells}")
+        for tol in TOLERANCES:
+            _, times = _solve_times(records, tol, time_key)
+            grid = np.unique(np.concatenate([t[np.isfinite(t)] for t in times.values()]))
+            _, frac = performance_profile(records, tol, grid, time_key)
+            for other in frac:
+                if other == method:
+                    continue
+                below = grid[frac[method] < frac[other]]
+                verdict = (
+                    "at or above at every time"
+                    if below.size == 0
+                    else (
+                        f"BELOW at {below.size} of {grid.size} times, first at t={below[0]:.3g}s "
+                        f"({frac[method][grid == below[0]][0]:.3f} vs "
+                        f"{frac[other][grid == below[0]][0]:.3f})"
+                    )
+                )
+                print(f"  tol {tol:g}: {method} vs {other}: {verdict}")
+
+
+def regression(records):
+    methods = list(dict.fromkeys(r["method"] for r in records))
+    head = (
+        ["dataset", "n_train", "alpha"]
+        + [f"J {m}" for m in methods]
+        + [f"RMSE {m}" for m in methods]
+    )
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    keys = list(dict.fromkeys((r["dataset"], r["alpha"]) for r in records))
+    for dataset, alpha in keys:
+        rows = {r["method"]: r for r in records if r["dataset"] == dataset and r["alpha"] == alpha}
+        best = min(r["objective"] for r in rows.values())
+        rmses = [r["test_rmse"] for r in rows.values() if math.isfinite(r["test_rmse"])]
+        best_rmse = min(rmses, default=math.nan)
+
+        def cell(r, key, target):
+            if r is None or not math.isfinite(r[key]):
+                return "-"
+            text = f"{r[key]:.4g}"
+            return f"**{text}**" if r[key] == target else text
+
+        n = next(iter(rows.values()))["n_train"]
+        cells = [dataset, str(n), f"{alpha:g}"]
+        cells += [cell(rows.get(m), "objective", best) for m in methods]
+        cells += [cell(rows.get(m), "test_rmse", best_rmse) for m in methods]
+        print("| " + " | ".join(cells) + " |")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["profile", "regression"])
+    parser.add_argument("results", nargs="+")
+    parser.add_argument("--method", default="convex-gated")
+    args = parser.parse_args(argv)
+    records = []
+    for path in args.results:
+        records += read_json(path)[1]
+    profile(records, args.method) if args.what == "profile" else regression(records)
+
+
+if __name__ == "__main__":
+    main()

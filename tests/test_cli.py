@@ -1,0 +1,276 @@
+"""The ``convexnn bench`` command: end to end on tiny data, and clear errors for bad arguments."""
+
+import csv
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import make_data
+
+from convexnn.bench.datasets import autoregressive_windows, load_npz_folder, make_dataset
+from convexnn.bench.methods import MethodConfig, run_lbfgs, run_method
+from convexnn.bench.report import performance_profile, solved_fractions
+from convexnn.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICK = ["--n-gates", "8", "--epochs", "3", "--lrs", "0.1,0.01", "--quiet"]
+
+
+def _write_csv(path, X, y):
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([f"x{j}" for j in range(X.shape[1])] + ["label"])
+        for row, label in zip(X, y, strict=True):
+            writer.writerow([*row, label])
+
+
+def test_bench_end_to_end_writes_table_csv_json_and_plots(tmp_path, capsys):
+    X, y = make_data("logistic", n=40, d=3)
+    data = tmp_path / "tiny.csv"
+    _write_csv(data, X, np.where(y == 1, "yes", "no"))
+    out = tmp_path / "out"
+    methods = ["convex-gated", "sgd", "adam"]
+    status = main(
+        [
+            "bench",
+            "--csv",
+            str(data),
+            "--target",
+            "label",
+            "--alphas",
+            "1e-3,1e-2",
+            "--methods",
+            ",".join(methods),
+            "--out",
+            str(out),
+            *QUICK,
+        ]
+    )
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "| tiny | random | 1e-03 | convex-gated |" in printed
+    assert str(out / "profile.png") in printed
+    for name in [
+        "table.md",
+        "results.csv",
+        "results.json",
+        "profile.png",
+        "objectives.png",
+        "metrics.png",
+    ]:
+        assert (out / name).stat().st_size > 0, name
+    assert (out / "profile.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with open(out / "results.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted((r["method"], float(r["alpha"])) for r in rows) == sorted(
+        (m, a) for m in methods for a in (1e-3, 1e-2)
+    )
+    records = json.loads((out / "results.json").read_text())["records"]
+    for alpha in (1e-3, 1e-2):
+        runs = [r for r in records if r["alpha"] == alpha]
+        # the best run of each problem defines J*: its relative excess is exactly 0
+        assert min(r["rel_excess"] for r in runs) == 0.0
+        for r in runs:
+            assert r["objective"] == min(j for _, j in r["trajectory"])
+            assert 0.0 <= r["train_metric"] <= 1.0
+    convex = [r for r in records if r["method"] == "convex-gated"]
+    assert all(r["gap"] <= 1e-6 and r["status"] == "optimal" for r in convex)
+    sgd = [r for r in records if r["method"] == "sgd"]
+    assert all(r["lr"] in (0.1, 0.01) and r["time_sweep"] >= r["time"] for r in sgd)
+    assert all(len(r["trajectory"]) == 3 for r in sgd)  # one point per epoch
+
+
+def test_bench_npz_folder_and_series(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "npz"
+    folder.mkdir()
+    X, y = make_data("softmax", n=36, d=3)
+    perm = rng.permutation(36)
+    np.savez(
+        folder / "cls.npz",
+        X=X.astype(np.float32),
+        y=y.astype(np.int16),
+        fold0_train=perm[:27],
+        fold0_test=perm[27:],
+        fold1_train=perm[9:],
+        fold1_test=perm[:9],
+    )
+    Xr, yr = make_data("squared", n=30, d=2)
+    np.savez(
+        folder / "reg.npz",
+        X=Xr,
+        y=100 + 10 * yr,
+        split0_train=np.arange(24),
+        split0_test=np.arange(24, 30),
+    )
+    series = tmp_path / "series.npz"
+    np.savez(series, price=np.exp(np.cumsum(0.01 * rng.standard_normal(60))) * 50)
+    out = tmp_path / "out"
+    status = main(
+        [
+            "bench",
+            "--data-dir",
+            str(folder),
+            "--splits",
+            "all",
+            "--series",
+            str(series),
+            "--key",
+            "price",
+            "--lag",
+            "3",
+            "--log-returns",
+            "--methods",
+            "convex-gated,adam",
+            "--out",
+            str(out),
+            "--no-plots",
+            "--tag",
+            "@t",
+            *QUICK,
+        ]
+    )
+    assert status == 0
+    records = json.loads((out / "results.json").read_text())["records"]
+    problems = {(r["dataset"], r["split"]) for r in records}
+    assert {r["method"] for r in records} == {"convex-gated@t", "adam@t"}
+    assert problems == {
+        ("cls", "fold0"),
+        ("cls", "fold1"),
+        ("reg", "split0"),
+        ("series:price:logret", "lag3/chrono"),
+    }
+    reg = [r for r in records if r["dataset"] == "reg"]
+    assert all(r["metric"] == "r2" and r["test_rmse"] > 0 for r in reg)
+    assert not (out / "profile.png").exists()
+    assert all(r["n_train"] == 45 for r in records if r["dataset"].startswith("series"))
+    # 'convexnn plot' remakes the outputs from the JSON, keeping the methods asked for
+    merged = tmp_path / "merged"
+    argv = ["plot", str(out / "results.json"), "--methods", "adam@t", "--out", str(merged)]
+    assert main(argv) == 0
+    kept = json.loads((merged / "results.json").read_text())["records"]
+    assert len(kept) == 4 and {r["method"] for r in kept} == {"adam@t"}
+    assert (merged / "profile.png").is_file()
+    with pytest.raises(SystemExit):
+        main(["plot", str(out / "results.json"), "--methods", "sgd", "--out", str(merged)])
+    assert "['sgd'] not in the results" in capsys.readouterr().err
+
+
+def test_objective_of_record_matches_sklearn_lbfgs_loss():
+    # scikit-learn's full-batch objective with alpha_sklearn = alpha * n is J (MATH.md §1)
+    X, y = make_data("softmax", n=50, d=3)
+    ds = make_dataset("toy", "s", "classification", X[:40], y[:40], X[40:], y[40:])
+    from sklearn.neural_network import MLPClassifier
+
+    config = MethodConfig(hidden=7, lbfgs_max_iter=30)
+    record = run_lbfgs(ds, 1e-2, config)
+    mlp = MLPClassifier((7,), solver="lbfgs", alpha=1e-2 * 40, max_iter=30, random_state=0)
+    with pytest.warns(Warning):
+        mlp.fit(ds.X_train, ds.y_train)
+    assert record["objective"] == pytest.approx(mlp.loss_, rel=1e-10)
+
+
+def test_failed_run_becomes_an_error_record():
+    X, y = make_data("squared", n=20, d=2)
+    ds = make_dataset("toy", "s", "regression", X[:15], y[:15], X[15:], y[15:])
+    record = run_method("convex-gated", ds, 1e-3, MethodConfig(solver="no-such-solver"))
+    assert record["status"].startswith("error: InvalidParameterError")
+    assert record["objective"] == math.inf
+
+
+def test_performance_profile_counts_solved_problems():
+    def rec(dataset, method, trajectory):
+        return {
+            "dataset": dataset,
+            "split": "s",
+            "alpha": 1.0,
+            "method": method,
+            "objective": trajectory[-1][1],
+            "trajectory": trajectory,
+            "time": 0.0,
+            "time_sweep": 0.0,
+        }
+
+    records = [
+        rec("p1", "a", [[1.0, 1.0]]),
+        rec("p1", "b", [[0.5, 3.0], [2.0, 1.05]]),
+        rec("p2", "a", [[1.0, 2.0]]),
+        rec("p2", "b", [[0.5, 10.0]]),
+    ]
+    grid, frac = performance_profile(records, tol=0.1, grid=[0.1, 0.5, 1.0, 2.0, 10.0])
+    assert list(frac["a"]) == [0, 0, 1, 1, 1]
+    assert list(frac["b"]) == [0, 0, 0, 0.5, 0.5]
+    _, frac = performance_profile(records, tol=2.0, grid=[0.5])
+    assert list(frac["b"]) == [0.5]
+    assert solved_fractions(records, (0.1, 5.0)) == {
+        "a": {0.1: 1.0, 5.0: 1.0},
+        "b": {0.1: 0.5, 5.0: 1.0},
+    }
+
+
+def test_autoregressive_windows():
+    X, y = autoregressive_windows(np.arange(6.0), 2)
+    np.testing.assert_array_equal(X, [[0, 1], [1, 2], [2, 3], [3, 4]])
+    np.testing.assert_array_equal(y, [2, 3, 4, 5])
+
+
+def test_features_standardised_on_train_split():
+    X, y = make_data("squared", n=30, d=2, scales=[10.0, 0.1])
+    ds = make_dataset("toy", "s", "regression", X[:20], 5 + 3 * y[:20], X[20:], 5 + 3 * y[20:])
+    np.testing.assert_allclose(ds.X_train.mean(0), 0, atol=1e-12)
+    np.testing.assert_allclose(ds.X_train.std(0), 1)
+    np.testing.assert_allclose(ds.y_train.std(), 1)
+    assert ds.y_scale == pytest.approx(np.std(5 + 3 * y[:20]))
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["bench", "nope"], "unknown dataset 'nope'"),
+        (["bench", "iris", "--alphas", "-1"], "must be a positive finite number, got '-1'"),
+        (["bench", "iris", "--alphas", "abc"], "not a number: 'abc'"),
+        (["bench", "iris", "--alphas", "1e-3,0"], "bad value '0'"),
+        (["bench", "iris", "--methods", "sgd,newton"], "unknown method(s) ['newton']"),
+        (["bench"], "no datasets"),
+        (["bench", "--csv", "x.csv"], "--csv needs --target"),
+        (["bench", "iris", "--convex-opt", "n_gatez=3"], "unknown parameter(s) ['n_gatez']"),
+        (["bench", "iris", "--epochs", "0"], "must be at least 1"),
+    ],
+)
+def test_bad_arguments_exit_with_a_message(argv, message, capsys, tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        main([*argv, "--out", str(tmp_path)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_empty_folder_and_bad_npz(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(SystemExit) as exc:
+        main(["bench", "--data-dir", str(empty), "--out", str(tmp_path)])
+    assert exc.value.code == 2
+    assert "no .npz files in" in capsys.readouterr().err
+    np.savez(empty / "nosplit.npz", X=np.zeros((4, 2)), y=np.arange(4))
+    with pytest.raises(ValueError, match="nosplit.npz has no split indices"):
+        load_npz_folder(empty)
+
+
+def test_console_command_reports_errors_without_traceback(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "convexnn.cli", "bench", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT)},
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "convexnn bench: error: no .npz files in" in result.stderr
+    assert "Traceback" not in result.stderr
