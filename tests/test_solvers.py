@@ -81,7 +81,8 @@ def test_fast_solvers_agree_with_cvxpy(kind, formulation):
     program = make_program(kind, formulation, n=40, d=3, n_gates=15, alpha=1e-2)
     reference = program.objective(solve(program, "cvxpy").solution)
     for name in FAST[formulation]:
-        result = solve(program, name, tol=1e-7, max_iter=20000 if name == "fista" else 200)
+        budget = {"fista": {"max_iter": 20000}, "bcd": {"max_iter": 200}, "al": {"max_iter": 200, "max_inner": 2000}}
+        result = solve(program, name, tol=1e-7, **budget[name])
         assert result.status == "optimal", (name, result.gap)
         assert 0 <= result.gap <= 1e-7 + 1e-12
         assert result.violation <= 1e-7

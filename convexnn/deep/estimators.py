@@ -309,7 +309,7 @@ class ConvexDeep1DRegressor(RegressorMixin, BaseEstimator):
     """Deep ReLU network regressor on one-dimensional inputs, trained exactly as a Lasso.
 
     Solves the training problem of a deep narrow ReLU network of ``depth`` layers (``depth − 1``
-    hidden layers of parallel scalar paths) with the ``ℓ_depth`` weight penalty,
+    hidden layers of parallel scalar paths) with the ``ℓ_depth`` weight penalty::
 
         J = (1/n) Σ_i ½(f(x_i) − y_i)² + (alpha/depth) Σ_layers Σ |W|^depth   (biases free),
 

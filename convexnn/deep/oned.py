@@ -2,12 +2,12 @@
 
 Zeger, Wang, Mishkin, Ergen, Candès & Pilanci, "A library of mirrors: deep neural nets in low
 dimensions are convex Lasso models with reflection features" (2024), show that training a deep
-*narrow* ReLU network on 1-D data,
+*narrow* ReLU network on 1-D data::
 
     min  ½ Σ_i (f(x_i) − y_i)² + (β/L) Σ_{weights} |w|^L,      f(x) = Σ_p a_p h_p(x) + c,
 
 where every path ``h_p`` is a chain of ``L − 1`` scalar ReLU layers
-``h ← (w_l h + b_l)_+`` (biases free, every weight penalised by ``|w|^L/L``), is the Lasso
+``h ← (w_l h + b_l)_+`` (biases free, every weight penalised by ``|w|^L/L``), is the Lasso::
 
     min  ½ ‖Φ z + c 1 − y‖² + β ‖z‖₁
 
