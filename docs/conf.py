@@ -31,7 +31,7 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "_generated", "examples", "README.md", "deep.md", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "_generated", "examples", "README.md", "Thumbs.db", ".DS_Store"]
 
 # MyST: $…$ and $$…$$ maths, ::: fences, and heading anchors for cross-page links
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]

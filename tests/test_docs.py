@@ -104,7 +104,7 @@ def test_code_on_pages_comes_from_examples_that_run():
     every line of code in the documentation is run by the build."""
     for page in PAGES:
         text = page.read_text()
-        assert not re.search(r"^```+\s*(\{code-block\}\s*)?python", text, re.M), (
+        assert not re.search(r"^```+[ \t]*(\{code-block\}[ \t]*)?python", text, re.M), (
             f"{page.relative_to(DOCS)} has inline Python code: move it to docs/examples/"
         )
         assert ".. code-block:: python" not in text
