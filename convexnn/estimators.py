@@ -52,7 +52,7 @@ class _BaseConvexReLU(BaseEstimator):
 
     def __init__(
         self,
-        alpha=1e-3,
+        alpha=1e-2,
         *,
         n_gates=100,
         formulation="relu",
@@ -240,8 +240,9 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
 
     Parameters
     ----------
-    alpha : float, default=1e-3
-        Weight decay in the Lasso convention (next to the mean loss).
+    alpha : float, default=1e-2
+        Weight decay in the Lasso convention (next to the mean loss). Not scale invariant:
+        standardise the features (and, for regression, the targets).
     n_gates : int, default=100
         Gates drawn by the sampler; duplicate patterns are dropped.
     formulation : {"relu", "gated"}, default="relu"
