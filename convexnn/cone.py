@@ -83,7 +83,7 @@ def relu_block_norms(X, masks, Theta, threshold=None):
     out = weight_part + radius * np.abs(G[:, -1, :])
     all_ones = masks.all(axis=0)
     out[:, all_ones] = weight_part[:, all_ones]
-    for o, k in zip(*np.nonzero(out > (-np.inf if threshold is None else threshold))):
+    for o, k in zip(*np.nonzero(out > (-np.inf if threshold is None else threshold)), strict=True):
         if all_ones[k] or not masks[:, k].any():
             continue
         exact = max(cone_value(X, masks[:, k], Theta[:, o]), cone_value(X, masks[:, k], -Theta[:, o]))

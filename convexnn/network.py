@@ -27,7 +27,7 @@ def forward(coefs, intercepts, X, gates=None):
     if gates is not None and len(coefs) != 2:
         raise ValueError("gates are defined for two-layer networks only")
     H = np.asarray(X, dtype=np.float64)
-    for W, b in zip(coefs[:-1], intercepts[:-1]):
+    for W, b in zip(coefs[:-1], intercepts[:-1], strict=True):
         Z = H @ W + b
         H = Z * (add_bias_column(H) @ gates >= 0) if gates is not None else np.maximum(Z, 0.0)
     return H @ coefs[-1] + intercepts[-1]

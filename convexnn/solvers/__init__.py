@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import time
 
-from .base import SolverResult
-from .cvxpy_backend import solve_cvxpy
 from .augmented import solve_al
+from .base import SolverResult
 from .bcd import solve_bcd
+from .cvxpy_backend import solve_cvxpy
 from .fista import solve_fista
 from .lasso_cd import solve_lasso_cd
 from .lasso_ip import solve_lasso_ip

@@ -232,7 +232,7 @@ def _restricted_objective(program, ws, W, c, F, Y):
 
 def _solve_working_set(program, ws, W, c, Xt, Y, code, outer_gap, max_epochs, anderson, ratio=0.01):
     """Block coordinate epochs on the working set until its own gap is ``ratio`` of the outer gap."""
-    n, K, alpha = program.n_samples, program.n_outputs, program.alpha
+    K, alpha = program.n_outputs, program.alpha
     g = Xt.shape[1]
     F = working_set_forward(Xt, ws.row_ptr, ws.rows, ws.block_output, W, K)
     past = []
