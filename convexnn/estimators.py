@@ -11,7 +11,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelEncoder
@@ -20,6 +19,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._memory import check_program_memory, check_sampling_memory
+from ._outputs import ClassifierOutputsMixin
 from .certificate import certify
 from .generation import generate_patterns, has_all_patterns
 from .losses import encode_targets
@@ -337,7 +337,7 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
         return tags
 
 
-class ConvexReLUClassifier(ClassifierMixin, _BaseConvexReLU):
+class ConvexReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseConvexReLU):
     """Two-layer ReLU network classifier trained by convex optimisation.
 
     Binary problems use one output with the logistic loss, multiclass problems one output per
@@ -374,25 +374,6 @@ class ConvexReLUClassifier(ClassifierMixin, _BaseConvexReLU):
         if np.any(codes >= self.classes_.shape[0]) or np.any(self.classes_[codes] != y):
             raise ValueError("y contains labels not seen in fit")
         return self._certify(X, encode_targets(codes, self.loss_, self.classes_.shape[0]), **kwargs)
-
-    def decision_function(self, X):
-        """Network output before the sigmoid/softmax: (n_samples,) for binary, else (n, n_classes)."""
-        F = self._forward(X)
-        return F.ravel() if F.shape[1] == 1 else F
-
-    def predict_proba(self, X):
-        """Class probabilities, shape (n_samples, n_classes)."""
-        F = self._forward(X)
-        if F.shape[1] == 1:
-            p = expit(F[:, 0])
-            return np.column_stack([1.0 - p, p])
-        return softmax(F, axis=1)
-
-    def predict(self, X):
-        """Most probable class for each sample."""
-        F = self._forward(X)
-        index = (F[:, 0] > 0).astype(int) if F.shape[1] == 1 else np.argmax(F, axis=1)
-        return self.classes_[index]
 
     def to_mlp(self):
         """A fitted :class:`~sklearn.neural_network.MLPClassifier` with the same weights."""

@@ -14,7 +14,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelBinarizer, LabelEncoder
@@ -22,6 +21,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._outputs import ClassifierOutputsMixin
 from ..losses import encode_targets
 from ..network import forward, network_objective
 from ..patterns import SAMPLERS
@@ -244,7 +244,7 @@ class ConvexDeepReLURegressor(RegressorMixin, _BaseConvexDeepReLU):
         return tags
 
 
-class ConvexDeepReLUClassifier(ClassifierMixin, _BaseConvexDeepReLU):
+class ConvexDeepReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseConvexDeepReLU):
     __doc__ = (
         """Deep ReLU network classifier trained by layer-wise convex stacking.
 
@@ -274,25 +274,6 @@ class ConvexDeepReLUClassifier(ClassifierMixin, _BaseConvexDeepReLU):
         loss = "logistic" if self.classes_.shape[0] == 2 else "softmax"
         Y = encode_targets(encoder.transform(y), loss, self.classes_.shape[0])
         return self._fit_stack(X, Y, loss)
-
-    def decision_function(self, X):
-        """Network output before the sigmoid/softmax."""
-        F = self._forward(X)
-        return F.ravel() if F.shape[1] == 1 else F
-
-    def predict_proba(self, X):
-        """Class probabilities, shape (n_samples, n_classes)."""
-        F = self._forward(X)
-        if F.shape[1] == 1:
-            p = expit(F[:, 0])
-            return np.column_stack([1.0 - p, p])
-        return softmax(F, axis=1)
-
-    def predict(self, X):
-        """Most probable class for each sample."""
-        F = self._forward(X)
-        index = (F[:, 0] > 0).astype(int) if F.shape[1] == 1 else np.argmax(F, axis=1)
-        return self.classes_[index]
 
     def to_mlp(self):
         """A fitted :class:`~sklearn.neural_network.MLPClassifier` with the same weights."""
