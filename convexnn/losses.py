@@ -111,19 +111,25 @@ class SoftmaxLoss:
         return np.log(np.clip(Y - theta, _TINY, 1.0))
 
     @staticmethod
-    def intercept_shift(F, Y, max_iter=100):
+    def intercept_shift(F, Y, max_iter=200):
         """Newton's method on ``δ ↦ Σ_i ℓ(F_i + δ, Y_i)`` (fixed last coordinate)."""
         n, k = F.shape
         counts = Y.sum(axis=0)
         if np.any(counts <= 0):
             raise ValueError("the softmax loss needs every class among the targets")
-        delta = np.log(counts / n) - np.mean(log_softmax(F, axis=1), axis=0)
-        delta -= delta[-1]
+        if not np.all(np.isfinite(F)):
+            raise ValueError("the model outputs are not finite")
 
         def objective(dl):
             return float(np.sum(logsumexp(F + dl, axis=1))) - float(counts @ dl)
 
+        # the class frequencies are the optimum when F is constant; keep the better start
+        guess = np.log(counts / n) - np.mean(log_softmax(F, axis=1), axis=0)
+        guess -= guess[-1]
+        delta = np.zeros(k)
         value = objective(delta)
+        if np.all(np.isfinite(guess)) and objective(guess) < value:
+            delta, value = guess, objective(guess)
         for _ in range(max_iter):
             P = softmax(F + delta, axis=1)
             grad = (P.sum(axis=0) - counts)[:-1]
@@ -133,6 +139,11 @@ class SoftmaxLoss:
             hess = np.diag(Pr.sum(axis=0)) - Pr.T @ Pr
             step = np.zeros(k)
             step[:-1] = -np.linalg.lstsq(hess, grad, rcond=None)[0]
+            # a trust region: nearly flat directions would otherwise send Newton far away
+            limit = 10.0 + float(np.linalg.norm(delta))
+            norm = float(np.linalg.norm(step))
+            if norm > limit:
+                step *= limit / norm
             t = 1.0
             while t > 1e-10:
                 new_value = objective(delta + t * step)

@@ -54,3 +54,15 @@ def test_encode_targets_errors():
     with pytest.raises(ValueError, match="unknown loss"):
         get_loss("hinge")
     assert encode_targets([2, 0], "softmax", 4).shape == (2, 4)
+
+
+def test_softmax_intercept_shift_survives_extreme_outputs():
+    # outputs dominated by one class by 5e4: the old start overflowed and Newton diverged
+    rng = np.random.default_rng(0)
+    F = rng.standard_normal((20, 3)) * 1e3
+    F[:, 0] += 5e4
+    Y = np.eye(3)[rng.integers(0, 3, 20)]
+    Y[:3] = np.eye(3)
+    delta = get_loss("softmax").intercept_shift(F, Y)
+    assert np.all(np.isfinite(delta))
+    assert np.abs(get_loss("softmax").gradient(F + delta, Y).sum(axis=0)).max() < 1e-9
