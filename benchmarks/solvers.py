@@ -65,12 +65,15 @@ def main(argv=None):
     parser.add_argument("--skip-cvxpy", action="store_true", help="no Clarabel/SCS (reference from --reference)")
     parser.add_argument("--reference", type=float, default=None, help="known optimum, when CVXPY is skipped")
     parser.add_argument("--max-iter", type=int, default=None)
+    parser.add_argument("--solvers", default=None, help="comma-separated subset of the fast solvers")
     args = parser.parse_args(argv)
 
     program = make_problem(args.problem, args.formulation)
     print(f"{args.problem} {args.formulation}: n={program.n_samples} d={program.n_features} "
           f"P={program.n_patterns} alpha={program.alpha:g}")
     fast = ["fista", "bcd"] if args.formulation == "gated" else ["al"]
+    if args.solvers:
+        fast = [name for name in fast if name in args.solvers.split(",")]
     rows, reference = {}, args.reference
     if not args.skip_cvxpy:
         rows["cvxpy-clarabel"] = run(program, "cvxpy-clarabel", None)
