@@ -16,7 +16,7 @@ import numpy as np
 
 from .kernels import cone_violation, masked_rowsum, masked_scale
 
-__all__ = ["masked_forward", "masked_adjoint", "cone_products", "max_cone_violation"]
+__all__ = ["masked_forward", "masked_adjoint", "max_cone_violation"]
 
 
 def masked_forward(Xt, masks, U):
@@ -38,15 +38,6 @@ def masked_adjoint(Xt, masks, R):
         masked_scale(masks, np.ascontiguousarray(R[:, o], dtype=dtype), buffer)
         G[o] = Xt.T @ buffer
     return G
-
-
-def cone_products(Xt, masks, U):
-    """``(2D_k − I) X̃ u_k`` for every block: shape ``(n_outputs, n_samples, n_patterns)``.
-
-    The exact ReLU program asks these to be non-negative.
-    """
-    signs = np.where(masks, 1.0, -1.0)
-    return np.stack([signs * (Xt @ U[o]) for o in range(U.shape[0])])
 
 
 def max_cone_violation(Xt, masks, U):

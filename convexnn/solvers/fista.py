@@ -162,7 +162,7 @@ def solve_fista(
     W = np.ascontiguousarray(init.U, dtype=program.X.dtype)
     c = np.asarray(init.intercept, dtype=np.float64)
     step = initial_step(composite, W.shape, c.shape, W.dtype)
-    history, state = [], {}
+    history = []
     extrapolator = DualExtrapolator()
 
     def check(W, c, it):
@@ -173,7 +173,6 @@ def solve_fista(
         history.append(gap)
         if verbose:
             print(f"[fista] iter {it:6d}  gap {gap:.3e}")
-        state["gap"] = gap
         return gap <= tol
 
     if not check(W, c, 0):
