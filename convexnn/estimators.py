@@ -13,13 +13,11 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._memory import check_program_memory, check_sampling_memory
-from ._outputs import ClassifierOutputsMixin
+from ._outputs import ClassifierOutputsMixin, RegressorOutputsMixin, fill_mlp
 from .certificate import certify
 from .generation import generate_patterns, has_all_patterns
 from .losses import encode_targets
@@ -199,30 +197,7 @@ class _BaseConvexReLU(BaseEstimator):
             raise ValueError(
                 "to_mlp() needs formulation='relu': a gated network has no scikit-learn equivalent"
             )
-        check_is_fitted(self, "coefs_")
-        mlp.set_params(
-            hidden_layer_sizes=(max(self.n_neurons_, 1),),
-            activation="relu",
-            solver="lbfgs",
-            alpha=self.alpha * n_samples,
-        )
-        coefs, intercepts = [c.copy() for c in self.coefs_], [b.copy() for b in self.intercepts_]
-        if self.n_neurons_ == 0:  # keep one dead neuron so the MLP has a hidden layer
-            d, k = coefs[0].shape[0], coefs[1].shape[1]
-            coefs = [np.zeros((d, 1)), np.zeros((1, k))]
-            intercepts[0] = np.zeros(1)
-        mlp.coefs_, mlp.intercepts_ = coefs, intercepts
-        mlp.n_features_in_ = self.n_features_in_
-        if hasattr(self, "feature_names_in_"):
-            mlp.feature_names_in_ = self.feature_names_in_
-        mlp.n_layers_ = 3
-        mlp.n_outputs_ = coefs[1].shape[1]
-        mlp.n_iter_ = self.n_iter_
-        mlp.t_ = 0
-        mlp.loss_ = self.objective_
-        mlp.best_loss_ = self.objective_
-        mlp.loss_curve_ = [self.objective_]
-        return mlp
+        return fill_mlp(mlp, self, self.alpha * n_samples)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -230,7 +205,7 @@ class _BaseConvexReLU(BaseEstimator):
         return tags
 
 
-class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
+class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU):
     """Two-layer ReLU network regressor trained by convex optimisation.
 
     Minimises ``(1/n) Σ ½‖f(x_i) − y_i‖² + (alpha/2) Σ_j (‖w_j‖² + ‖a_j‖²)`` over networks
@@ -308,11 +283,6 @@ class ConvexReLURegressor(RegressorMixin, _BaseConvexReLU):
         self._y_was_1d = y.ndim == 1
         return self._fit_program(X, encode_targets(y, "squared"), "squared")
 
-    def predict(self, X):
-        """Network output for ``X``."""
-        F = self._forward(X)
-        return F.ravel() if self._y_was_1d else F
-
     def certify(self, X, y, **kwargs):
         """Certificate of global optimality of the fitted network on ``(X, y)``.
 
@@ -350,17 +320,7 @@ class ConvexReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseConvexR
     def fit(self, X, y):
         """Fit the network to ``X`` (n_samples, n_features) and labels ``y`` (any label type)."""
         X, y = self._check_X_y(X, y)
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if self.classes_.shape[0] < 2:
-            raise ValueError(
-                "ConvexReLUClassifier needs samples of at least 2 classes in the data; "
-                f"got 1 class: {self.classes_[0]!r}"
-            )
-        codes = encoder.transform(y)
-        loss = "logistic" if self.classes_.shape[0] == 2 else "softmax"
-        return self._fit_program(X, encode_targets(codes, loss, self.classes_.shape[0]), loss)
+        return self._fit_program(X, *self._encode_labels(y))
 
     def certify(self, X, y, **kwargs):
         """Certificate of global optimality of the fitted network on ``(X, y)``.
@@ -378,10 +338,5 @@ class ConvexReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseConvexR
     def to_mlp(self):
         """A fitted :class:`~sklearn.neural_network.MLPClassifier` with the same weights."""
         from sklearn.neural_network import MLPClassifier
-        from sklearn.preprocessing import LabelBinarizer
 
-        mlp = self._mlp_attributes(MLPClassifier(), self._n_train)
-        mlp.classes_ = self.classes_
-        mlp._label_binarizer = LabelBinarizer().fit(self.classes_)
-        mlp.out_activation_ = "logistic" if self.classes_.shape[0] == 2 else "softmax"
-        return mlp
+        return self._label_mlp(self._mlp_attributes(MLPClassifier(), self._n_train))

@@ -16,12 +16,10 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import LabelBinarizer, LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._outputs import ClassifierOutputsMixin
+from .._outputs import ClassifierOutputsMixin, RegressorOutputsMixin, fill_mlp
 from ..losses import encode_targets
 from ..network import forward, network_objective
 from ..patterns import SAMPLERS
@@ -30,36 +28,6 @@ from .oned import DEPTHS, DictionaryProgram, deep_objective, dictionary_to_netwo
 from .stacking import stack_convex_blocks
 
 __all__ = ["ConvexDeepReLURegressor", "ConvexDeepReLUClassifier", "ConvexDeep1DRegressor"]
-
-
-def _fill_mlp(mlp, estimator, alpha_sklearn):
-    """Give a scikit-learn MLP the fitted weights of ``estimator`` (any depth)."""
-    check_is_fitted(estimator, "coefs_")
-    coefs = [c.copy() for c in estimator.coefs_]
-    intercepts = [b.copy() for b in estimator.intercepts_]
-    for layer in range(len(coefs) - 1):  # scikit-learn needs every layer at least one unit wide
-        if coefs[layer].shape[1] == 0:
-            coefs[layer] = np.zeros((coefs[layer].shape[0], 1))
-            intercepts[layer] = np.zeros(1)
-            coefs[layer + 1] = np.zeros((1, coefs[layer + 1].shape[1]))
-    mlp.set_params(
-        hidden_layer_sizes=tuple(c.shape[1] for c in coefs[:-1]),
-        activation="relu",
-        solver="lbfgs",
-        alpha=alpha_sklearn,
-    )
-    mlp.coefs_, mlp.intercepts_ = coefs, intercepts
-    mlp.n_features_in_ = estimator.n_features_in_
-    if hasattr(estimator, "feature_names_in_"):
-        mlp.feature_names_in_ = estimator.feature_names_in_
-    mlp.n_layers_ = len(coefs) + 1
-    mlp.n_outputs_ = coefs[-1].shape[1]
-    mlp.n_iter_ = 0
-    mlp.t_ = 0
-    mlp.loss_ = estimator.objective_
-    mlp.best_loss_ = estimator.objective_
-    mlp.loss_curve_ = [estimator.objective_]
-    return mlp
 
 
 class _BaseConvexDeepReLU(BaseEstimator):
@@ -206,7 +174,7 @@ _STACK_DOC = """
 """
 
 
-class ConvexDeepReLURegressor(RegressorMixin, _BaseConvexDeepReLU):
+class ConvexDeepReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexDeepReLU):
     __doc__ = (
         """Deep ReLU network regressor trained by layer-wise convex stacking.
 
@@ -225,16 +193,11 @@ class ConvexDeepReLURegressor(RegressorMixin, _BaseConvexDeepReLU):
         self._y_was_1d = y.ndim == 1
         return self._fit_stack(X, encode_targets(y, "squared"), "squared")
 
-    def predict(self, X):
-        """Network output for ``X``."""
-        F = self._forward(X)
-        return F.ravel() if self._y_was_1d else F
-
     def to_mlp(self):
         """A fitted :class:`~sklearn.neural_network.MLPRegressor` with the same weights."""
         from sklearn.neural_network import MLPRegressor
 
-        mlp = _fill_mlp(MLPRegressor(), self, self.alpha * self._n_train)
+        mlp = fill_mlp(MLPRegressor(), self, self.alpha * self._n_train)
         mlp.out_activation_ = "identity"
         return mlp
 
@@ -263,27 +226,13 @@ class ConvexDeepReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseCon
     def fit(self, X, y):
         """Fit the network to ``X`` (n_samples, n_features) and labels ``y``."""
         X, y = self._check_X_y(X, y)
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if self.classes_.shape[0] < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in the data; "
-                f"got 1 class: {self.classes_[0]!r}"
-            )
-        loss = "logistic" if self.classes_.shape[0] == 2 else "softmax"
-        Y = encode_targets(encoder.transform(y), loss, self.classes_.shape[0])
-        return self._fit_stack(X, Y, loss)
+        return self._fit_stack(X, *self._encode_labels(y))
 
     def to_mlp(self):
         """A fitted :class:`~sklearn.neural_network.MLPClassifier` with the same weights."""
         from sklearn.neural_network import MLPClassifier
 
-        mlp = _fill_mlp(MLPClassifier(), self, self.alpha * self._n_train)
-        mlp.classes_ = self.classes_
-        mlp._label_binarizer = LabelBinarizer().fit(self.classes_)
-        mlp.out_activation_ = "logistic" if self.classes_.shape[0] == 2 else "softmax"
-        return mlp
+        return self._label_mlp(fill_mlp(MLPClassifier(), self, self.alpha * self._n_train))
 
 
 class ConvexDeep1DRegressor(RegressorMixin, BaseEstimator):
@@ -429,7 +378,7 @@ class ConvexDeep1DRegressor(RegressorMixin, BaseEstimator):
         """
         from sklearn.neural_network import MLPRegressor
 
-        mlp = _fill_mlp(MLPRegressor(), self, self.alpha * self._n_train)
+        mlp = fill_mlp(MLPRegressor(), self, self.alpha * self._n_train)
         mlp.out_activation_ = "identity"
         return mlp
 
