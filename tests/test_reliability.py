@@ -63,8 +63,13 @@ def problems(draw):
     return Estimator, params, X, y
 
 
+# derandomised: the suite must give the same verdict on every CI run; rare failing inputs found by
+# wider random searches are recorded as issues rather than left to fail CI by chance
 PROPERTY_SETTINGS = settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 
 
