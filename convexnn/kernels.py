@@ -12,7 +12,6 @@ from numba import njit
 
 __all__ = [
     "masked_rowsum",
-    "masked_scale",
     "group_soft_threshold",
     "cone_violation",
     "augmented_residual",
@@ -28,20 +27,8 @@ def masked_rowsum(Z, M):
     for i in range(n):
         s = 0.0
         for k in range(P):
-            if M[i, k]:
-                s += Z[i, k]
+            s += Z[i, k] * M[i, k]  # branch-free, so the loop vectorises
         out[i] = s
-    return out
-
-
-@njit(cache=True)
-def masked_scale(M, r, out):
-    """``out[i, k] = M[i, k] r[i]``: the masked residual the adjoint multiplies by ``X̃ᵀ``."""
-    n, P = M.shape
-    for i in range(n):
-        ri = r[i]
-        for k in range(P):
-            out[i, k] = ri if M[i, k] else 0.0
     return out
 
 

@@ -1,43 +1,56 @@
 """The linear maps of the convex programs, through the pattern masks (MATH.md §6).
 
 The block variable of a program with ``K`` outputs, ``P`` patterns and ``d`` features is an array
-``U`` of shape ``(K, d + 1, P)``: column ``U[o, :, k]`` is the block ``u_{k,o}``. The model output is
+``U`` of shape ``(K, d + 1, P)``: column ``U[o, :, k]`` is the block ``u_{k,o}``. The model output
+is
 
-    F[:, o] = Σ_k D_k X̃ U[o, :, k] = rowsum(M ∘ (X̃ U[o]))
+    F[:, o] = Σ_k D_k X̃ U[o, :, k] = rowsum(X̃ ∘ (M U[o]ᵀ))
 
-and the adjoint of that map sends a residual ``R`` (n × K) to ``X̃ᵀ (M ∘ R[:, o])`` for each output.
-Neither map forms the ``n × P(d + 1)`` design: each is one BLAS product and one numba kernel
-(:mod:`convexnn.kernels`) over the boolean masks ``M`` (n × P).
+and the adjoint of that map sends a residual ``R`` (n × K) to ``(R[:, o] ∘ X̃)ᵀ M`` for each
+output. With the masks ``M`` (n × P) held as numbers, each map is a single BLAS product of the size
+of ``X̃U`` and an ``n × K(d + 1)`` elementwise step; neither forms the ``n × P(d + 1)`` design nor
+an ``n × P`` temporary. The masked block operations of the exact ReLU program (cone violations,
+augmented Lagrangian terms) are numba kernels (:mod:`convexnn.kernels`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .kernels import cone_violation, masked_rowsum, masked_scale
+from .kernels import cone_violation
 
-__all__ = ["masked_forward", "masked_adjoint", "max_cone_violation"]
+__all__ = ["numeric_masks", "masked_forward", "masked_adjoint", "max_cone_violation"]
 
 
-def masked_forward(Xt, masks, U):
-    """``F[:, o] = rowsum(M ∘ (X̃ U[o]))``; returns shape ``(n_samples, n_outputs)``."""
-    masks = np.asarray(masks, dtype=bool)
-    out = np.empty((Xt.shape[0], U.shape[0]), dtype=np.result_type(Xt, U))
-    for o in range(U.shape[0]):
-        out[:, o] = masked_rowsum(Xt @ U[o], masks)
-    return out
+def numeric_masks(masks, dtype) -> np.ndarray:
+    """The masks as a C-contiguous ``dtype`` matrix of zeros and ones (no copy when they are)."""
+    return np.ascontiguousarray(masks, dtype=dtype)
+
+
+def masked_forward(Xt, masks, U, out_dtype=None):
+    """``F[:, o] = Σ_k D_k X̃ U[o, :, k]``; returns shape ``(n_samples, n_outputs)``.
+
+    ``masks`` may be boolean; pass :func:`numeric_masks` in ``Xt``'s dtype to avoid a conversion
+    on every call. The result has the data's dtype unless ``out_dtype`` says otherwise (the
+    solvers ask for float64 outputs of float32 data).
+    """
+    K, g, P = U.shape
+    dtype = np.result_type(Xt, U)
+    M = numeric_masks(masks, dtype)
+    MU = M @ np.ascontiguousarray(U.transpose(2, 0, 1), dtype=dtype).reshape(P, K * g)
+    # the short sums over the d + 1 features in float64: float32 data keeps float64-accurate outputs
+    F = np.einsum("ikj,ij->ik", MU.reshape(-1, K, g), Xt, dtype=np.float64)
+    return F.astype(out_dtype or dtype, copy=False)
 
 
 def masked_adjoint(Xt, masks, R):
-    """``G[o] = X̃ᵀ (M ∘ R[:, o])``; returns shape ``(n_outputs, d + 1, n_patterns)``."""
-    masks = np.asarray(masks, dtype=bool)
+    """``G[o][:, k] = X̃ᵀ D_k R[:, o]`` for every pattern ``k``: shape ``(n_outputs, d + 1, P)``, in
+    ``Xt``'s dtype."""
     dtype = Xt.dtype
-    G = np.empty((R.shape[1], Xt.shape[1], masks.shape[1]), dtype=dtype)
-    buffer = np.empty(masks.shape, dtype=dtype)
-    for o in range(R.shape[1]):
-        masked_scale(masks, np.ascontiguousarray(R[:, o], dtype=dtype), buffer)
-        G[o] = Xt.T @ buffer
-    return G
+    M = numeric_masks(masks, dtype)
+    n, K = R.shape
+    S = (np.asarray(R, dtype=dtype)[:, :, None] * Xt[:, None, :]).reshape(n, -1)
+    return (S.T @ M).reshape(K, Xt.shape[1], M.shape[1])
 
 
 def max_cone_violation(Xt, masks, U):

@@ -24,7 +24,7 @@ import numpy as np
 
 from .cone import gated_block_norms, relu_block_norms
 from .losses import get_loss
-from .operators import masked_forward, max_cone_violation
+from .operators import masked_forward, max_cone_violation, numeric_masks
 from .patterns import Patterns, add_bias_column
 
 __all__ = ["ConvexProgram", "ConvexSolution", "FORMULATIONS", "DualityGap"]
@@ -123,6 +123,12 @@ class ConvexProgram:
         """Boolean pattern masks, shape (n_samples, n_patterns)."""
         return self.patterns.masks
 
+    @cached_property
+    def mask_matrix(self) -> np.ndarray:
+        """The masks as zeros and ones in the data's dtype: the operand of the BLAS products of
+        :mod:`convexnn.operators`."""
+        return numeric_masks(self.masks, self.X.dtype)
+
     @property
     def n_samples(self) -> int:
         return self.X.shape[0]
@@ -162,7 +168,7 @@ class ConvexProgram:
     # -- primal -----------------------------------------------------------------------------------
     def predict(self, solution: ConvexSolution) -> np.ndarray:
         """Model output ``Σ_k D_k X̃ (u_k − v_k) + c``, shape (n_samples, n_outputs)."""
-        return masked_forward(self.Xt, self.masks, solution.net) + solution.intercept
+        return masked_forward(self.Xt, self.mask_matrix, solution.net) + solution.intercept
 
     def block_norms(self, blocks: np.ndarray) -> np.ndarray:
         """The penalised norm of every block: shape (n_outputs, n_patterns)."""
@@ -210,7 +216,7 @@ class ConvexProgram:
         """
         X = self.X.astype(np.float64)
         if self.formulation == "gated":
-            return gated_block_norms(add_bias_column(X), self.masks, Theta)
+            return gated_block_norms(add_bias_column(X), self.mask_matrix, Theta)
         return relu_block_norms(X, self.masks, Theta, threshold)
 
     def duality_gap(self, solution: ConvexSolution, theta: np.ndarray | None = None) -> DualityGap:

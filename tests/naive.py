@@ -7,10 +7,6 @@ def masked_rowsum(Z, M):
     return np.sum(np.where(M, Z, 0.0), axis=1)
 
 
-def masked_scale(M, r):
-    return M * r[:, None]
-
-
 def group_soft_threshold(W, threshold, n_penalised):
     W = W.copy()
     norms = np.linalg.norm(W[:, :n_penalised, :], axis=1, keepdims=True)

@@ -10,10 +10,9 @@ from convexnn.kernels import (
     augmented_residual,
     group_soft_threshold,
     masked_rowsum,
-    masked_scale,
     update_multipliers,
 )
-from convexnn.operators import masked_adjoint, masked_forward
+from convexnn.operators import masked_adjoint, masked_forward, numeric_masks
 from convexnn.patterns import add_bias_column
 from convexnn.solvers import regularization_path
 
@@ -25,10 +24,8 @@ def test_kernels_match_numpy_reference(dtype):
     rng = np.random.default_rng(0)
     Z = rng.standard_normal((30, 7)).astype(dtype)
     M = rng.random((30, 7)) < 0.5
-    r = rng.standard_normal(30).astype(dtype)
     rtol = 1e-5 if dtype == np.float32 else 1e-12
     assert np.allclose(masked_rowsum(Z, M), naive.masked_rowsum(Z, M), rtol=rtol)
-    assert np.allclose(masked_scale(M, r, np.empty_like(Z)), naive.masked_scale(M, r), rtol=rtol)
     W = rng.standard_normal((2, 4, 7)).astype(dtype)
     W[0, :, 3] *= 1e-3  # a block below the threshold
     for n_pen in (4, 3):
@@ -64,11 +61,12 @@ def test_operators_match_the_explicit_design(dtype):
     R = rng.standard_normal((25, 2)).astype(dtype)
     design = naive.explicit_design(Xt.astype(float), M.astype(float))
     rtol = 1e-4 if dtype == np.float32 else 1e-12
-    F, G = masked_forward(Xt, M, U), masked_adjoint(Xt, M, R)
-    assert F.dtype == G.dtype == dtype
-    for o in range(2):
-        assert np.allclose(F[:, o], design @ U[o].T.ravel(), rtol=rtol, atol=1e-5)
-        assert np.allclose(G[o].T.ravel(), design.T @ R[:, o], rtol=rtol, atol=1e-5)
+    for masks in (M, numeric_masks(M, dtype)):  # boolean, or the numeric matrix programs hold
+        F, G = masked_forward(Xt, masks, U), masked_adjoint(Xt, masks, R)
+        assert F.dtype == G.dtype == dtype
+        for o in range(2):
+            assert np.allclose(F[:, o], design @ U[o].T.ravel(), rtol=rtol, atol=1e-5)
+            assert np.allclose(G[o].T.ravel(), design.T @ R[:, o], rtol=rtol, atol=1e-5)
 
 
 FAST = {"gated": ["fista", "bcd"], "relu": ["al"]}
@@ -144,4 +142,5 @@ def test_warm_start_estimator_reuses_the_solution():
     model.set_params(alpha=0.9e-2)
     second = model.fit(X, y)
     assert second.gap_ <= second.tol
-    assert model.fit(X, y).n_iter_ <= 1 < first  # refit at the same alpha: already optimal
+    # refit at the same alpha starts at the optimum up to the tolerance: a few checks at most
+    assert model.fit(X, y).n_iter_ <= first / 10

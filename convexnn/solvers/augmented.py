@@ -38,25 +38,24 @@ class AugmentedComposite:
         self.Lam = np.zeros((2, K, program.n_samples, P), dtype=program.X.dtype)
         self._buffer = np.empty((program.n_samples, P), dtype=program.X.dtype)
 
-    def _outputs(self, W):
-        Z = np.matmul(self.Xt, W)  # (2, K, n, P)
+    def image(self, W):
+        """``(Z, F)``: the products ``Z = X̃W`` (2, K, n, P) the cone terms need, and the outputs."""
+        Z = np.matmul(self.Xt, W)
         F = np.empty((self.n, W.shape[1]))
         for o in range(W.shape[1]):
             F[:, o] = masked_rowsum(Z[0, o] - Z[1, o], self.masks)
         return Z, F
 
-    def value(self, W, c):
-        return self.value_grad(W, c, gradient=False)[0]
-
-    def value_grad(self, W, c, gradient=True):
-        Z, F = self._outputs(W)
-        F += c
+    def smooth(self, image, c, gradient=True):
+        Z, F = image
+        F = F + c
         G = self.loss.gradient(F, self.Y) / self.n
         total = self.loss.value(F, self.Y)
-        grad = np.empty_like(W) if gradient else None
+        shape = (2, Z.shape[1], self.Xt.shape[1], Z.shape[3])
+        grad = np.empty(shape, dtype=Z.dtype) if gradient else None
         for s, sign in ((0, 1.0), (1, -1.0)):
-            for o in range(W.shape[1]):
-                g = np.ascontiguousarray(G[:, o], dtype=W.dtype)
+            for o in range(Z.shape[1]):
+                g = np.ascontiguousarray(G[:, o], dtype=Z.dtype)
                 sq = augmented_residual(Z[s, o], self.masks, self.Lam[s, o], self.delta, g, sign, self._buffer)
                 total += sq / (2.0 * self.delta)
                 if gradient:
@@ -64,6 +63,9 @@ class AugmentedComposite:
         if not gradient:
             return total, None, None
         return total, grad, G.sum(axis=0)
+
+    def value_grad(self, W, c):
+        return self.smooth(self.image(W), c)
 
     def prox(self, W, step):
         K2 = W.shape[0] * W.shape[1]

@@ -189,7 +189,7 @@ def solve_bcd(
             callback(solution)
         F = program.predict(solution).astype(np.float64)
         theta = program.residual_at(F)
-        correlations = np.linalg.norm(masked_adjoint(Xt, program.masks, theta), axis=1)  # (K, P)
+        correlations = np.linalg.norm(masked_adjoint(Xt, program.mask_matrix, theta), axis=1)  # (K, P)
         gap = best_gap(program, solution, theta, outer_extrapolator).gap
         history.append(gap)
         if verbose:

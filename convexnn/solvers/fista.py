@@ -23,28 +23,45 @@ __all__ = ["fista", "solve_fista", "GatedComposite", "initial_step"]
 
 
 class GatedComposite:
-    """The gated program ``(1/n) Σ ℓ(Σ_k D_k X̃ u_k + c) + alpha Σ ‖u_k‖`` as FISTA sees it."""
+    """The gated program ``(1/n) Σ ℓ(Σ_k D_k X̃ u_k + c) + alpha Σ ‖u_k‖`` as FISTA sees it.
+
+    A composite splits the smooth part in two: :meth:`image`, linear in ``W`` (here the model
+    output ``F``), and :meth:`smooth`, which evaluates the smooth part and its gradient from an
+    image. FISTA extrapolates images along with iterates, so each iteration maps one point forward.
+    """
 
     def __init__(self, program: ConvexProgram):
         self.program = program
-        self.Xt, self.masks = program.Xt, program.masks
+        self.Xt, self.masks = program.Xt, program.mask_matrix
         self.Y = program.Y.astype(np.float64)
         self.loss, self.n = program.loss_fn, program.n_samples
 
-    def value(self, W, c):
-        F = masked_forward(self.Xt, self.masks, W).astype(np.float64) + c
-        return self.loss.value(F, self.Y)
+    def image(self, W):
+        return masked_forward(self.Xt, self.masks, W, out_dtype=np.float64)
+
+    def smooth(self, F, c, gradient=True):
+        F = F + c
+        value = self.loss.value(F, self.Y)
+        if not gradient:
+            return value, None, None
+        G = self.loss.gradient(F, self.Y) / self.n
+        return value, masked_adjoint(self.Xt, self.masks, G), G.sum(axis=0)
 
     def value_grad(self, W, c):
-        F = masked_forward(self.Xt, self.masks, W).astype(np.float64) + c
-        G = self.loss.gradient(F, self.Y) / self.n
-        return self.loss.value(F, self.Y), masked_adjoint(self.Xt, self.masks, G), G.sum(axis=0)
+        return self.smooth(self.image(W), c)
 
     def prox(self, W, step):
         return group_soft_threshold(W, step * self.program.alpha, W.shape[1])
 
     def penalty(self, W):
         return self.program.alpha * float(np.sum(np.sqrt(np.sum(W.astype(np.float64) ** 2, axis=1))))
+
+
+def _extrapolate(image, previous, beta):
+    """``image + beta (image − previous)`` for an image that is an array or a tuple of arrays."""
+    if isinstance(image, tuple):
+        return tuple(_extrapolate(a, b, beta) for a, b in zip(image, previous, strict=True))
+    return image + beta * (image - previous)
 
 
 def initial_step(composite, W_shape, c_shape, dtype, n_power=8, seed=0):
@@ -67,16 +84,21 @@ def initial_step(composite, W_shape, c_shape, dtype, n_power=8, seed=0):
 
 
 def fista(composite, W, c, *, step, max_iter, check=None, check_every=10, stop_grad=None):
-    """Minimise ``composite.value + composite.penalty`` from ``(W, c)`` by R-FISTA.
+    """Minimise ``composite.smooth + composite.penalty`` from ``(W, c)`` by R-FISTA.
 
     Momentum ``t⁺ = (1 + √(1 + 4t²))/2``; backtracking on the sufficient-decrease condition with
     a step that is allowed to grow again after each accepted step; the momentum restarts whenever
     the objective would increase (the iterate is then kept, so the objective never increases).
+    The image of the extrapolated point is extrapolated from the images of the iterates, so an
+    iteration costs one forward map (of the new iterate) and one gradient, plus one forward map per
+    backtracking step.
 
     Parameters
     ----------
     check : callable ``(W, c, it) -> bool``, optional
         Called every ``check_every`` iterations; returning True stops.
+    check_every : int
+        Iterations between checks.
     stop_grad : float, optional
         Also stop once the largest block of the prox-gradient mapping is below this value.
 
@@ -86,21 +108,26 @@ def fista(composite, W, c, *, step, max_iter, check=None, check_every=10, stop_g
     """
     W = W.copy()
     c = np.asarray(c, dtype=np.float64).copy()
-    W_prev, c_prev = W.copy(), c.copy()
+    image = composite.image(W)
+    W_prev, c_prev, image_prev = W, c, image
     t = 1.0
-    objective = composite.value(W, c) + composite.penalty(W)
+    objective = composite.smooth(image, c, gradient=False)[0] + composite.penalty(W)
     slack = 64 * np.finfo(W.dtype).eps
     it = 0
     for it in range(1, max_iter + 1):
         t_next = 0.5 * (1.0 + (1.0 + 4.0 * t * t) ** 0.5)
         beta = (t - 1.0) / t_next
-        Yw = W + beta * (W - W_prev) if beta > 0 else W
-        Yc = c + beta * (c - c_prev) if beta > 0 else c
-        fy, gW, gc = composite.value_grad(Yw, Yc)
+        if beta > 0:
+            Yw, Yc = W + beta * (W - W_prev), c + beta * (c - c_prev)
+            image_y = _extrapolate(image, image_prev, beta)
+        else:
+            Yw, Yc, image_y = W, c, image
+        fy, gW, gc = composite.smooth(image_y, Yc)
         while True:
             Wn = composite.prox(Yw - step * gW, step)
             cn = Yc - step * gc
-            fn = composite.value(Wn, cn)
+            image_n = composite.image(Wn)
+            fn = composite.smooth(image_n, cn, gradient=False)[0]
             dW = (Wn - Yw).astype(np.float64)
             dc = cn - Yc
             model = fy + float(np.vdot(gW, dW)) + float(dc @ gc)
@@ -111,9 +138,10 @@ def fista(composite, W, c, *, step, max_iter, check=None, check_every=10, stop_g
         new_objective = fn + composite.penalty(Wn)
         if new_objective > objective + slack * abs(objective):
             t = 1.0  # adaptive restart: drop the momentum, keep the iterate
-            W_prev, c_prev = W, c
+            W_prev, c_prev, image_prev = W, c, image
         else:
-            W_prev, c_prev, W, c = W, c, Wn, cn
+            W_prev, c_prev, image_prev = W, c, image
+            W, c, image = Wn, cn, image_n
             objective, t = new_objective, t_next
         step *= 1.1
         if stop_grad is not None:
