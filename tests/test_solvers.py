@@ -5,7 +5,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from test_program import LOSS_CASES, make_program
 
-from convexnn import ConvexProgram, ConvexReLURegressor, solve
+from convexnn import ConvexProgram, ConvexReLURegressor, ConvexSolution, solve
 from convexnn.kernels import (
     augmented_residual,
     group_soft_threshold,
@@ -15,6 +15,7 @@ from convexnn.kernels import (
 from convexnn.operators import masked_adjoint, masked_forward, numeric_masks
 from convexnn.patterns import add_bias_column
 from convexnn.solvers import regularization_path
+from convexnn.solvers.kernel_newton import KernelObjective
 
 DTYPES = [np.float32, np.float64]
 
@@ -69,7 +70,8 @@ def test_operators_match_the_explicit_design(dtype):
             assert np.allclose(G[o].T.ravel(), design.T @ R[:, o], rtol=rtol, atol=1e-5)
 
 
-FAST = {"gated": ["fista", "bcd"], "relu": ["al"]}
+FAST = {"gated": ["fista", "bcd", "kernel_newton"], "relu": ["al"]}
+SQUARED_ONLY = {"kernel_newton"}
 
 
 @pytest.mark.parametrize("formulation", ["gated", "relu"])
@@ -78,7 +80,14 @@ def test_fast_solvers_agree_with_cvxpy(kind, formulation):
     program = make_program(kind, formulation, n=40, d=3, n_gates=15, alpha=1e-2)
     reference = program.objective(solve(program, "cvxpy").solution)
     for name in FAST[formulation]:
-        budget = {"fista": {"max_iter": 20000}, "bcd": {"max_iter": 200}, "al": {"max_iter": 200, "max_inner": 2000}}
+        if name in SQUARED_ONLY and program.loss != "squared":
+            with pytest.raises(ValueError, match="squared loss"):
+                solve(program, name)
+            continue
+        budget = {
+            "fista": {"max_iter": 20000}, "bcd": {"max_iter": 200}, "kernel_newton": {"max_iter": 100},
+            "al": {"max_iter": 200, "max_inner": 2000},
+        }
         result = solve(program, name, tol=1e-7, **budget[name])
         assert result.status == "optimal", (name, result.gap)
         assert 0 <= result.gap <= 1e-7 + 1e-12
@@ -144,3 +153,41 @@ def test_warm_start_estimator_reuses_the_solution():
     assert second.gap_ <= second.tol
     # refit at the same alpha starts at the optimum up to the tolerance: a few checks at most
     assert model.fit(X, y).n_iter_ <= first / 10
+
+
+def test_kernel_newton_derivatives_match_finite_differences():
+    program = make_program("squared", "gated", n=30, d=2, n_gates=12, alpha=1e-2)
+    objective = KernelObjective(program.Xt, program.mask_matrix, program.Y[:, 0], program.alpha)
+    t = np.random.default_rng(0).uniform(0.5, 2.0, program.n_patterns) / program.alpha
+    state = objective.evaluate(t)
+    Q = objective.correlations(state)
+    g = objective.gradient(Q)
+    H = objective.hessian(state, Q, np.arange(program.n_patterns))
+    h = 1e-6 * t
+    for k in range(program.n_patterns):
+        e = np.zeros_like(t)
+        e[k] = h[k]
+        up, down = objective.evaluate(t + e), objective.evaluate(t - e)
+        assert (up["value"] - down["value"]) / (2 * h[k]) == pytest.approx(g[k], rel=1e-5, abs=1e-10)
+        dg = (objective.gradient(objective.correlations(up)) - objective.gradient(objective.correlations(down)))
+        assert np.allclose(dg / (2 * h[k]), H[:, k], rtol=1e-4, atol=1e-9)
+    # the blocks -t_k q_k and the intercept reproduce J: the ridge problem's value is the objective
+    U = (-t * Q)[None]
+    penalty = 0.5 * np.sum(np.sum(U[0] ** 2, axis=0) / t) + 0.5 * program.alpha**2 * t.sum()
+    F = program.predict(ConvexSolution(U, None, np.array([state["c"]])))
+    loss = 0.5 * np.mean((F[:, 0] - program.Y[:, 0]) ** 2)
+    assert loss + penalty == pytest.approx(state["value"], rel=1e-10)
+
+
+def test_kernel_newton_certifies_to_rounding_and_refuses_what_it_cannot_solve():
+    program = make_program("multi", "gated", n=50, d=3, n_gates=20, alpha=1e-2)
+    result = solve(program, "kernel_newton", tol=1e-11)
+    assert result.status == "optimal" and result.gap <= 1e-11
+    assert solve(program, "kernel_newton", init=result.solution, tol=1e-11).n_iter <= 2
+    p32 = ConvexProgram(program.X.astype(np.float32), program.Y, program.patterns, "squared", 1e-2, "gated")
+    r32 = solve(p32, "kernel_newton", tol=1e-5)  # the float32 rounding of the blocks limits the gap
+    assert r32.solution.U.dtype == np.float32 and r32.gap <= 1e-5
+    with pytest.raises(ValueError, match="alpha > 0"):
+        solve(program.with_alpha(0.0), "kernel_newton")
+    with pytest.raises(ValueError, match="gated program with squared loss"):
+        solve(make_program("squared", "relu", n=20), "kernel_newton")

@@ -10,6 +10,7 @@ from .base import SolverResult
 from .bcd import solve_bcd
 from .cvxpy_backend import solve_cvxpy
 from .fista import solve_fista
+from .kernel_newton import solve_kernel_newton
 from .lasso_cd import solve_lasso_cd
 from .lasso_ip import solve_lasso_ip
 from .path import regularization_path
@@ -23,12 +24,14 @@ __all__ = [
     "solve_bcd",
     "solve_cvxpy",
     "solve_fista",
+    "solve_kernel_newton",
     "solve_lasso_cd",
     "solve_lasso_ip",
 ]
 
 SOLVERS = {
     "fista": solve_fista,
+    "kernel_newton": solve_kernel_newton,
     "bcd": solve_bcd,
     "al": solve_al,
     "cvxpy": solve_cvxpy,

@@ -1,0 +1,215 @@
+"""Projected Newton on the kernel weights of the gated program with squared loss.
+
+With ``α‖u‖ = min_{t > 0} ‖u‖²/(2t) + α²t/2`` the group penalty becomes a ridge penalty with a
+weight ``t_k ≥ 0`` per block (the multiple-kernel view of the group Lasso). For squared loss the
+ridge problem has a closed form, so each output's program is the smooth convex problem in ``P``
+variables
+
+    min_{t ≥ 0}  J(t) = −(1/2n) yᵀr(t) + (α²/2) Σ_k t_k,     B(t) r = c1 − y,  1ᵀr = 0,
+
+with ``B(t) = I + K(t)/n`` and ``K(t) = Σ_k t_k D_k X̃X̃ᵀ D_k = (X̃X̃ᵀ) ∘ (M diag(t) Mᵀ)``: one
+``n × n`` matrix built by a single BLAS product. The blocks are ``u_k = −t_k q_k`` with
+``q_k = X̃ᵀD_k r / n``; the gradient is ``∂J/∂t_k = (α² − ‖q_k‖²)/2`` (zero exactly where the dual
+constraint of block ``k`` is tight) and the Hessian ``(1/n) Zᵀ S̃ Z`` with ``z_k = D_k X̃ q_k`` and
+``S̃`` the inverse of ``B`` restricted to ``1ᵀr = 0``. A projected Newton method (Bertsekas, 1982)
+on ``t`` converges quadratically, so the certified gap (MATH.md §5) drops to rounding in a few tens
+of iterations. Each costs an ``n × n`` Cholesky factorisation: the solver is for ``n`` up to a few
+thousand samples, where it beats the first-order methods by a wide margin.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from scipy.linalg import cho_solve, cholesky, solve_triangular
+
+from ..operators import masked_adjoint
+from ..program import ConvexProgram, ConvexSolution
+from .base import SolverResult
+
+__all__ = ["solve_kernel_newton", "KernelObjective"]
+
+
+class KernelObjective:
+    """``J(t)`` of one output of the gated squared-loss program, with its derivatives."""
+
+    def __init__(self, Xt, masks, y, alpha):
+        self.Xt = np.asarray(Xt, dtype=np.float64)
+        self.M = np.asarray(masks, dtype=np.float64)
+        self.y = np.asarray(y, dtype=np.float64)
+        self.alpha = float(alpha)
+        self.n = self.Xt.shape[0]
+        self.gram = self.Xt @ self.Xt.T
+
+    def evaluate(self, t):
+        """Factor ``B(t)``; return the state (value, residual, intercept, factor) at ``t``."""
+        n = self.n
+        on = np.flatnonzero(t > 0)
+        Ms = self.M[:, on] * np.sqrt(t[on])
+        B = (Ms @ Ms.T) * self.gram
+        B /= n
+        B[np.diag_indices(n)] += 1.0
+        L = cholesky(B, lower=True, check_finite=False)
+        a = cho_solve((L, True), np.ones(n), check_finite=False)
+        b = cho_solve((L, True), self.y, check_finite=False)
+        c = b.sum() / a.sum()
+        r = c * a - b
+        value = -float(self.y @ r) / (2 * n) + 0.5 * self.alpha**2 * float(t.sum())
+        return {"t": t, "value": value, "r": r, "c": c, "L": L}
+
+    def correlations(self, state):
+        """``q_k = X̃ᵀ D_k r / n`` for every block: shape (d + 1, P)."""
+        return masked_adjoint(self.Xt, self.M, state["r"][:, None])[0] / self.n
+
+    def gradient(self, Q):
+        return 0.5 * (self.alpha**2 - np.sum(Q**2, axis=0))
+
+    def hessian(self, state, Q, index):
+        """The Hessian of ``J`` on the blocks ``index``: ``(1/n) Zᵀ S̃ Z``."""
+        L = state["L"]
+        Z = self.M[:, index] * (self.Xt @ Q[:, index])
+        W = solve_triangular(L, Z, lower=True, check_finite=False)
+        w1 = solve_triangular(L, np.ones(self.n), lower=True, check_finite=False)
+        h = W.T @ w1
+        return (W.T @ W - np.outer(h, h) / (w1 @ w1)) / self.n
+
+
+def _scale_start(objective, t, max_steps=8):
+    """Rescale a starting ``t`` along its ray: grow it fourfold while ``J`` still decreases along
+    the ray (the directional derivative ``Σ t_k ∂J/∂t_k`` is negative)."""
+    state = objective.evaluate(t)
+    for _ in range(max_steps):
+        if t @ objective.gradient(objective.correlations(state)) >= 0:
+            break
+        new = objective.evaluate(4.0 * t)
+        if new["value"] >= state["value"]:
+            break
+        t, state = 4.0 * t, new
+    return t
+
+
+def _newton_output(objective, t, *, tol_grad, max_iter, on_iterate):
+    """Projected Newton with an Armijo search along the projection arc; returns ``(t, state, it)``."""
+    state = objective.evaluate(t)
+    it = 0
+    for it in range(1, max_iter + 1):
+        Q = objective.correlations(state)
+        g = objective.gradient(Q)
+        if on_iterate(state, Q):
+            break
+        projected = t - np.maximum(t - g, 0.0)  # the projected-gradient step: zero at the optimum
+        if np.abs(projected).max() <= tol_grad:
+            break
+        eps = min(1e-3 * max(t.max(), 1.0), float(np.linalg.norm(projected)))
+        bound = (t <= eps) & (g > 0)
+        free = np.flatnonzero(~bound)
+        direction = np.zeros_like(t)
+        if free.size:
+            H = objective.hessian(state, Q, free)
+            H[np.diag_indices_from(H)] += 1e-12 * max(np.trace(H) / free.size, 1e-300)
+            try:
+                direction[free] = -np.linalg.solve(H, g[free])
+            except np.linalg.LinAlgError:
+                direction[free] = -g[free]
+        direction[bound] = -g[bound] * max(t.max(), 1.0)
+        step, accepted = 1.0, False
+        for _ in range(40):
+            t_new = np.maximum(t + step * direction, 0.0)
+            try:
+                new = objective.evaluate(t_new)
+            except np.linalg.LinAlgError:
+                step *= 0.5
+                continue
+            decrease = -step * float(g[free] @ direction[free]) + float(g[bound] @ (t - t_new)[bound])
+            if new["value"] <= state["value"] - 1e-4 * decrease + 1e-15 * abs(state["value"]):
+                accepted = True
+                break
+            step *= 0.5
+        if not accepted:
+            break
+        t, state = t_new, new
+    return t, state, it
+
+
+def solve_kernel_newton(
+    program: ConvexProgram,
+    *,
+    tol: float = 1e-6,
+    max_iter: int = 100,
+    verbose: bool = False,
+    init: ConvexSolution | None = None,
+    callback=None,
+    **_ignored,
+) -> SolverResult:
+    """Solve the gated squared-loss program by projected Newton on the kernel weights.
+
+    Parameters
+    ----------
+    program : ConvexProgram
+        ``formulation="gated"``, ``loss="squared"``, ``alpha > 0``.
+    tol : float
+        Target relative duality gap of the whole program.
+    max_iter : int
+        Newton iterations per output.
+    verbose : bool
+    init : ConvexSolution, optional
+        Warm start: the kernel weights start at ``‖u_k‖ / alpha``.
+    callback : callable, optional
+        ``callback(solution)`` after each Newton iteration (benchmarks record the trajectory).
+    """
+    if program.formulation != "gated" or program.loss != "squared":
+        raise ValueError(
+            "solver 'kernel_newton' solves the gated program with squared loss; "
+            f"got formulation={program.formulation!r}, loss={program.loss!r}"
+        )
+    if program.alpha <= 0:
+        raise ValueError("solver 'kernel_newton' needs alpha > 0; use 'fista' for alpha = 0")
+    start = time.perf_counter()
+    K, g, P = program.block_shape
+    alpha, dtype = program.alpha, program.X.dtype
+    U = np.zeros((K, g, P))
+    c = np.zeros(K)
+    if init is not None:
+        U[:] = init.U
+        c[:] = init.intercept
+    history, n_iter = [], 0
+
+    def current():
+        return ConvexSolution(U.astype(dtype), None, c.astype(dtype))
+
+    for o in range(K):
+        # squared loss and penalty separate over outputs: each is its own program, and a relative
+        # gap of at most tol on each bounds the relative gap of the whole by tol
+        single = ConvexProgram(program.X, program.Y[:, [o]], program.patterns, "squared", alpha, "gated")
+        objective = KernelObjective(program.Xt, program.mask_matrix, program.Y[:, o], alpha)
+        norms = np.linalg.norm(U[o], axis=0)
+        t0 = norms / alpha if norms.any() else _scale_start(objective, np.full(P, 1.0 / (alpha * P)))
+
+        def on_iterate(state, Q, o=o, single=single):
+            U[o] = -state["t"] * Q
+            c[o] = state["c"]
+            gap = single.duality_gap(ConvexSolution(U[[o]].astype(dtype), None, c[[o]])).gap
+            history.append(gap)
+            if callback is not None:
+                callback(current())
+            if verbose:
+                print(f"[kernel_newton] output {o}  iter {len(history):4d}  gap {gap:.3e}")
+            return gap <= tol
+
+        _, _, it = _newton_output(objective, t0, tol_grad=0.0, max_iter=max_iter, on_iterate=on_iterate)
+        n_iter += it
+    solution = current()
+    gap = program.duality_gap(solution).gap
+    if not history or history[-1] != gap:
+        history.append(gap)
+    return SolverResult(
+        solution=solution,
+        solver="kernel_newton",
+        status="optimal" if gap <= tol else "max_iter",
+        gap=gap,
+        violation=0.0,
+        n_iter=n_iter,
+        gap_history=history,
+        time=time.perf_counter() - start,
+    )
