@@ -7,6 +7,11 @@ For every solver: time until its objective is within 1e-6 (relative) of the refe
 objective, certified gap and active neurons; ratios are taken against Clarabel measured in the
 same run. Times are medians over ``--repeat`` runs, with numba caches warm.
 
+When pyscnn (``import scnn``) is installed, its R-FISTA at tol 1e-6 and 1e-10 (gated) or its
+augmented Lagrangian (relu) run on the same patterns, on the targets shifted by the reference
+intercept (pyscnn has no output intercept; see ``_pyscnn.py``), scored by ``program.objective``.
+pyscnn's ReLU program also penalises the hidden bias, so its relu row solves a different program.
+
     python benchmarks/solvers.py --problem W1 --formulation gated [--repeat 3] [--skip-cvxpy]
 """
 
@@ -15,6 +20,7 @@ from __future__ import annotations
 import argparse
 import time
 
+import _pyscnn
 import numpy as np
 from sklearn.datasets import make_classification
 from sklearn.model_selection import train_test_split
@@ -28,7 +34,8 @@ PROBLEMS = {"W1": (2000, 20), "W2": (8000, 50), "tiny": (400, 10)}
 
 def make_problem(name, formulation, n_gates=500, alpha=1e-3, dtype=np.float64):
     n, d = PROBLEMS[name]
-    X, y = make_classification(n_samples=n, n_features=d, n_informative=min(10, d - 2), random_state=0)
+    X, y = make_classification(n_samples=n, n_features=d, n_informative=min(10, d - 2),
+                               random_state=0)
     X_train, _, y_train, _ = train_test_split(X, y, train_size=0.75, random_state=0)
     X_train = StandardScaler().fit_transform(X_train).astype(dtype)
     patterns = sample_patterns(X_train, n_gates, random_state=0)
@@ -52,9 +59,17 @@ def run(program, solver, reference, **options):
     total = time.perf_counter() - start
     final = program.objective(result.solution)
     trajectory.append((total, final))
-    reach = next((t for t, obj in trajectory if reference is not None and obj <= reference * (1 + 1e-6)), np.nan)
+    reach = next((t for t, obj in trajectory
+                  if reference is not None and obj <= reference * (1 + 1e-6)), np.nan)
     active = int(np.count_nonzero(program.block_norms(result.solution.net)))
-    return dict(time=total, reach=reach, objective=final, gap=result.gap, active=active, status=result.status)
+    return dict(time=total, reach=reach, objective=final, gap=result.gap, active=active,
+                status=result.status, intercept=result.solution.intercept)
+
+
+def median_row(runs):
+    """Median times over repeated runs, the other entries of the last run."""
+    return {k: (np.median([r[k] for r in runs]) if k in ("time", "reach") else runs[-1][k])
+            for k in runs[0]}
 
 
 def main(argv=None):
@@ -62,10 +77,13 @@ def main(argv=None):
     parser.add_argument("--problem", choices=sorted(PROBLEMS), default="W1")
     parser.add_argument("--formulation", choices=["gated", "relu"], default="gated")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--skip-cvxpy", action="store_true", help="no Clarabel/SCS (reference from --reference)")
-    parser.add_argument("--reference", type=float, default=None, help="known optimum, when CVXPY is skipped")
+    parser.add_argument("--skip-cvxpy", action="store_true",
+                        help="no Clarabel/SCS (reference from --reference)")
+    parser.add_argument("--reference", type=float, default=None,
+                        help="known optimum, when CVXPY is skipped")
     parser.add_argument("--max-iter", type=int, default=None)
-    parser.add_argument("--solvers", default=None, help="comma-separated subset of the fast solvers")
+    parser.add_argument("--solvers", default=None,
+                        help="comma-separated subset of the fast solvers and pyscnn rows")
     args = parser.parse_args(argv)
 
     program = make_problem(args.problem, args.formulation)
@@ -80,22 +98,42 @@ def main(argv=None):
         reference = rows["cvxpy-clarabel"]["objective"]
         rows["cvxpy-clarabel"]["reach"] = rows["cvxpy-clarabel"]["time"]
         rows["cvxpy-scs"] = run(program, "cvxpy-scs", reference)
-    solve(make_problem("tiny", args.formulation, n_gates=20), fast[0], max_iter=5)  # warm numba caches
+    # warm numba caches
+    solve(make_problem("tiny", args.formulation, n_gates=20), fast[0], max_iter=5)
     for name in fast:
         options = {} if args.max_iter is None else {"max_iter": args.max_iter}
         runs = [run(program, name, reference, **options) for _ in range(args.repeat)]
-        rows[name] = {k: (np.median([r[k] for r in runs]) if k in ("time", "reach") else runs[-1][k]) for k in runs[0]}
-    try:
-        import scnn  # noqa: F401  (the pyscnn package)
-    except ImportError:
-        print("pyscnn is not installed: no pyscnn rows (pip install torch==2.13.0 pyscnn)")
+        rows[name] = median_row(runs)
+    pyscnn = _pyscnn.methods_for(args.formulation)
+    if args.solvers:
+        pyscnn = [name for name in pyscnn if name in args.solvers.split(",")]
+    if not _pyscnn.available():
+        print("pyscnn is not installed: no pyscnn rows (pip install pyscnn)")
+    elif pyscnn:
+        # pyscnn has no output intercept: it runs on Y - c_ref, c_ref the intercept of the best
+        # solution measured above (Clarabel's when it ran): its program is then convexnn's with
+        # the intercept fixed at c_ref
+        best = rows.get("cvxpy-clarabel") or min(rows.values(), key=lambda r: r["objective"],
+                                                 default=None)
+        if best is None:
+            best = {"intercept": solve(program, "fista" if args.formulation == "gated" else "al")
+                    .solution.intercept}
+        c_ref = best["intercept"]
+        note = "; its ReLU program penalises the hidden bias" if args.formulation == "relu" else ""
+        print(f"pyscnn rows: targets shifted by the reference intercept "
+              f"{np.ravel(c_ref)[0]:+.9f}{note}")
+        for name in pyscnn:
+            _, method, tol = _pyscnn.METHODS[name]
+            runs = [_pyscnn.run_pyscnn(program, method, c_ref, tol=tol, reference=reference)
+                    for _ in range(args.repeat)]
+            rows[name] = median_row(runs)
     base = rows.get("cvxpy-clarabel", {}).get("time")
-    print(f"{'solver':<16}{'time [s]':>10}{'to 1e-6 [s]':>13}{'objective':>16}{'gap':>10}{'active':>8}"
-          f"{'Clarabel / this':>17}  status")
+    print(f"{'solver':<19}{'time [s]':>10}{'to 1e-6 [s]':>13}{'objective':>16}{'gap':>10}"
+          f"{'active':>8}{'Clarabel / this':>17}  status")
     for name, r in rows.items():
         ratio = base / r["reach"] if base and np.isfinite(r["reach"]) else np.nan
-        print(f"{name:<16}{r['time']:>10.2f}{r['reach']:>13.2f}{r['objective']:>16.10f}{r['gap']:>10.1e}"
-              f"{r['active']:>8d}{ratio:>17.1f}  {r['status']}")
+        print(f"{name:<19}{r['time']:>10.2f}{r['reach']:>13.2f}{r['objective']:>16.10f}"
+              f"{r['gap']:>10.1e}{r['active']:>8d}{ratio:>17.1f}  {r['status']}")
 
 
 if __name__ == "__main__":
