@@ -44,23 +44,29 @@ def make_problem(name, formulation, n_gates=500, alpha=1e-3, dtype=np.float64):
 
 
 def run(program, solver, reference, **options):
-    """Solve once, recording (time, objective) along the way; returns a dict of measurements."""
-    trajectory = []
+    """Solve once, recording (time, objective) along the way; returns a dict of measurements.
+
+    The time spent recording is not charged to the solver; for the exact ReLU program a point
+    counts as reaching the reference only when its cone constraints hold to 1e-6 as well."""
+    trajectory, recording = [], [0.0]
     start = time.perf_counter()
 
     def record(solution):
-        trajectory.append((time.perf_counter() - start, program.objective(solution)))
+        tick = time.perf_counter()
+        feasible = program.constraint_violation(solution) <= 1e-6
+        trajectory.append((tick - start - recording[0], program.objective(solution), feasible))
+        recording[0] += time.perf_counter() - tick
 
     if solver.startswith("cvxpy"):
         backend = solver.split("-")[1].upper()
         result = solve(program, "cvxpy", solvers=(backend,), **options)
     else:
         result = solve(program, solver, callback=record, **options)
-    total = time.perf_counter() - start
+    total = time.perf_counter() - start - recording[0]
     final = program.objective(result.solution)
-    trajectory.append((total, final))
-    reach = next((t for t, obj in trajectory
-                  if reference is not None and obj <= reference * (1 + 1e-6)), np.nan)
+    trajectory.append((total, final, result.violation <= 1e-6))
+    reach = next((t for t, obj, feasible in trajectory
+                  if reference is not None and feasible and obj <= reference * (1 + 1e-6)), np.nan)
     active = int(np.count_nonzero(program.block_norms(result.solution.net)))
     return dict(time=total, reach=reach, objective=final, gap=result.gap, active=active,
                 status=result.status, intercept=result.solution.intercept)
@@ -89,7 +95,7 @@ def main(argv=None):
     program = make_problem(args.problem, args.formulation)
     print(f"{args.problem} {args.formulation}: n={program.n_samples} d={program.n_features} "
           f"P={program.n_patterns} alpha={program.alpha:g}")
-    fast = ["fista", "bcd"] if args.formulation == "gated" else ["al"]
+    fast = ["kernel_newton", "fista", "bcd"] if args.formulation == "gated" else ["al"]
     if args.solvers:
         fast = [name for name in fast if name in args.solvers.split(",")]
     rows, reference = {}, args.reference
@@ -99,7 +105,8 @@ def main(argv=None):
         rows["cvxpy-clarabel"]["reach"] = rows["cvxpy-clarabel"]["time"]
         rows["cvxpy-scs"] = run(program, "cvxpy-scs", reference)
     # warm numba caches
-    solve(make_problem("tiny", args.formulation, n_gates=20), fast[0], max_iter=5)
+    for name in fast:
+        solve(make_problem("tiny", args.formulation, n_gates=20), name, max_iter=5)
     for name in fast:
         options = {} if args.max_iter is None else {"max_iter": args.max_iter}
         runs = [run(program, name, reference, **options) for _ in range(args.repeat)]

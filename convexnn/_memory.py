@@ -49,8 +49,8 @@ def estimate_memory(
         Size of the program: ``n``, ``d``, ``P`` and ``K`` (one block per pattern and output).
     formulation : {"relu", "gated"}
     solver : str
-        ``"cvxpy"`` (dense: grows like ``K n P (d + 1)``) or the name of a matrix-free solver (grows
-        like ``K n P``). Resolve ``"auto"`` before calling (:func:`resolve_solver`).
+        ``"cvxpy"`` (dense: grows like ``K n P (d + 1)``), ``"kernel_newton"`` (grows like ``n²``)
+        or the name of a matrix-free solver (grows like ``K n P``). Resolve ``"auto"`` before calling (:func:`resolve_solver`).
     dtype : dtype
         Floating-point type of the data.
 
@@ -65,6 +65,8 @@ def estimate_memory(
     if solver == "cvxpy":
         per_unit = _CVXPY_BYTES_PER_UNIT.get(formulation, max(_CVXPY_BYTES_PER_UNIT.values()))
         return data + _CVXPY_FIXED_BYTES + per_unit * K * n * P * (d + 1)
+    if solver == "kernel_newton":  # float64: the Gram matrix, B and its factor, masks, Hessian
+        return data + 8 * (3 * n * n + 2 * n * P + P * P) + 8 * K * (d + 1) * P
     arrays = _MATRIX_FREE_ARRAYS.get(formulation, max(_MATRIX_FREE_ARRAYS.values()))
     blocks = 8 * K * (d + 1) * P * itemsize  # iterates, gradients, momentum, Anderson history
     return data + arrays * K * n * P * itemsize + blocks

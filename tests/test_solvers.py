@@ -191,3 +191,16 @@ def test_kernel_newton_certifies_to_rounding_and_refuses_what_it_cannot_solve():
         solve(program.with_alpha(0.0), "kernel_newton")
     with pytest.raises(ValueError, match="gated program with squared loss"):
         solve(make_program("squared", "relu", n=20), "kernel_newton")
+
+
+def test_auto_sends_gated_squared_programs_to_kernel_newton_while_factorising_is_cheap():
+    from convexnn.solvers import _auto
+
+    program = make_program("squared", "gated", n=60, d=3, n_gates=20)
+    assert _auto(program) == "kernel_newton"
+    assert solve(program).solver == "kernel_newton"
+    assert _auto(make_program("logistic", "gated", n=60, d=3, n_gates=20)) == "cvxpy"
+    assert _auto(program.with_alpha(0.0)) != "kernel_newton"
+    # many samples, few small patterns: a factorisation costs more than R-FISTA's whole budget
+    wide = make_program("squared", "gated", n=3000, d=1, n_gates=2)
+    assert _auto(wide) != "kernel_newton"

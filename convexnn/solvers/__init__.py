@@ -50,9 +50,24 @@ AUTO_CVXPY_SIZE = 2_000_000
 AUTO_CVXPY_SIZE_EXP_CONE = 300_000
 
 
+#: "auto" solves the gated squared-loss program by kernel Newton while one n × n factorisation
+#: (n³/3 flops, a Newton iteration) costs less than this many R-FISTA iterations (two products of
+#: n·P·(d + 1) each); Newton needs under ten iterations where R-FISTA needs thousands (W1, W2).
+AUTO_KERNEL_NEWTON_ITERATIONS = 1000
+#: ... and while its n × n matrices fit comfortably.
+AUTO_KERNEL_NEWTON_MAX_SAMPLES = 10_000
+
+
 def _auto(program):
     if program.formulation == "lasso":  # the 1-D deep dictionary: groups of size one
         return "lasso_ip"
+    n, P, d = program.n_samples, program.n_patterns, program.n_features
+    if (
+        program.formulation == "gated" and program.loss == "squared" and program.alpha > 0
+        and n <= AUTO_KERNEL_NEWTON_MAX_SAMPLES
+        and n**3 / 3 <= AUTO_KERNEL_NEWTON_ITERATIONS * 4 * n * P * (d + 1)
+    ):
+        return "kernel_newton"
     size = program.n_samples * program.n_patterns * (program.n_features + 1) * program.n_outputs
     exp_cone = program.formulation == "relu" and program.loss != "squared"
     if size <= (AUTO_CVXPY_SIZE_EXP_CONE if exp_cone else AUTO_CVXPY_SIZE):

@@ -93,7 +93,8 @@ def _newton_output(objective, t, *, tol_grad, max_iter, on_iterate):
     """Projected Newton with an Armijo search along the projection arc; returns ``(t, state, it)``."""
     state = objective.evaluate(t)
     it = 0
-    for it in range(1, max_iter + 1):
+    while it < max_iter:
+        it += 1
         Q = objective.correlations(state)
         g = objective.gradient(Q)
         if on_iterate(state, Q):
