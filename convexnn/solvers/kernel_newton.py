@@ -24,7 +24,7 @@ import time
 import numpy as np
 from scipy.linalg import cho_solve, cholesky, solve_triangular
 
-from ..operators import masked_adjoint
+from ..operators import masked_adjoint, masked_forward
 from ..program import ConvexProgram, ConvexSolution
 from .base import SolverResult
 
@@ -65,6 +65,13 @@ class KernelObjective:
     def gradient(self, Q):
         return 0.5 * (self.alpha**2 - np.sum(Q**2, axis=0))
 
+    def quadratic_form(self, state, z):
+        """``zᵀ S̃ z``: the inverse of ``B`` on ``1ᵀr = 0``, applied and paired with ``z``."""
+        L = state["L"]
+        w = solve_triangular(L, z, lower=True, check_finite=False)
+        w1 = solve_triangular(L, np.ones(self.n), lower=True, check_finite=False)
+        return float(w @ w - (w @ w1) ** 2 / (w1 @ w1))
+
     def hessian(self, state, Q, index):
         """The Hessian of ``J`` on the blocks ``index``: ``(1/n) Zᵀ S̃ Z``."""
         L = state["L"]
@@ -75,23 +82,44 @@ class KernelObjective:
         return (W.T @ W - np.outer(h, h) / (w1 @ w1)) / self.n
 
 
-def _scale_start(objective, t, max_steps=8):
-    """Rescale a starting ``t`` along its ray: grow it fourfold while ``J`` still decreases along
-    the ray (the directional derivative ``Σ t_k ∂J/∂t_k`` is negative)."""
-    state = objective.evaluate(t)
-    for _ in range(max_steps):
-        if t @ objective.gradient(objective.correlations(state)) >= 0:
+def _cold_start(objective, newton_steps=2):
+    """Equal weights ``t = s·1``, returned with the state at ``t``.
+
+    A first ``s`` from the data: at ``t = 0`` the largest block correlation is ``alpha_max``, at the
+    optimum the active blocks have ``‖q_k‖ = alpha``; along ``y``'s Rayleigh quotient ``λ`` of
+    ``K(1)`` the residual shrinks by ``1/(1 + sλ/n)``, hence ``s = (alpha_max/alpha − 1) n/λ``. Then
+    ``newton_steps`` Newton steps on the convex ``φ(s) = J(s·1)``, whose derivatives are
+    ``Σ_k ∂J/∂t_k`` and ``1ᵀH1`` (one forward map and two triangular solves).
+    """
+    n, alpha = objective.n, objective.alpha
+    yc = objective.y - objective.y.mean()
+    P = objective.M.shape[1]
+    if not yc.any():
+        t = np.full(P, 1.0 / (alpha * P))
+        return t, objective.evaluate(t)
+    back = masked_adjoint(objective.Xt, objective.M, yc[:, None])  # A_kᵀ y_c, (1, d + 1, P)
+    alpha_max = float(np.linalg.norm(back[0], axis=0).max()) / n
+    Ky = masked_forward(objective.Xt, objective.M, back)[:, 0]  # Σ_k A_k A_kᵀ y_c
+    scale = max(alpha_max / alpha - 1.0, 1e-3) * n / max(float(yc @ Ky) / float(yc @ yc), 1e-300)
+    state = objective.evaluate(np.full(P, scale))
+    for _ in range(newton_steps):
+        Q = objective.correlations(state)
+        slope = float(objective.gradient(Q).sum())
+        z = masked_forward(objective.Xt, objective.M, Q[None])[:, 0]  # Σ_k z_k = Z1
+        curvature = objective.quadratic_form(state, z) / n
+        if not curvature > 0:
             break
-        new = objective.evaluate(4.0 * t)
-        if new["value"] >= state["value"]:
+        new_scale = float(np.clip(scale - slope / curvature, scale / 10, scale * 10))
+        new = objective.evaluate(np.full(P, new_scale))
+        if new["value"] > state["value"]:
             break
-        t, state = 4.0 * t, new
-    return t
+        scale, state = new_scale, new
+    return np.full(P, scale), state
 
 
-def _newton_output(objective, t, *, tol_grad, max_iter, on_iterate):
+def _newton_output(objective, t, *, tol_grad, max_iter, on_iterate, state=None):
     """Projected Newton with an Armijo search along the projection arc; returns ``(t, state, it)``."""
-    state = objective.evaluate(t)
+    state = objective.evaluate(t) if state is None else state
     it = 0
     while it < max_iter:
         it += 1
@@ -185,7 +213,7 @@ def solve_kernel_newton(
         single = ConvexProgram(program.X, program.Y[:, [o]], program.patterns, "squared", alpha, "gated")
         objective = KernelObjective(program.Xt, program.mask_matrix, program.Y[:, o], alpha)
         norms = np.linalg.norm(U[o], axis=0)
-        t0 = norms / alpha if norms.any() else _scale_start(objective, np.full(P, 1.0 / (alpha * P)))
+        t0, state = (norms / alpha, None) if norms.any() else _cold_start(objective)
 
         def on_iterate(state, Q, o=o, single=single):
             U[o] = -state["t"] * Q
@@ -198,7 +226,9 @@ def solve_kernel_newton(
                 print(f"[kernel_newton] output {o}  iter {len(history):4d}  gap {gap:.3e}")
             return gap <= tol
 
-        _, _, it = _newton_output(objective, t0, tol_grad=0.0, max_iter=max_iter, on_iterate=on_iterate)
+        _, _, it = _newton_output(
+            objective, t0, tol_grad=0.0, max_iter=max_iter, on_iterate=on_iterate, state=state
+        )
         n_iter += it
     solution = current()
     gap = program.duality_gap(solution).gap
