@@ -204,3 +204,11 @@ def test_auto_sends_gated_squared_programs_to_kernel_newton_while_factorising_is
     # many samples, few small patterns: a factorisation costs more than R-FISTA's whole budget
     wide = make_program("squared", "gated", n=3000, d=1, n_gates=2)
     assert _auto(wide) != "kernel_newton"
+
+
+def test_kernel_newton_leaves_the_blas_thread_settings_as_it_found_them():
+    from threadpoolctl import threadpool_info
+
+    before = [(i["filepath"], i["num_threads"]) for i in threadpool_info()]
+    solve(make_program("squared", "gated", n=40, d=2, n_gates=10), "kernel_newton")
+    assert [(i["filepath"], i["num_threads"]) for i in threadpool_info()] == before
