@@ -136,11 +136,10 @@ def fista(composite, W, c, *, step, max_iter, check=None, check_every=10, stop_g
                 break
             step *= 0.5
         new_objective = fn + composite.penalty(Wn)
+        W_prev, c_prev, image_prev = W, c, image
         if new_objective > objective + slack * abs(objective):
             t = 1.0  # adaptive restart: drop the momentum, keep the iterate
-            W_prev, c_prev, image_prev = W, c, image
         else:
-            W_prev, c_prev, image_prev = W, c, image
             W, c, image = Wn, cn, image_n
             objective, t = new_objective, t_next
         step *= 1.1
