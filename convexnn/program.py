@@ -158,6 +158,17 @@ class ConvexProgram:
         new.alpha = float(alpha)
         return new
 
+    def with_outputs(self, columns) -> ConvexProgram:
+        """The program of the squared-loss outputs ``columns`` alone, sharing the data and whatever
+        the program has already derived from it (``Xt``, ``mask_matrix``). Squared loss and penalty
+        separate over outputs, so its optimum is the full program's on those outputs."""
+        if self.loss != "squared":
+            raise ValueError(f"only the squared loss separates over outputs, not {self.loss!r}")
+        new = object.__new__(ConvexProgram)
+        new.__dict__.update(self.__dict__)
+        new.Y = self.Y[:, list(columns)]
+        return new
+
     def zero_solution(self) -> ConvexSolution:
         """All blocks zero, the intercept optimal for them."""
         U = np.zeros(self.block_shape, dtype=self.X.dtype)

@@ -114,3 +114,14 @@ def test_solver_failure_names_the_statuses(monkeypatch):
         solve(program, "cvxpy", solvers=("NOPE",))
     with pytest.raises(ValueError, match="unknown solver"):
         solve(program, "magic")
+
+
+def test_with_outputs_is_the_program_of_those_outputs():
+    program = make_program("multi", "gated", n=30, d=2, n_gates=10)
+    masks = program.mask_matrix  # computed once, then shared
+    single = program.with_outputs([1])
+    assert np.array_equal(single.Y, program.Y[:, [1]]) and single.mask_matrix is masks
+    fresh = ConvexProgram(program.X, program.Y[:, [1]], program.patterns, "squared", program.alpha, "gated")
+    assert single.alpha_max() == pytest.approx(fresh.alpha_max(), rel=1e-12)
+    with pytest.raises(ValueError, match="only the squared loss"):
+        make_program("softmax", "gated").with_outputs([0])

@@ -20,6 +20,7 @@ thousand samples, where it beats the first-order methods by a wide margin.
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import time
 
@@ -54,12 +55,21 @@ class KernelObjective:
         B *= self.gram
         B[np.diag_indices(n)] += 1.0
         R = cholesky(B, lower=False, overwrite_a=True, check_finite=False)  # B = RᵀR
-        a = cho_solve((R, False), np.ones(n), check_finite=False)
+        state = {"t": t, "R": R}
+        w1 = state["w1"] = self._whiten(state, np.ones(n))  # R⁻ᵀ1, for the intercept's projection
+        a = solve_triangular(R, w1, lower=False, check_finite=False)  # B⁻¹1
         b = cho_solve((R, False), self.y, check_finite=False)
-        c = b.sum() / a.sum()
-        r = c * a - b
-        value = -float(self.y @ r) / (2 * n) + 0.5 * self.alpha**2 * float(t.sum())
-        return {"t": t, "value": value, "r": r, "c": c, "R": R}
+        c = b.sum() / (w1 @ w1)
+        state["r"] = r = c * a - b
+        state["c"] = c
+        state["value"] = -float(self.y @ r) / (2 * n) + 0.5 * self.alpha**2 * float(t.sum())
+        return state
+
+    def for_target(self, y):
+        """The same objective for other targets (shares the data and its Gram matrix)."""
+        other = copy.copy(self)
+        other.y = np.asarray(y, dtype=np.float64)
+        return other
 
     def _whiten(self, state, Z):
         """``R⁻ᵀ Z`` (so that ``‖R⁻ᵀz‖² = zᵀB⁻¹z``)."""
@@ -74,14 +84,14 @@ class KernelObjective:
 
     def quadratic_form(self, state, z):
         """``zᵀ S̃ z``: the inverse of ``B`` on ``1ᵀr = 0``, applied and paired with ``z``."""
-        w, w1 = self._whiten(state, z), self._whiten(state, np.ones(self.n))
+        w, w1 = self._whiten(state, z), state["w1"]
         return float(w @ w - (w @ w1) ** 2 / (w1 @ w1))
 
     def hessian(self, state, Q, index):
         """The Hessian of ``J`` on the blocks ``index``: ``(1/n) Zᵀ S̃ Z``."""
         Z = self.M[:, index] * (self.Xt @ Q[:, index])
         W = np.asfortranarray(self._whiten(state, Z))
-        w1 = self._whiten(state, np.ones(self.n))
+        w1 = state["w1"]
         h = W.T @ w1
         WtW = blas.dsyrk(1.0, W, trans=1)  # upper triangle of WᵀW, in scipy's BLAS
         WtW = np.triu(WtW) + np.triu(WtW, 1).T
@@ -234,11 +244,12 @@ def _solve(program, tol, max_iter, verbose, init, callback):
     def current():
         return ConvexSolution(U.astype(dtype), None, c.astype(dtype))
 
+    data = KernelObjective(program.Xt, program.mask_matrix, program.Y[:, 0], alpha)
     for o in range(K):
         # squared loss and penalty separate over outputs: each is its own program, and a relative
         # gap of at most tol on each bounds the relative gap of the whole by tol
-        single = ConvexProgram(program.X, program.Y[:, [o]], program.patterns, "squared", alpha, "gated")
-        objective = KernelObjective(program.Xt, program.mask_matrix, program.Y[:, o], alpha)
+        single = program.with_outputs([o])
+        objective = data.for_target(program.Y[:, o])
         norms = np.linalg.norm(U[o], axis=0)
         t0, state = (norms / alpha, None) if norms.any() else _cold_start(objective)
 
