@@ -49,7 +49,7 @@ def estimate_memory(
         Size of the program: ``n``, ``d``, ``P`` and ``K`` (one block per pattern and output).
     formulation : {"relu", "gated"}
     solver : str
-        ``"cvxpy"`` (dense: grows like ``K n P (d + 1)``), ``"kernel_newton"`` (grows like ``n²``)
+        ``"cvxpy"`` (dense: grows like ``K n P (d + 1)``), ``"kernel_newton"`` and ``"ipm"`` (grow like ``n²``)
         or the name of a matrix-free solver (grows like ``K n P``). Resolve ``"auto"`` before calling (:func:`resolve_solver`).
     dtype : dtype
         Floating-point type of the data.
@@ -67,6 +67,10 @@ def estimate_memory(
         return data + _CVXPY_FIXED_BYTES + per_unit * K * n * P * (d + 1)
     if solver == "kernel_newton":  # float64: the Gram matrix, B and its factor, masks, Hessian
         return data + 8 * (3 * n * n + 2 * n * P + P * P) + 8 * K * (d + 1) * P
+    if solver == "ipm":  # float64: Z = [D_k X̃ L_k] and its product, n × n matrices, slacks and
+        # multipliers of the rows of both block families, the outer products x̃x̃ᵀ, barrier blocks
+        return data + 8 * (2 * n * P * (d + 1) + 3 * n * n + 20 * n * P + n * (d + 1) ** 2
+                           + 6 * P * (d + 2) ** 2) + 8 * K * (d + 1) * P
     arrays = _MATRIX_FREE_ARRAYS.get(formulation, max(_MATRIX_FREE_ARRAYS.values()))
     blocks = 8 * K * (d + 1) * P * itemsize  # iterates, gradients, momentum, Anderson history
     return data + arrays * K * n * P * itemsize + blocks

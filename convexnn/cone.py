@@ -18,10 +18,12 @@ from scipy.optimize import nnls
 
 from .operators import masked_adjoint
 
-__all__ = ["cone_value", "relu_block_norms", "gated_block_norms"]
+__all__ = [
+    "cone_value", "relu_block_norms", "gated_block_norms", "supported_block_norms", "relu_exceeds"
+]
 
 
-def cone_value(X, mask, theta):
+def cone_value(X, mask, theta, support=None):
     """Upper bound, tight to solver precision, on ``max_{u ∈ K, ‖u[:d]‖ ≤ 1} θᵀ D X̃ u``.
 
     Parameters
@@ -31,6 +33,10 @@ def cone_value(X, mask, theta):
     mask : ndarray of shape (n_samples,), bool
         The pattern ``D``.
     theta : ndarray of shape (n_samples,)
+    support : array of int, optional
+        Let only these multipliers ``λ_i`` be non-zero: far cheaper, still an upper bound, and
+        tight when the support holds the constraints active at the maximiser (an interior-point
+        solver knows them).
     """
     mask = np.asarray(mask, dtype=bool)
     if not mask.any():
@@ -38,18 +44,27 @@ def cone_value(X, mask, theta):
     signs = np.where(mask, 1.0, -1.0)
     g_w = X.T @ np.where(mask, theta, 0.0)
     g_b = float(np.sum(theta[mask]))
+    if support is not None:
+        X, signs = X[support], signs[support]
     B = X.T * signs  # column i is (2D − I)_ii x_i
     scale = max(1.0, float(np.max(np.abs(X), initial=0.0)), abs(g_b))
     weight = 1e4 * scale
     A = np.vstack([B, weight * signs[None, :]])
     rhs = np.concatenate([-g_w, [-weight * g_b]])
+    if A.shape[1] == 0:  # no multiplier allowed (scipy's NNLS would not return)
+        return _value_on_equality(B, signs, g_w, -g_b, np.zeros(0), theta)
     lam, _ = nnls(A, rhs, maxiter=50 * A.shape[1])
-    q = g_w + B @ lam
-    excess = -g_b - float(signs @ lam)  # what s·λ still lacks for the equality
+    return _value_on_equality(B, signs, g_w + B @ lam, -g_b - float(signs @ lam), lam, theta)
+
+
+def _value_on_equality(B, signs, q, excess, lam, theta):
+    """``‖q[:d]‖`` after moving a feasible ``λ ≥ 0`` onto the bias equality ``q[d] = 0``.
+
+    ``q = X̃ᵀDθ + X̃ᵀ(2D − I)λ`` restricted to the weights, ``excess`` what ``sᵀλ`` still lacks
+    for the equality. Raise one ``λ_i`` of the needed sign, or shrink the ``λ_i`` of the opposite
+    sign proportionally; keep whichever leaves the smaller norm (``inf`` if neither can)."""
     if excess == 0.0:
         return float(np.linalg.norm(q))
-    # Move λ onto the equality, keeping λ ≥ 0: raise one λ_i of the needed sign, or shrink the
-    # λ_i of the opposite sign proportionally; keep whichever leaves the smaller norm.
     sign, need = np.sign(excess), abs(excess)
     options = []
     raise_ = np.flatnonzero(signs == sign)
@@ -65,6 +80,30 @@ def cone_value(X, mask, theta):
     elif need <= roundoff:
         options.append(np.linalg.norm(q))
     return float(min(options)) if options else np.inf
+
+
+def supported_block_norms(X, masks, theta, supports, threshold):
+    """Upper bounds on ``max(γ_k(θ), γ_k(−θ))`` (shape (1, P)) from candidate supports.
+
+    ``supports[j][k]`` lists the constraints that may carry a multiplier for ``±θ`` (``j = 0, 1``)
+    and pattern ``k`` — the active rows of an interior-point solution. Where the cheap bound of
+    :func:`relu_block_norms` exceeds ``threshold``, the NNLS runs on that support alone, and on
+    every row only if the restricted value still exceeds ``threshold``: each entry is a valid
+    upper bound, tight to NNLS precision wherever it exceeds ``threshold``.
+    """
+    masks = np.asarray(masks, dtype=bool)
+    theta = np.asarray(theta, dtype=np.float64).reshape(-1)
+    out = relu_block_norms(X, masks, theta[:, None], threshold=np.inf)[0]
+    trivial = masks.all(axis=0) | ~masks.any(axis=0)
+    for k in np.flatnonzero((out > threshold) & ~trivial):
+        values = []
+        for j, sign in enumerate((1.0, -1.0)):
+            value = cone_value(X, masks[:, k], sign * theta, support=supports[j][k])
+            if value > threshold:
+                value = cone_value(X, masks[:, k], sign * theta)
+            values.append(value)
+        out[k] = min(out[k], max(values))
+    return out[None, :]
 
 
 def relu_block_norms(X, masks, Theta, threshold=None):
@@ -89,6 +128,24 @@ def relu_block_norms(X, masks, Theta, threshold=None):
         exact = max(cone_value(X, masks[:, k], Theta[:, o]), cone_value(X, masks[:, k], -Theta[:, o]))
         out[o, k] = min(out[o, k], exact)
     return out
+
+
+def relu_exceeds(X, masks, Theta, bound):
+    """Whether some ``max(γ_k(θ_o), γ_k(−θ_o))`` exceeds ``bound``: the cheap bounds first, then
+    the NNLS values in decreasing order of the cheap bound, stopping at the first that exceeds."""
+    masks = np.asarray(masks, dtype=bool)
+    cheap = relu_block_norms(X, masks, Theta, threshold=np.inf)
+    all_ones = masks.all(axis=0)
+    candidates = np.argwhere(cheap > bound)
+    for o, k in candidates[np.argsort(-cheap[cheap > bound], kind="stable")]:
+        if all_ones[k]:
+            return True  # the cheap bound is exact there
+        if not masks[:, k].any():
+            continue
+        theta = Theta[:, o]
+        if max(cone_value(X, masks[:, k], theta), cone_value(X, masks[:, k], -theta)) > bound:
+            return True
+    return False
 
 
 def gated_block_norms(Xt, masks, Theta):

@@ -22,7 +22,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .cone import gated_block_norms, relu_block_norms
+from .cone import gated_block_norms, relu_block_norms, relu_exceeds
 from .losses import get_loss
 from .operators import masked_forward, max_cone_violation, numeric_masks
 from .patterns import Patterns, add_bias_column
@@ -230,11 +230,15 @@ class ConvexProgram:
             return gated_block_norms(add_bias_column(X), self.mask_matrix, Theta)
         return relu_block_norms(X, self.masks, Theta, threshold)
 
-    def duality_gap(self, solution: ConvexSolution, theta: np.ndarray | None = None) -> DualityGap:
+    def duality_gap(
+        self, solution: ConvexSolution, theta: np.ndarray | None = None, block_norms=None
+    ) -> DualityGap:
         """Certified relative duality gap at ``solution`` (MATH.md §5).
 
         The dual point is the residual ``θ`` (after the optimal intercept shift), shrunk by
-        ``min(1, n·alpha / max_k norm_k(θ))`` so that every block constraint holds.
+        ``min(1, n·alpha / max_k norm_k(θ))`` so that every block constraint holds. A solver may
+        pass its own ``block_norms`` of ``θ`` (shape (K, P)): valid *upper bounds* on the dual
+        norms, such as :func:`convexnn.cone.multiplier_block_norms` builds from its multipliers.
         """
         primal = self.objective(solution)
         Theta = self.residual(solution) if theta is None else theta
@@ -242,7 +246,9 @@ class ConvexProgram:
             # the intercept shift did not converge: 1ᵀθ = 0 fails and no dual bound is certified
             return DualityGap(primal, -np.inf, np.inf, 0.0)
         bound = self.n_samples * self.alpha
-        worst = float(np.max(self.dual_block_norms(Theta, threshold=bound), initial=0.0))
+        if block_norms is None:
+            block_norms = self.dual_block_norms(Theta, threshold=bound)
+        worst = float(np.max(block_norms, initial=0.0))
         scale = 1.0 if worst <= bound else bound / worst
         dual = self.loss_fn.dual(scale * Theta, self.Y.astype(np.float64))
         gap = (primal - dual) / max(abs(primal), 1e-12)
@@ -253,9 +259,10 @@ class ConvexProgram:
         if self.alpha <= 0:
             return False
         Theta = self.residual(self.zero_solution())
-        bound = self.n_samples * self.alpha
-        worst = float(np.max(self.dual_block_norms(Theta, threshold=bound), initial=0.0))
-        return worst <= bound * (1.0 + 1e-12)  # alpha = alpha_max() itself, up to rounding
+        bound = self.n_samples * self.alpha * (1.0 + 1e-12)  # alpha = alpha_max(), up to rounding
+        if self.formulation == "relu":  # stop at the first violated block: no NNLS for the others
+            return not relu_exceeds(self.X.astype(np.float64), self.masks, Theta, bound)
+        return float(np.max(self.dual_block_norms(Theta, threshold=bound), initial=0.0)) <= bound
 
     def alpha_max(self) -> float:
         """The smallest ``alpha`` for which the all-zero blocks are optimal."""

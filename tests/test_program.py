@@ -63,6 +63,28 @@ def test_cone_value_matches_the_second_order_cone_program():
     assert cone_value(X, all_ones, theta) == pytest.approx(np.linalg.norm(X.T @ theta), rel=1e-9)
 
 
+def test_supported_bounds_never_undercut_the_cone_values_and_relu_exceeds_agrees():
+    from convexnn.cone import relu_block_norms, relu_exceeds, supported_block_norms
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((30, 3))
+    theta = rng.standard_normal(30)
+    theta -= theta.mean()
+    p = sample_patterns(X, 20, random_state=2)
+    exact = relu_block_norms(X, p.masks, theta[:, None])[0]
+    P = p.n_patterns
+    for rows in (np.arange(30), np.arange(5), np.array([], dtype=int)):  # all, some, no rows
+        supports = [[rows] * P, [rows] * P]
+        bound = supported_block_norms(X, p.masks, theta, supports, threshold=0.0)[0]
+        assert np.all(bound >= exact * (1 - 1e-9) - 1e-12)  # a valid upper bound, always
+        assert np.allclose(bound, exact, rtol=1e-7, atol=1e-10)  # tight: it falls back to all rows
+    # above a threshold the restricted values may stay loose, below it they are never trusted
+    loose = supported_block_norms(X, p.masks, theta, [[np.arange(3)] * P] * 2, np.median(exact))[0]
+    assert np.all(loose >= exact * (1 - 1e-9) - 1e-12)
+    for bound in (0.5 * exact.max(), exact.max() * (1 + 1e-6)):
+        assert relu_exceeds(X, p.masks, theta[:, None], bound) == bool(exact.max() > bound)
+
+
 @pytest.mark.parametrize("formulation", ["relu", "gated"])
 @pytest.mark.parametrize("kind", [k for k, _ in LOSS_CASES])
 def test_alpha_max_separates_zero_and_nonzero_solutions(kind, formulation):

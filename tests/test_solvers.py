@@ -70,8 +70,8 @@ def test_operators_match_the_explicit_design(dtype):
             assert np.allclose(G[o].T.ravel(), design.T @ R[:, o], rtol=rtol, atol=1e-5)
 
 
-FAST = {"gated": ["fista", "bcd", "kernel_newton"], "relu": ["al"]}
-SQUARED_ONLY = {"kernel_newton"}
+FAST = {"gated": ["fista", "bcd", "kernel_newton"], "relu": ["al", "ipm"]}
+SQUARED_ONLY = {"kernel_newton", "ipm"}
 
 
 @pytest.mark.parametrize("formulation", ["gated", "relu"])
@@ -86,7 +86,7 @@ def test_fast_solvers_agree_with_cvxpy(kind, formulation):
             continue
         budget = {
             "fista": {"max_iter": 20000}, "bcd": {"max_iter": 200}, "kernel_newton": {"max_iter": 100},
-            "al": {"max_iter": 200, "max_inner": 2000},
+            "al": {"max_iter": 200, "max_inner": 2000}, "ipm": {},
         }
         result = solve(program, name, tol=1e-7, **budget[name])
         assert result.status == "optimal", (name, result.gap)
@@ -212,3 +212,56 @@ def test_kernel_newton_leaves_the_blas_thread_settings_as_it_found_them():
     before = [(i["filepath"], i["num_threads"]) for i in threadpool_info()]
     solve(make_program("squared", "gated", n=40, d=2, n_gates=10), "kernel_newton")
     assert [(i["filepath"], i["num_threads"]) for i in threadpool_info()] == before
+
+
+def test_interior_point_certifies_the_exact_relu_program_and_refuses_what_it_cannot_solve():
+    from sklearn.exceptions import ConvergenceWarning
+
+    program = make_program("multi", "relu", n=60, d=3, n_gates=20, alpha=1e-2)
+    reference = solve(program, "cvxpy").solution
+    result = solve(program, "ipm", tol=1e-9)
+    assert result.status == "optimal" and result.gap <= 1e-9
+    assert result.violation == 0.0  # the rows hold exactly: the mapped network is exact
+    assert program.duality_gap(result.solution).gap <= 1e-9  # the full certificate agrees
+    assert program.objective(result.solution) == pytest.approx(
+        program.objective(reference), rel=1e-8
+    )
+    p32 = ConvexProgram(
+        program.X.astype(np.float32), program.Y, program.patterns, "squared", 1e-2, "relu"
+    )
+    r32 = solve(p32, "ipm", tol=1e-5)
+    assert r32.solution.U.dtype == np.float32 and r32.gap <= 1e-5
+    with pytest.warns(ConvergenceWarning, match="certified gap of"):
+        assert solve(program, "ipm", max_iter=3).status == "max_iter"
+    with pytest.raises(ValueError, match="alpha > 0"):
+        solve(program.with_alpha(0.0), "ipm")
+    with pytest.raises(ValueError, match="use 'kernel_newton'"):
+        solve(make_program("squared", "gated", n=20), "ipm")
+    with pytest.raises(ValueError, match="squared loss"):
+        solve(make_program("logistic", "relu", n=20), "ipm")
+
+
+def test_interior_point_needs_cones_with_an_interior_and_auto_falls_back():
+    from convexnn.patterns import Patterns
+    from convexnn.solvers import _auto
+    from convexnn.solvers.interior_point import DegenerateConeError
+
+    program = make_program("squared", "relu", n=30, d=2, n_gates=8, alpha=1e-2)
+    assert _auto(program) == "cvxpy"  # small: Clarabel certifies it at once
+    assert _auto(make_program("squared", "relu", n=700, d=9, n_gates=40)) == "ipm"
+    assert _auto(make_program("logistic", "relu", n=700, d=9, n_gates=40)) != "ipm"
+    # a duplicated sample on both sides of pattern 0: its cone lies in the hyperplane x̃ᵀu = 0
+    X = np.vstack([program.X, program.X[:1]])
+    masks = np.vstack([program.masks, program.masks[:1]])
+    masks[-1, 0] = ~masks[-1, 0]
+    patterns = Patterns(program.patterns.gates, masks)
+    Y = np.vstack([program.Y, program.Y[:1]])
+    degenerate = ConvexProgram(X, Y, patterns, "squared", 1e-2, "relu")
+    with pytest.raises(DegenerateConeError, match="empty interior"):
+        solve(degenerate, "ipm")
+    from unittest import mock
+
+    with mock.patch("convexnn.solvers._auto", side_effect=lambda p, interior_point=True:
+                    "ipm" if interior_point else "cvxpy"):
+        result = solve(degenerate, tol=1e-6)
+    assert result.solver.lower() != "ipm" and result.gap <= 1e-6

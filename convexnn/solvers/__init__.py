@@ -10,6 +10,7 @@ from .base import SolverResult
 from .bcd import solve_bcd
 from .cvxpy_backend import solve_cvxpy
 from .fista import solve_fista
+from .interior_point import DegenerateConeError, solve_ipm
 from .kernel_newton import solve_kernel_newton
 from .lasso_cd import solve_lasso_cd
 from .lasso_ip import solve_lasso_ip
@@ -24,6 +25,7 @@ __all__ = [
     "solve_bcd",
     "solve_cvxpy",
     "solve_fista",
+    "solve_ipm",
     "solve_kernel_newton",
     "solve_lasso_cd",
     "solve_lasso_ip",
@@ -32,6 +34,7 @@ __all__ = [
 SOLVERS = {
     "fista": solve_fista,
     "kernel_newton": solve_kernel_newton,
+    "ipm": solve_ipm,
     "bcd": solve_bcd,
     "al": solve_al,
     "cvxpy": solve_cvxpy,
@@ -58,7 +61,13 @@ AUTO_KERNEL_NEWTON_ITERATIONS = 1000
 AUTO_KERNEL_NEWTON_MAX_SAMPLES = 10_000
 
 
-def _auto(program):
+#: The exact ReLU program with squared loss goes to the interior-point method above this size of
+#: the masked design (below it CVXPY's interior point certifies 1e-9 in under a second or two, and
+#: through a general-purpose code); up to the n bound of kernel Newton, since its systems are n × n.
+AUTO_IPM_MIN_SIZE = 200_000
+
+
+def _auto(program, interior_point=True):
     if program.formulation == "lasso":  # the 1-D deep dictionary: groups of size one
         return "lasso_ip"
     n, P, d = program.n_samples, program.n_patterns, program.n_features
@@ -68,6 +77,12 @@ def _auto(program):
         and n**3 / 3 <= AUTO_KERNEL_NEWTON_ITERATIONS * 4 * n * P * (d + 1)
     ):
         return "kernel_newton"
+    if (
+        interior_point and program.formulation == "relu" and program.loss == "squared"
+        and program.alpha > 0 and n <= AUTO_KERNEL_NEWTON_MAX_SAMPLES
+        and n * P * (d + 1) * program.n_outputs > AUTO_IPM_MIN_SIZE
+    ):
+        return "ipm"
     size = program.n_samples * program.n_patterns * (program.n_features + 1) * program.n_outputs
     exp_cone = program.formulation == "relu" and program.loss != "squared"
     if size <= (AUTO_CVXPY_SIZE_EXP_CONE if exp_cone else AUTO_CVXPY_SIZE):
@@ -93,4 +108,10 @@ def solve(program, solver="auto", **options) -> SolverResult:
         zero = program.zero_solution()
         gap = program.duality_gap(zero).gap
         return SolverResult(zero, "alpha_max", "optimal", gap, 0.0, 0, [gap], time.perf_counter() - start)
-    return fn(program, **options)
+    try:
+        return fn(program, **options)
+    except DegenerateConeError:
+        if solver != "auto":
+            raise
+        # a pattern's cone has an empty interior: the interior-point method cannot start there
+        return SOLVERS[_auto(program, interior_point=False)](program, **options)

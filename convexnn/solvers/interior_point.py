@@ -1,0 +1,511 @@
+"""A primal-dual interior-point method for the exact ReLU program with squared loss.
+
+Per output, the program over the blocks ``w_b`` (``b`` runs over the ``u_k`` and the ``v_k``) and
+their norm bounds ``t_b`` is
+
+    min  f(W) + α Σ_b t_b    s.t.  (t_b, w_b[:d]) ∈ Q (second-order cone),  (2D_k − I) X̃ w_b ≥ 0,
+
+with ``f(W) = (1/2n)‖P_c(Σ_k D_k X̃ (u_k − v_k) − y)‖²``: ``P_c`` centres, which eliminates the
+free intercept. Mehrotra's predictor-corrector method runs on it, with Nesterov–Todd scaling for
+the second-order cones and slack variables for the ``n`` rows of every cone (the iterates may
+start outside the row constraints, and reach them along the way).
+
+The Newton matrix is block diagonal (one ``(d + 2)²`` block per ``(w_b, t_b)``) plus the data term
+``(1/n) HᵀP_cH``, ``H`` the masked design. By the Woodbury identity one step costs one ``n × n``
+Cholesky factorisation of ``nI + P_c (Σ_k D_k X̃ C_k X̃ᵀ D_k) P_c``, ``C_k`` the inverse blocks of
+``u_k`` and ``v_k`` summed; that matrix is one BLAS product ``ZZᵀ`` with ``Z = [D_k X̃ L_k]_k`` and
+``L_kL_kᵀ = C_k``: the solver never forms the design times itself. Interior-point methods need a few
+tens of iterations whatever the conditioning, where the augmented Lagrangian needs thousands.
+
+Certificate (MATH.md §5): the residual of the iterate, made dual feasible with the non-negative
+least squares of :mod:`convexnn.cone`, restricted to the rows whose multipliers the solver found
+non-negligible (and on every row wherever that is not enough), so the certified gap costs a
+fraction of a full certificate. The solver stops when that gap is below ``tol`` and the rows
+hold to ``tol``.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+from scipy.linalg import blas, cho_solve, cholesky
+from scipy.optimize import linprog
+from sklearn.exceptions import ConvergenceWarning
+
+from ..cone import supported_block_norms
+from ..program import ConvexProgram, ConvexSolution
+from .base import SolverResult
+from .kernel_newton import _numpy_blas_single_threaded
+
+__all__ = ["solve_ipm", "interior_start", "DegenerateConeError"]
+
+
+class DegenerateConeError(ValueError):
+    """A pattern's cone has an empty interior, where an interior-point method cannot start."""
+
+
+def interior_start(Xt, masks, gates):
+    """A strictly interior point of every pattern's cone ``{u : (2D_k − I) X̃ u > 0}``, (P, d + 1).
+
+    The gate itself when it puts no sample on its hyperplane (Gaussian gates); otherwise the
+    centre found by a small linear program, ``max s`` s.t. ``(2D_k − I) X̃ u ≥ s``, ``|u| ≤ 1``.
+    Raises :class:`DegenerateConeError` for a pattern whose cone has an empty interior.
+    """
+    S = np.where(masks, 1.0, -1.0)
+    G = np.array(gates, dtype=np.float64).T  # (P, d + 1)
+    margins = np.min(S * (Xt @ G.T), axis=0)
+    p = Xt.shape[1]
+    for k in np.flatnonzero(margins <= 0):
+        A = -(S[:, k, None] * Xt)  # −(2D−I)X̃u + s ≤ 0
+        res = linprog(
+            np.r_[np.zeros(p), -1.0], A_ub=np.hstack([A, np.ones((len(A), 1))]),
+            b_ub=np.zeros(len(A)), bounds=[(-1, 1)] * p + [(None, 1)], method="highs",
+        )
+        if res.status != 0 or -res.fun <= 1e-9 * max(1.0, float(np.abs(Xt).max())):
+            raise DegenerateConeError(
+                f"pattern {k} has a cone with an empty interior (a degenerate arrangement); the "
+                "interior-point solver needs strictly feasible cones: use solver='al' or 'cvxpy'"
+            )
+        G[k] = res.x[:p]
+    return G / np.linalg.norm(G, axis=1, keepdims=True)
+
+
+class _ReluOutput:
+    """One output of the exact ReLU program with squared loss, in primal-dual form."""
+
+    def __init__(self, Xt, masks, y, alpha):
+        self.Xt = np.asarray(Xt, dtype=np.float64)
+        self.M = np.asarray(masks, dtype=np.float64)
+        self.S2 = np.hstack([2.0 * self.M - 1.0] * 2)  # (n, 2P): signs of both block families
+        self.y = np.asarray(y, dtype=np.float64)
+        self.alpha = float(alpha)
+        self.n, self.p = self.Xt.shape
+        self.P = self.M.shape[1]
+        self.outer = (self.Xt[:, :, None] * self.Xt[:, None, :]).reshape(self.n, -1)  # x̃x̃ᵀ rows
+        self.regularisation = 1e-13 * float(np.sum(self.Xt**2)) / self.n
+
+    def products(self, W):
+        """``X̃w_b`` for every block: (n, 2P)."""
+        return self.Xt @ W.T
+
+    def outputs(self, XW):
+        P = self.P
+        return np.einsum("ik,ik->i", self.M, XW[:, :P] - XW[:, P:])
+
+    def objective(self, XW, T):
+        e = self.outputs(XW) - self.y
+        e -= e.mean()
+        return float(e @ e) / (2 * self.n) + self.alpha * float(T.sum())
+
+    def adjoint(self, V):
+        """``X̃ᵀ(2D_k − I)v_b`` for every block of rows ``V`` (n, 2P): shape (2P, p)."""
+        return (self.Xt.T @ (self.S2 * V)).T
+
+    def smooth_gradient(self, XW):
+        """Gradient of ``f + αΣt`` over ``(w_b, t_b)``: (2P, p + 1)."""
+        P = self.P
+        e = self.outputs(XW) - self.y
+        e = (e - e.mean()) / self.n
+        data = self.Xt.T @ (self.M * e[:, None])  # (p, P): X̃ᵀD_k e
+        g = np.empty((2 * P, self.p + 1))
+        g[:P, :-1], g[P:, :-1], g[:, -1] = data.T, -data.T, self.alpha
+        return g
+
+    def factor(self, weights, cone_hessian):
+        """Factor the Newton matrix ``(1/n)HᵀP_cH + blockdiag(X̃ᵀdiag(weights_b)X̃ + cone_hessian_b)``
+        (the last on the cone coordinates ``(t_b, w_b[:d])``); returns a function solving it for a
+        right-hand side (2P, p + 1)."""
+        n, p, P = self.n, self.p, self.P
+        Xt = self.Xt
+        B = np.zeros((2 * P, p + 1, p + 1))
+        cone = _cone_index(p)
+        B[np.ix_(np.arange(2 * P), cone, cone)] = cone_hessian
+        # X̃ᵀdiag(weights_b)X̃ for every block at once: one product with the outer products x̃x̃ᵀ
+        B[:, :p, :p] += blas.dgemm(1.0, weights, self.outer, trans_a=1).reshape(2 * P, p, p)
+        exact = B.copy()
+        # a static regularisation far below the data term's curvature keeps B invertible where a
+        # coordinate has none (the bias of a block whose rows are all inactive); iterative
+        # refinement against the exact matrix removes its effect and that of rounding
+        B[:, np.arange(p + 1), np.arange(p + 1)] += self.regularisation
+        Binv = _psd_inverse(B)
+
+        # Woodbury: the data term through (nI + P_c H B⁻¹ Hᵀ P_c), H B⁻¹ Hᵀ = ZZᵀ
+        C = Binv[:, :p, :p]
+        L = _psd_root(C[:P] + C[P:])  # (P, p, p), L Lᵀ = C_u + C_v
+        # Z = [D_k X̃ L_k]_k, built as (P, p, n) so that its transpose is already the Fortran
+        # (n, P·p) matrix the BLAS wants
+        Lt = np.ascontiguousarray(L.transpose(0, 2, 1)).reshape(P * p, p)
+        Zt = blas.dgemm(1.0, Xt, Lt, trans_b=1).T.reshape(P, p, n)  # one product for all L_kᵀX̃ᵀ
+        Zt *= self.M.T[:, None, :]
+        # The n × n system is nI + P_c ZZᵀ P_c on the vectors ⊥ 1; with A = nI + ZZᵀ, its solution
+        # is A⁻¹(h + β1), β making it ⊥ 1: no centring of A, whose entries may be huge.
+        A = blas.dsyrk(1.0, Zt.reshape(P * p, n).T)
+        A[np.diag_indices(n)] += n
+        R = cholesky(A, lower=False, overwrite_a=True, check_finite=False)
+        a1 = cho_solve((R, False), np.ones(n), check_finite=False)
+
+        def matvec(x):
+            h = self.outputs(self.products(x[:, :p]))
+            back = Xt.T @ (self.M * ((h - h.mean()) / n)[:, None])
+            out = np.einsum("bij,bj->bi", exact, x)
+            out[:P, :p] += back.T
+            out[P:, :p] -= back.T
+            return out
+
+        def solve(rhs, refine=3):
+            x = approximate(rhs)
+            for _ in range(refine):
+                x += approximate(rhs - matvec(x))
+            return x
+
+        def approximate(rhs):
+            d0 = np.einsum("bij,bj->bi", Binv, rhs)
+            h = self.outputs(self.products(d0[:, :p]))
+            s = cho_solve((R, False), h - h.mean(), check_finite=False)
+            s -= (s.sum() / a1.sum()) * a1
+            back = Xt.T @ (self.M * s[:, None])  # (p, P)
+            Hs = np.zeros((2 * P, p + 1))
+            Hs[:P, :p], Hs[P:, :p] = back.T, -back.T
+            return d0 - np.einsum("bij,bj->bi", Binv, Hs)
+
+        return solve
+
+
+#: Fraction of the way to the boundary of the cones that a step may go.
+FRACTION = 0.99
+
+
+def _cone_index(p):
+    """Where the cone coordinates ``(t, w[:d])`` of a block sit in its ``(w, t)`` vector."""
+    return np.r_[p, np.arange(p - 1)]
+
+
+def _jordan(x, y):
+    """Jordan product of second-order-cone vectors (first coordinate is the axis)."""
+    return np.concatenate([np.sum(x * y, axis=1, keepdims=True),
+                           x[:, :1] * y[:, 1:] + y[:, :1] * x[:, 1:]], axis=1)
+
+
+def _jordan_solve(lam, v):
+    """``u`` with ``lam ∘ u = v``."""
+    det = lam[:, 0] ** 2 - np.sum(lam[:, 1:] ** 2, axis=1)
+    inner = np.sum(lam[:, 1:] * v[:, 1:], axis=1)
+    u0 = (lam[:, 0] * v[:, 0] - inner) / det
+    return np.concatenate([u0[:, None], (v[:, 1:] - u0[:, None] * lam[:, 1:]) / lam[:, :1]], axis=1)
+
+
+def _soc_det(x):
+    """``x₀² − ‖x̄‖²``, factored so that points near the boundary keep their relative precision."""
+    norm = np.sqrt(np.sum(x[:, 1:] ** 2, axis=1))
+    return (x[:, 0] - norm) * (x[:, 0] + norm)
+
+
+def _nesterov_todd(s, z):
+    """Nesterov–Todd scaling of second-order-cone pairs: ``(W, W⁻¹)`` with ``Wz = W⁻¹s``."""
+    s_bar = s / np.sqrt(_soc_det(s))[:, None]
+    z_bar = z / np.sqrt(_soc_det(z))[:, None]
+    w = s_bar.copy()
+    w[:, 0] += z_bar[:, 0]
+    w[:, 1:] -= z_bar[:, 1:]
+    w /= np.sqrt(np.maximum(_soc_det(w), 1e-300))[:, None]
+    w[:, 0] = np.sqrt(1.0 + np.sum(w[:, 1:] ** 2, axis=1))  # renormalise against rounding
+    eta = (_soc_det(s) / _soc_det(z)) ** 0.25
+    m = s.shape[1]
+    core = np.zeros((len(s), m, m))
+    outer = w[:, 1:, None] * w[:, None, 1:] / (1.0 + w[:, 0])[:, None, None]
+    core[:, 1:, 1:] = np.eye(m - 1) + outer
+    scale, inverse = core.copy(), core
+    scale[:, 0, 0] = inverse[:, 0, 0] = w[:, 0]
+    scale[:, 0, 1:] = scale[:, 1:, 0] = w[:, 1:]
+    inverse = inverse.copy()
+    inverse[:, 0, 1:] = inverse[:, 1:, 0] = -w[:, 1:]
+    return scale * eta[:, None, None], inverse / eta[:, None, None]
+
+
+def _soc_step(x, dx):
+    """Largest ``a ≤ 1`` keeping ``x + a·dx`` inside the second-order cones, times 0.99."""
+    a = _soc_det(dx)
+    b = 2.0 * (x[:, 0] * dx[:, 0] - np.sum(x[:, 1:] * dx[:, 1:], axis=1))
+    c = np.maximum(_soc_det(x), 0.0)
+    disc = b**2 - 4 * a * c
+    step = np.full(len(x), np.inf)
+    real = (disc >= 0) & ~((a > 0) & (b > 0)) & (a != 0) & (c > 0)
+    q = -b[real] - np.sign(b[real]) * np.sqrt(disc[real])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r1, r2 = 2 * c[real] / q, q / (2 * a[real])
+    r1 = np.where(r1 > 0, r1, np.inf)
+    r2 = np.where(r2 > 0, r2, np.inf)
+    step[real] = np.minimum(r1, r2)
+    return min(1.0, FRACTION * float(np.min(step, initial=np.inf)))
+
+
+def _max_step(x, dx):
+    """Largest ``a ≤ 1`` with ``x + a·dx ≥ 0`` (``x > 0``), times 0.99."""
+    neg = dx < 0
+    if not neg.any():
+        return 1.0
+    return min(1.0, FRACTION * float(np.min(-x[neg] / dx[neg])))
+
+
+class _Point:
+    """An iterate with its factored Newton system: Newton directions for given targets."""
+
+    def __init__(self, problem, S, Z, X, Zc, lam, inverse, residual, smooth, solve):
+        self.problem, self.S, self.Z, self.X, self.Zc = problem, S, Z, X, Zc
+        self.lam, self.inverse, self.residual, self.smooth, self.solve = (
+            lam, inverse, residual, smooth, solve
+        )
+
+    def direction(self, shift_rows, shift_cones):
+        """Newton direction for the complementarity targets ``s∘z = shift_rows`` and
+        ``λ∘λ → shift_cones`` (Jordan product, Nesterov–Todd scaled), with the largest steps that
+        keep the primal and the dual iterates inside their cones."""
+        problem, S, Z, Zc, inverse = self.problem, self.S, self.Z, self.Zc, self.inverse
+        cone = _cone_index(problem.p)
+        rt = _jordan_solve(self.lam, shift_cones)  # W Δz + W⁻¹ Δx = rt (with λ∘λ removed)
+        rhs = -self.smooth
+        rhs[:, cone] += np.einsum("bij,bj->bi", inverse, rt)
+        rhs[:, :-1] += problem.adjoint((shift_rows - Z * self.residual) / S)
+        step = self.solve(rhs)
+        dS = problem.products(step[:, :-1]) * problem.S2 + self.residual
+        dX = step[:, cone]
+        dZ = shift_rows / S - Z - (Z / S) * dS
+        dZc = np.einsum("bij,bj->bi", inverse, rt - np.einsum("bij,bj->bi", inverse, dX)) - Zc
+        a_p = min(_max_step(S, dS), _soc_step(self.X, dX))
+        a_d = min(_max_step(Z, dZ), _soc_step(Zc, dZc))
+        return step, dS, dX, dZ, dZc, a_p, a_d
+
+
+def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=None):
+    """Primal-dual iterations on one output. ``certify(W, Z)`` returns the certified gap at ``W``
+    (``Z`` the row multipliers, which point to the active constraints); ``on_iterate(W)`` is
+    called after every iteration."""
+    n_rows = problem.S2.size
+    n_cones = W.shape[0]
+    cone = _cone_index(problem.p)
+    G = problem.products(W) * problem.S2
+    # infeasible start on the rows: slacks S apart from G = (2D − I)X̃W, S − G → 0
+    S = np.maximum(G, np.mean(np.abs(G), axis=0, keepdims=True))
+    # the cone duals on their axis, at the complementarity where the bounds t_b cost α each (or,
+    # for a tiny α, where the objective is shared out over the constraints); the row duals alike
+    X = np.concatenate([T[:, None], W[:, :-1]], axis=1)  # the cone variables (t_b, w_b[:d])
+    value = problem.objective(problem.products(W), T)
+    mu = max(float(np.mean(X[:, 0])) * problem.alpha, value / (n_rows + n_cones))
+    Zc = np.zeros_like(X)
+    Zc[:, 0] = mu / X[:, 0]
+    Z = mu / S
+    gap, history = np.inf, []
+    best, best_gap, stalled = (W.copy(), T.copy()), np.inf, 0
+    for n_iter in range(1, max_iter + 1):
+        XW = problem.products(W)
+        residual = XW * problem.S2 - S  # primal residual of the rows
+        X = np.concatenate([T[:, None], W[:, :-1]], axis=1)
+        mu = (float(np.sum(S * Z)) + float(np.sum(X * Zc))) / (n_rows + n_cones)
+        scale, inverse = _nesterov_todd(X, Zc)
+        lam = np.einsum("bij,bj->bi", scale, Zc)
+        point = _Point(problem, S, Z, X, Zc, lam, inverse, residual, problem.smooth_gradient(XW),
+                       problem.factor(Z / S, np.matmul(inverse, inverse)))
+        direction = point.direction
+        e = np.zeros_like(lam)
+        e[:, 0] = 1.0
+
+        # Mehrotra: an affine predictor sets the centring, a corrector its second-order terms
+        _, dS, dX, dZ, dZc, a_p, a_d = direction(np.zeros_like(S), np.zeros_like(lam))
+        a_p = a_d = min(a_p, a_d)
+        mu_affine = (float(np.sum((S + a_p * dS) * (Z + a_d * dZ)))
+                     + float(np.sum((X + a_p * dX) * (Zc + a_d * dZc)))) / (n_rows + n_cones)
+        target = mu * min(1.0, (mu_affine / mu) ** 3)
+        corr = _jordan(np.einsum("bij,bj->bi", inverse, dX), np.einsum("bij,bj->bi", scale, dZc))
+        step, dS, dX, dZ, dZc, a_p, a_d = direction(target - dS * dZ, target * e - corr)
+        a_p = a_d = min(a_p, a_d)  # one step: the dual residual of a QP couples x and z
+        W, T = W + a_p * step[:, :-1], T + a_p * step[:, -1]
+        S, Z, Zc = S + a_p * dS, Z + a_d * dZ, Zc + a_d * dZc
+        XW = problem.products(W)
+        value = problem.objective(XW, T)
+        X = np.concatenate([T[:, None], W[:, :-1]], axis=1)
+        infeasible = float(np.max(np.maximum(-XW * problem.S2, 0.0)))
+        infeasible /= max(1.0, float(np.abs(XW).max()))
+        estimate = (float(np.sum(S * Z)) + float(np.sum(X * Zc))) / max(abs(value), 1e-300)
+        if not (np.isfinite(value) and np.all(np.isfinite(Zc)) and np.all(_soc_det(Zc) > 0)
+                and np.all(_soc_det(X) > 0)):
+            (W, T), gap = best, best_gap  # rounding has pushed an iterate out of its cone
+            break
+        stalled = stalled + 1 if a_p < 1e-6 else 0
+        if stalled >= 5:
+            break  # no progress: keep the best point
+        if estimate <= 0.1 * tol and infeasible <= tol:
+            gap = certify(W, Z)
+            history.append(gap)
+            if gap < best_gap:
+                best, best_gap = (W.copy(), T.copy()), gap
+            elif estimate <= 1e-4 * tol:
+                # complementarity is far below what the gap needs, and the gap no longer falls:
+                # the Newton systems have reached the limits of double precision
+                W, T = best
+                gap = best_gap
+                break
+        if on_iterate is not None:
+            on_iterate(W)
+        if verbose:
+            dual = problem.smooth_gradient(XW)
+            dual[:, cone] -= Zc
+            dual[:, :-1] -= problem.adjoint(Z)
+            print(f"[ipm] iter {n_iter:3d}  mu {mu:.2e}  step {a_p:.2f}  "
+                  f"dual residual {np.abs(dual).max():.1e}  "
+                  f"estimate {estimate:.2e}  violation {infeasible:.1e}  gap {gap:.2e}")
+        if gap <= tol:
+            break
+    if gap > best_gap:
+        (W, T), gap = best, best_gap
+    return W, T, n_iter, gap, history
+
+
+def solve_ipm(
+    program: ConvexProgram,
+    *,
+    tol: float = 1e-6,
+    max_iter: int = 100,
+    verbose: bool = False,
+    init: ConvexSolution | None = None,
+    callback=None,
+    **_ignored,
+) -> SolverResult:
+    """Solve the exact ReLU program with squared loss by a primal-dual interior-point method.
+
+    Parameters
+    ----------
+    program : ConvexProgram
+        ``formulation="relu"``, ``loss="squared"``, ``alpha > 0``.
+    tol : float
+        Target relative duality gap, certified at the returned point (whose cone constraints
+        hold exactly).
+    max_iter : int
+        Newton iterations per output.
+    verbose : bool
+    init : ConvexSolution, optional
+        Accepted for a uniform interface and ignored: an interior-point method starts inside the
+        cones, from the patterns' gates.
+    callback : callable, optional
+        ``callback(solution)`` after every iteration (single output) or at the end.
+
+    Raises
+    ------
+    DegenerateConeError
+        When a pattern's cone has an empty interior (``solver="auto"`` then falls back to the
+        next solver).
+    """
+    if program.formulation != "relu":
+        raise ValueError(
+            "solver 'ipm' solves the exact ReLU program; use 'kernel_newton' for 'gated'"
+        )
+    if program.loss != "squared":
+        raise ValueError(
+            f"solver 'ipm' needs the squared loss, not {program.loss!r}; use 'al' or 'cvxpy'"
+        )
+    if program.alpha <= 0:
+        raise ValueError("solver 'ipm' needs alpha > 0")
+    start = time.perf_counter()
+    dtype = program.X.dtype
+    # One scale for all features: the program on (X/s, α/s) has the blocks (s·w[:d], w[d]), and
+    # the barrier's start, regularisation and tolerances assume features of order one.
+    Xt = program.Xt.astype(np.float64)
+    masks = program.masks
+    P, p, K = program.n_patterns, program.n_features + 1, program.n_outputs
+    centres = interior_start(Xt, masks, program.patterns.gates)
+    scale = float(np.sqrt(np.mean(Xt[:, :-1] ** 2))) if Xt.shape[1] > 1 else 1.0
+    scale = scale if np.isfinite(scale) and scale > 0 else 1.0
+    Xt[:, :-1] /= scale
+    centres[:, :-1] *= scale  # the same cones in the rescaled coordinates
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    U = np.zeros((K, p, P))
+    V = np.zeros((K, p, P))
+    intercept = np.zeros(K)
+    n_iter, gaps, history = 0, [], []
+    with _numpy_blas_single_threaded():
+        for o in range(K):
+            problem = _ReluOutput(Xt, masks, program.Y[:, o], program.alpha / scale)
+            W, T = _start(Xt, centres, program.Y[:, o])
+            single = program.with_outputs([o])
+
+            def certify(W, Z, problem=problem, single=single):
+                solution = _solution(problem, W, scale)
+                theta = single.residual(solution)
+                # the rows whose multipliers matter: within a factor 1e6 of the largest
+                big = Z >= 1e-6 * Z.max(axis=0, keepdims=True)
+                supports = [[np.flatnonzero(big[:, j * P + k]) for k in range(P)] for j in (0, 1)]
+                bounds = supported_block_norms(
+                    program.X, masks, theta, supports, single.n_samples * single.alpha
+                )
+                return single.duality_gap(solution, theta=theta, block_norms=bounds).gap
+
+            def on_iterate(W, problem=problem):
+                callback(_solution(problem, W, scale, program.X.dtype))
+
+            W, T, it, gap, hist = _solve_output(
+                problem, W, T, tol=tol, max_iter=max_iter, certify=certify, verbose=verbose,
+                on_iterate=on_iterate if (callback is not None and K == 1) else None,
+            )
+            n_iter, gaps, history = max(n_iter, it), gaps + [gap], history + hist
+            intercept[o] = float(np.mean(program.Y[:, o] - problem.outputs(problem.products(W))))
+            W[:, :-1] /= scale
+            U[o], V[o] = W[:P].T, W[P:].T
+    solution = ConvexSolution(U.astype(dtype), V.astype(dtype), intercept.astype(dtype))
+    gap = max(gaps)
+    if not history or history[-1] != gap:
+        history.append(gap)  # the program's gap: the worst output's
+    if callback is not None and K > 1:
+        callback(solution)
+    if gap > tol:
+        warnings.warn(
+            f"solver 'ipm' stopped after {n_iter} Newton iterations at a certified gap of "
+            f"{gap:.2e} (tol {tol:.1e})", ConvergenceWarning, stacklevel=2,
+        )
+    return SolverResult(
+        solution=solution, solver="ipm", status="optimal" if gap <= tol else "max_iter", gap=gap,
+        violation=program.constraint_violation(solution), n_iter=n_iter, gap_history=history,
+        time=time.perf_counter() - start,
+    )
+
+
+def _start(Xt, centres, y):
+    """Starting blocks: both families at the cones' centres, scaled so that each block's products
+    ``X̃w`` are a tenth of the targets' spread (the start is then invariant to rescaled data), and
+    norm bounds twice the norms."""
+    spread = max(float(np.std(y)), 1e-12)
+    size = np.sqrt(np.mean((Xt @ centres.T) ** 2, axis=0))  # rms of X̃ĝ_k
+    blocks = centres * (0.1 * spread / np.maximum(size, 1e-300))[:, None]
+    W = np.vstack([blocks, blocks])
+    weights = np.linalg.norm(W[:, :-1], axis=1)
+    T = 2.0 * weights + 0.1 * spread / np.maximum(np.vstack([size, size]).ravel(), 1e-300)
+    return W, T
+
+
+def _psd_inverse(B):
+    """Inverses of a stack of symmetric positive definite matrices whose entries span many
+    decades (barrier Hessians near the boundary): equilibrated, through the eigendecomposition."""
+    scale = 1.0 / np.sqrt(np.einsum("bii->bi", B))
+    values, vectors = np.linalg.eigh(B * scale[:, :, None] * scale[:, None, :])
+    values = np.maximum(values, 1e-15 * values[:, -1:])
+    inverse = np.matmul(vectors / values[:, None, :], vectors.transpose(0, 2, 1))
+    return inverse * scale[:, :, None] * scale[:, None, :]
+
+
+def _psd_root(C):
+    """``L`` with ``LLᵀ = C`` for a stack of symmetric positive semi-definite matrices (rounding
+    may leave tiny negative eigenvalues: they are clipped)."""
+    values, vectors = np.linalg.eigh(0.5 * (C + C.transpose(0, 2, 1)))
+    return vectors * np.sqrt(np.maximum(values, 0.0))[:, None, :]
+
+
+def _solution(problem, W, scale=1.0, dtype=np.float64):
+    """The single-output program's solution at the blocks ``W`` (of the program on ``X/scale``),
+    with its optimal intercept."""
+    P = problem.P
+    c = float(np.mean(problem.y - problem.outputs(problem.products(W))))
+    W = W.copy()
+    W[:, :-1] /= scale
+    return ConvexSolution(
+        W[:P].T[None].astype(dtype), W[P:].T[None].astype(dtype), np.array([c], dtype=dtype)
+    )
