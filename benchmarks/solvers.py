@@ -95,7 +95,7 @@ def main(argv=None):
     program = make_problem(args.problem, args.formulation)
     print(f"{args.problem} {args.formulation}: n={program.n_samples} d={program.n_features} "
           f"P={program.n_patterns} alpha={program.alpha:g}")
-    fast = ["kernel_newton", "fista", "bcd"] if args.formulation == "gated" else ["al"]
+    fast = ["kernel_newton", "fista", "bcd"] if args.formulation == "gated" else ["ipm", "al"]
     if args.solvers:
         fast = [name for name in fast if name in args.solvers.split(",")]
     rows, reference = {}, args.reference

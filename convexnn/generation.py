@@ -193,8 +193,8 @@ def generate_patterns(
     n_starts : int, default=100
         Heuristic search: Gaussian and data-point start gates, each.
     mlp_width : int, default=50
-        Heuristic search: width of the quick Adam-trained MLP whose neurons are start gates
-        (0 to skip it).
+        Heuristic search: width of the quick Adam-trained MLP whose neurons' patterns join the
+        first program and serve as start gates (0 to skip it).
     prune_tol : float, default=1e-5
         When no pattern is violated, patterns whose blocks are below ``prune_tol`` times the
         largest are dropped and the program re-solved (then searched once more): interior-point
@@ -228,7 +228,15 @@ def generate_patterns(
             data_patterns(Xf, n_starts, rng).gates,
         ]
         if mlp_width:
-            starts.append(_mlp_gates(Xf, Y, loss, alpha, mlp_width, rng.randint(2**31 - 1)))
+            neurons = _mlp_gates(Xf, Y, loss, alpha, mlp_width, rng.randint(2**31 - 1))
+            starts.append(neurons)
+            # the quick fit's own patterns join the first program: its optimum is then no worse
+            # than that network's objective (its weights map to a feasible point)
+            seeded = unique_patterns(
+                np.hstack([patterns.gates.astype(np.float64), neurons]),
+                np.hstack([patterns.masks, add_bias_column(Xf) @ neurons >= 0]),
+            )
+            patterns = Patterns(seeded.gates.astype(patterns.gates.dtype), seeded.masks)
         extra_starts = np.hstack(starts)
 
     init, history = None, []

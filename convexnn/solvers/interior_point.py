@@ -297,7 +297,7 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
     Zc[:, 0] = mu / X[:, 0]
     Z = mu / S
     gap, history = np.inf, []
-    best, best_gap, stalled = (W.copy(), T.copy()), np.inf, 0
+    best, best_gap, stalled = (W.copy(), T.copy(), Z.copy()), np.inf, 0
     for n_iter in range(1, max_iter + 1):
         XW = problem.products(W)
         residual = XW * problem.S2 - S  # primal residual of the rows
@@ -330,7 +330,7 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
         estimate = (float(np.sum(S * Z)) + float(np.sum(X * Zc))) / max(abs(value), 1e-300)
         if not (np.isfinite(value) and np.all(np.isfinite(Zc)) and np.all(_soc_det(Zc) > 0)
                 and np.all(_soc_det(X) > 0)):
-            (W, T), gap = best, best_gap  # rounding has pushed an iterate out of its cone
+            (W, T, Z), gap = best, best_gap  # rounding has pushed an iterate out of its cone
             break
         stalled = stalled + 1 if a_p < 1e-6 else 0
         if stalled >= 5:
@@ -339,12 +339,11 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
             gap = certify(W, Z)
             history.append(gap)
             if gap < best_gap:
-                best, best_gap = (W.copy(), T.copy()), gap
+                best, best_gap = (W.copy(), T.copy(), Z.copy()), gap
             elif estimate <= 1e-4 * tol:
                 # complementarity is far below what the gap needs, and the gap no longer falls:
                 # the Newton systems have reached the limits of double precision
-                W, T = best
-                gap = best_gap
+                (W, T, Z), gap = best, best_gap
                 break
         if on_iterate is not None:
             on_iterate(W)
@@ -358,8 +357,8 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
         if gap <= tol:
             break
     if gap > best_gap:
-        (W, T), gap = best, best_gap
-    return W, T, n_iter, gap, history
+        (W, T, Z), gap = best, best_gap
+    return W, T, Z, n_iter, gap, history
 
 
 def solve_ipm(
@@ -443,7 +442,7 @@ def solve_ipm(
             def on_iterate(W, problem=problem):
                 callback(_solution(problem, W, scale, program.X.dtype))
 
-            W, T, it, gap, hist = _solve_output(
+            W, T, Z, it, gap, hist = _solve_output(
                 problem, W, T, tol=tol, max_iter=max_iter, certify=certify, verbose=verbose,
                 on_iterate=on_iterate if (callback is not None and K == 1) else None,
             )
