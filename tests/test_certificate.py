@@ -237,3 +237,29 @@ def test_bad_arguments():
         gated.certify(X, y)
     with pytest.raises(ValueError, match="formulation='relu'"):
         ConvexReLURegressor(formulation="gated", pattern_generation=True).fit(X, y)
+
+
+def test_heuristic_generation_starts_no_worse_than_its_quick_mlp(monkeypatch):
+    """The quick fit's neurons join the first program, whose optimum is then at most that
+    network's objective (its weights map to a feasible point of the convex program)."""
+    import convexnn.generation as generation
+    from convexnn import sample_patterns
+
+    X, y = make_data("squared", n=60, d=3, seed=4)
+    alpha = 1e-2
+    mlp = MLPRegressor(
+        hidden_layer_sizes=(8,), alpha=alpha * len(X), solver="lbfgs", max_iter=500, random_state=0
+    ).fit(X, y)
+    J = network_objective(mlp.coefs_, mlp.intercepts_, X, y, alpha, "squared")
+    neurons = np.vstack([mlp.coefs_[0], mlp.intercepts_[0][None, :]])
+    monkeypatch.setattr(generation, "_mlp_gates", lambda *args: neurons)
+    result = generation.generate_patterns(
+        X, y[:, None], "squared", alpha, sample_patterns(X, 2, random_state=0),
+        search="heuristic", solver="cvxpy", max_rounds=1, random_state=0,
+    )  # fmt: skip
+    first = result.history[0]
+    assert first["objective"] <= J * (1 + 1e-7)
+    masks = np.hstack([X, np.ones((len(X), 1))]) @ neurons >= 0
+    known = {m.tobytes() for m in np.packbits(result.program.masks, axis=0).T}
+    packed = np.packbits(masks, axis=0).T
+    assert all(packed[j].tobytes() in known for j in range(masks.shape[1]) if masks[:, j].any())
