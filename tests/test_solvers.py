@@ -265,3 +265,34 @@ def test_interior_point_needs_cones_with_an_interior_and_auto_falls_back():
                     "ipm" if interior_point else "cvxpy"):
         result = solve(degenerate, tol=1e-6)
     assert result.solver.lower() != "ipm" and result.gap <= 1e-6
+
+
+def test_interior_point_newton_solves_match_the_dense_system():
+    """The Woodbury solve (with columns of Z left out and refinement) against the assembled
+    Newton matrix: block diagonal plus the centred data term (1/n) Jᵀ P_c J."""
+    from convexnn.solvers.interior_point import _cone_index, _ReluOutput
+
+    rng = np.random.default_rng(0)
+    n, d, P = 40, 2, 5
+    X = rng.standard_normal((n, d))
+    Xt = add_bias_column(X)
+    M = Xt @ rng.standard_normal((d + 1, P)) >= 0
+    problem = _ReluOutput(Xt, M, rng.standard_normal(n), 1e-2)
+    p = d + 1
+    weights = rng.random((n, 2 * P)) * np.logspace(-8, 2, 2 * P)  # some blocks far below nI
+    A = rng.standard_normal((2 * P, p, p))
+    cone_hessian = np.matmul(A, A.transpose(0, 2, 1)) + np.eye(p)
+    solve_ = problem.factor(weights, cone_hessian)
+    size = p + 1
+    H = np.zeros((2 * P * size, 2 * P * size))
+    J = np.zeros((n, 2 * P * size))
+    cone = _cone_index(p)
+    for b in range(2 * P):
+        block = np.zeros((size, size))
+        block[:p, :p] = Xt.T @ (weights[:, b, None] * Xt)
+        block[np.ix_(cone, cone)] += cone_hessian[b]
+        H[b * size:(b + 1) * size, b * size:(b + 1) * size] = block
+        J[:, b * size:b * size + p] = (1 if b < P else -1) * (M[:, b % P, None] * Xt)
+    H += J.T @ (np.eye(n) - 1.0 / n) @ J / n
+    rhs = rng.standard_normal((2 * P, size))
+    assert np.allclose(solve_(rhs).ravel(), np.linalg.solve(H, rhs.ravel()), rtol=1e-9, atol=1e-11)
