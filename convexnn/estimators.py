@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._memory import check_program_memory, check_sampling_memory
 from ._outputs import ClassifierOutputsMixin, RegressorOutputsMixin, fill_mlp
 from .certificate import certify
-from .generation import generate_patterns, has_all_patterns
+from .generation import generate_patterns, has_all_patterns, mlp_patterns
 from .losses import encode_targets
 from .network import forward, network_objective, solution_to_network
 from .patterns import SAMPLERS, sample_patterns
@@ -36,7 +36,7 @@ class _BaseConvexReLU(BaseEstimator):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "n_gates": [Interval(Integral, 1, None, closed="left")],
         "formulation": [StrOptions(set(FORMULATIONS))],
-        "sampler": [StrOptions(set(SAMPLERS))],
+        "sampler": [StrOptions(set(SAMPLERS) | {"mlp"})],
         "solver": [StrOptions({"auto"} | set(SOLVERS))],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left"), None],
@@ -96,7 +96,7 @@ class _BaseConvexReLU(BaseEstimator):
             patterns, init = init
         else:
             check_sampling_memory(X, self.n_gates, self.max_memory, name)
-            patterns = sample_patterns(X, self.n_gates, self.sampler, self.random_state)
+            patterns = self._sample(X, Y, loss)
         if self.pattern_generation:
             program, result = self._generate(X, Y, loss, patterns)
         else:
@@ -142,6 +142,17 @@ class _BaseConvexReLU(BaseEstimator):
                 f"{program.n_patterns} patterns, {self.fit_time_:.2f}s"
             )
         return self
+
+    def _sample(self, X, Y, loss):
+        if self.sampler != "mlp":
+            return sample_patterns(X, self.n_gates, self.sampler, self.random_state)
+        patterns = mlp_patterns(X, Y, loss, self.alpha, self.n_gates, self.random_state)
+        if patterns.n_patterns == 0:
+            raise ValueError(
+                f"sampler='mlp': the scikit-learn MLP's {self.n_gates} hidden neurons are all "
+                "inactive on the training data (alpha too large?); use another sampler"
+            )
+        return patterns
 
     def _warm_start_point(self, X, Y):
         """The previous patterns and solution, when ``warm_start`` applies to this data."""
@@ -223,9 +234,12 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
     formulation : {"relu", "gated"}, default="relu"
         ``"relu"``: the exact ReLU program with cone constraints (a ReLU network);
         ``"gated"``: the unconstrained gated-ReLU program (a gated network, ``gates_``).
-    sampler : {"gaussian", "data", "exact"}, default="gaussian"
+    sampler : {"gaussian", "data", "exact", "mlp"}, default="gaussian"
         How activation patterns are drawn (:mod:`convexnn.patterns`); ``"exact"`` takes every
-        pattern and ignores ``n_gates``.
+        pattern and ignores ``n_gates``. ``"mlp"`` takes the patterns of the ``n_gates`` hidden
+        neurons of a scikit-learn MLP trained by L-BFGS on the same objective
+        (:func:`convexnn.generation.mlp_patterns`): with one output, the exact ReLU network is then
+        at least as good as that MLP on the objective (costs one MLP fit).
     solver : {"auto", "cvxpy"}, default="auto"
         ``"cvxpy"`` solves with Clarabel (SCS as the fallback).
     tol : float, default=1e-6
@@ -234,7 +248,7 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
         Iteration budget of the solver, in its own iterations (outer iterations for ``"al"`` and
         ``"bcd"``); None: the solver's default.
     random_state : int, RandomState instance or None, default=None
-        Seeds the pattern sampler.
+        Seeds the pattern sampler (for ``"mlp"``: the MLP's initialisation).
     pattern_generation : bool or {"exact", "heuristic"}, default=False
         Grow the pattern set by the patterns whose dual constraint is violated, re-solving
         warm-started until none is (``formulation="relu"`` only; :mod:`convexnn.generation`).

@@ -35,7 +35,7 @@ from .program import ConvexProgram, ConvexSolution
 from .solvers import solve
 from .solvers.base import SolverResult
 
-__all__ = ["GenerationResult", "generate_patterns", "SEARCHES"]
+__all__ = ["GenerationResult", "generate_patterns", "fit_mlp", "mlp_patterns", "SEARCHES"]
 
 SEARCHES = ("exact", "heuristic")
 
@@ -119,27 +119,46 @@ def _keys(masks):
     return [packed[:, k].tobytes() for k in range(packed.shape[1])]
 
 
-def _mlp_gates(X, Y, loss, alpha, width, random_state):
-    """Hidden neurons ``[w; b]`` of a quick full-batch Adam fit of a scikit-learn MLP."""
+def fit_mlp(X, Y, loss, alpha, width, random_state=None, **params):
+    """A scikit-learn MLP with ``width`` hidden ReLU neurons trained on the objective of record.
+
+    ``MLPRegressor``/``MLPClassifier`` with ``alpha * n_samples`` minimise the same objective as the
+    convex program at ``alpha`` (MATH.md §1). ``params`` go to the MLP (default: L-BFGS, at most
+    2000 iterations); its convergence warning is silenced.
+    """
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-    n = X.shape[0]
-    common = dict(
-        hidden_layer_sizes=(width,),
-        alpha=alpha * n,
-        solver="adam",
-        batch_size=n,
-        learning_rate_init=1e-2,
-        max_iter=200,
-        random_state=random_state,
-    )
+    params = {"solver": "lbfgs", "max_iter": 2000, **params}
+    common = dict(hidden_layer_sizes=(width,), alpha=alpha * X.shape[0], random_state=random_state)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         if loss == "squared":
-            mlp = MLPRegressor(**common).fit(X, Y if Y.shape[1] > 1 else Y[:, 0])
-        else:
-            labels = Y[:, 0].astype(int) if loss == "logistic" else np.argmax(Y, axis=1)
-            mlp = MLPClassifier(**common).fit(X, labels)
+            return MLPRegressor(**common, **params).fit(X, Y if Y.shape[1] > 1 else Y[:, 0])
+        labels = Y[:, 0].astype(int) if loss == "logistic" else np.argmax(Y, axis=1)
+        return MLPClassifier(**common, **params).fit(X, labels)
+
+
+def mlp_patterns(X, Y, loss, alpha, n_gates, random_state=None) -> Patterns:
+    """The activation patterns of an L-BFGS-trained scikit-learn MLP's hidden neurons (the
+    estimators' ``sampler="mlp"``).
+
+    The MLP has ``n_gates`` neurons and is trained on the same objective (:func:`fit_mlp`). With one
+    output (squared or logistic loss) its weights map to a feasible point of the exact ReLU program
+    over these patterns, so that program's optimum is a network at least as good as the MLP. (With
+    several outputs the program's neurons each feed one output while the MLP's are shared, and
+    the program may end above the MLP.)
+    """
+    mlp = fit_mlp(np.asarray(X, dtype=np.float64), Y, loss, alpha, n_gates, random_state)
+    gates = np.vstack([mlp.coefs_[0], mlp.intercepts_[0][None, :]])
+    return unique_patterns(gates, add_bias_column(X) @ gates >= 0)
+
+
+def _mlp_gates(X, Y, loss, alpha, width, random_state):
+    """Hidden neurons ``[w; b]`` of a quick full-batch Adam fit of a scikit-learn MLP."""
+    mlp = fit_mlp(
+        X, Y, loss, alpha, width, random_state,
+        solver="adam", batch_size=X.shape[0], learning_rate_init=1e-2, max_iter=200,
+    )  # fmt: skip
     return np.vstack([mlp.coefs_[0], mlp.intercepts_[0][None, :]])
 
 
