@@ -241,6 +241,23 @@ def test_interior_point_certifies_the_exact_relu_program_and_refuses_what_it_can
         solve(make_program("logistic", "relu", n=20), "ipm")
 
 
+def test_interior_point_zeroes_the_blocks_the_optimum_leaves_out():
+    # at an interior point every block is non-zero, the unused ones only tiny; the solver zeroes
+    # them when the zeroed point still certifies, so the network lists only the neurons it uses
+    program = make_program("squared", "relu", n=60, d=3, n_gates=20, alpha=1e-2)
+    result = solve(program, "ipm", tol=1e-6)
+    norms = np.concatenate(
+        [program.block_norms(result.solution.U), program.block_norms(result.solution.V)], axis=1
+    )
+    reference = solve(program, "cvxpy", tol=1e-9).solution
+    used = np.concatenate(
+        [program.block_norms(reference.U), program.block_norms(reference.V)], axis=1
+    ) > 1e-4 * norms.max()
+    assert result.status == "optimal" and program.duality_gap(result.solution).gap <= 1e-6
+    assert 0 < np.count_nonzero(norms) < norms.size
+    assert np.array_equal(norms > 0, used)
+
+
 def test_interior_point_needs_cones_with_an_interior_and_auto_falls_back():
     from convexnn.patterns import Patterns
     from convexnn.solvers import _auto
