@@ -28,6 +28,7 @@ from .patterns import (
     add_bias_column,
     data_patterns,
     exact_arrangement,
+    gate_patterns,
     gaussian_patterns,
     unique_patterns,
 )
@@ -148,18 +149,21 @@ def mlp_patterns(X, Y, loss, alpha, n_gates, random_state=None) -> Patterns:
     several outputs the program's neurons each feed one output while the MLP's are shared, and
     the program may end above the MLP.)
     """
-    mlp = fit_mlp(np.asarray(X, dtype=np.float64), Y, loss, alpha, n_gates, random_state)
-    gates = np.vstack([mlp.coefs_[0], mlp.intercepts_[0][None, :]])
-    return unique_patterns(gates, add_bias_column(X) @ gates >= 0)
+    X = np.asarray(X, dtype=np.float64)
+    return gate_patterns(X, _hidden_gates(fit_mlp(X, Y, loss, alpha, n_gates, random_state)))
+
+
+def _hidden_gates(mlp):
+    """The hidden neurons ``[w; b]`` of a fitted scikit-learn MLP, as gates (bias last)."""
+    return np.vstack([mlp.coefs_[0], mlp.intercepts_[0][None, :]])
 
 
 def _mlp_gates(X, Y, loss, alpha, width, random_state):
     """Hidden neurons ``[w; b]`` of a quick full-batch Adam fit of a scikit-learn MLP."""
-    mlp = fit_mlp(
+    return _hidden_gates(fit_mlp(
         X, Y, loss, alpha, width, random_state,
         solver="adam", batch_size=X.shape[0], learning_rate_init=1e-2, max_iter=200,
-    )  # fmt: skip
-    return np.vstack([mlp.coefs_[0], mlp.intercepts_[0][None, :]])
+    ))  # fmt: skip
 
 
 def generate_patterns(

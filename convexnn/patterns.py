@@ -19,6 +19,7 @@ __all__ = [
     "SAMPLERS",
     "add_bias_column",
     "unique_patterns",
+    "gate_patterns",
     "gaussian_patterns",
     "data_patterns",
     "exact_patterns",
@@ -69,6 +70,11 @@ def unique_patterns(gates, masks):
     return Patterns(np.ascontiguousarray(gates[:, first]), np.ascontiguousarray(masks[:, first]))
 
 
+def gate_patterns(X, gates) -> Patterns:
+    """The distinct non-zero patterns ``1[X̃g ≥ 0]`` that ``gates`` (bias last) induce on ``X``."""
+    return unique_patterns(gates, add_bias_column(X) @ gates >= 0)
+
+
 def _standardisation(X):
     mean = X.mean(axis=0)
     scale = X.std(axis=0)
@@ -87,9 +93,7 @@ def gaussian_patterns(X, n_gates, random_state=None):
     d = X.shape[1]
     mean, scale = _standardisation(X)
     G = rng.standard_normal((d + 1, n_gates))
-    gates = _to_input_space(G, mean, scale)
-    masks = add_bias_column(X) @ gates >= 0
-    return unique_patterns(gates, masks)
+    return gate_patterns(X, _to_input_space(G, mean, scale))
 
 
 def _to_input_space(G, mean, scale):
@@ -356,8 +360,7 @@ def data_patterns(X, n_gates, random_state=None, *, sketch_dim=50):
     G = (sigma[:, None] * v + eps * rho[:, :, 0]).T  # (k + 1, n_gates)
     if sketch is not None:
         G = np.vstack([sketch @ G[:-1], G[-1:]])
-    gates = _to_input_space(G, mean, scale)
-    return unique_patterns(gates, add_bias_column(X) @ gates >= 0)
+    return gate_patterns(X, _to_input_space(G, mean, scale))
 
 
 SAMPLERS = {"gaussian": gaussian_patterns, "data": data_patterns, "exact": exact_patterns}

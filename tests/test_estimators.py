@@ -131,17 +131,30 @@ def test_mlp_sampler_is_never_worse_than_its_mlp(Estimator, kind):
 
     X, y = make_data(kind, n=60, d=3, seed=3)
     alpha, width = 1e-2, 8
-    MLP = MLPRegressor if kind in ("squared", "multi") else MLPClassifier
+    MLP = MLPRegressor if kind == "squared" else MLPClassifier
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         mlp = MLP(
             hidden_layer_sizes=(width,), alpha=alpha * len(X), solver="lbfgs", max_iter=2000,
             random_state=0,
         ).fit(X, y)  # fmt: skip
-    loss = {"squared": "squared", "multi": "squared"}.get(kind, kind)
-    J_mlp = network_objective(mlp.coefs_, mlp.intercepts_, X, y, alpha, loss)
+    J_mlp = network_objective(mlp.coefs_, mlp.intercepts_, X, y, alpha, kind)
     model = Estimator(alpha, n_gates=width, sampler="mlp", solver="cvxpy", random_state=0)
     model.fit(X, y)
     assert model.status_ == "optimal"
     assert model.n_patterns_ <= width
     assert model.objective_ <= J_mlp * (1 + 1e-7)
+
+
+def test_mlp_sampler_refuses_an_mlp_without_active_neurons(monkeypatch):
+    from types import SimpleNamespace
+
+    import convexnn.generation as generation
+
+    X, y = make_data("squared", n=30, d=2)
+    dead = SimpleNamespace(coefs_=[np.zeros((2, 4))], intercepts_=[-np.ones(4)])
+    monkeypatch.setattr(generation, "fit_mlp", lambda *args, **kwargs: dead)
+    with pytest.raises(ValueError, match="hidden neurons are all inactive"):
+        ConvexReLURegressor(sampler="mlp", n_gates=4).fit(X, y)
+    with pytest.raises(ValueError, match="sampler"):
+        ConvexReLURegressor(sampler="mlps").fit(X, y)
