@@ -144,12 +144,17 @@ class SoftmaxLoss:
             norm = float(np.linalg.norm(step))
             if norm > limit:
                 step *= limit / norm
-            t = 1.0
+            t, slope = 1.0, float(grad @ step[:-1])
+            # near the optimum the decrease drops below the rounding of the value: take the
+            # Newton step unchecked, its gradient is what decides convergence
+            flat = -slope <= 1e3 * np.finfo(float).eps * abs(value)
             while t > 1e-10:
                 new_value = objective(delta + t * step)
-                if new_value <= value + 1e-4 * t * float(grad @ step[:-1]):
+                if flat or new_value <= value + 1e-4 * t * slope:
                     break
                 t *= 0.5
+            else:  # no decrease left above rounding: delta is as good as it gets
+                break
             delta, value = delta + t * step, new_value
         return delta
 
