@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -79,7 +80,7 @@ class _BaseConvexReLU(BaseEstimator):
         self.warm_start = warm_start
         self.max_memory = max_memory
 
-    def _fit_program(self, X, Y, loss):
+    def _fit_program(self, X, Y, loss, callback=None):
         start = time.perf_counter()
         name = type(self).__name__
         if self.alpha == 0:
@@ -98,11 +99,13 @@ class _BaseConvexReLU(BaseEstimator):
             check_sampling_memory(X, self.n_gates, self.max_memory, name)
             patterns = self._sample(X, Y, loss)
         if self.pattern_generation:
-            program, result = self._generate(X, Y, loss, patterns)
+            program, result = self._generate(X, Y, loss, patterns, callback)
         else:
             program = ConvexProgram(X, Y, patterns, loss, self.alpha, self.formulation)
             check_program_memory(program, self.solver, self.max_memory, name)
             budget = {} if self.max_iter is None else {"max_iter": self.max_iter}
+            if callback is not None:
+                budget["callback"] = partial(callback, program)
             result = solve(
                 program, self.solver, tol=self.tol, verbose=bool(self.verbose), init=init, **budget
             )
@@ -173,7 +176,7 @@ class _BaseConvexReLU(BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         return forward(self.coefs_, self.intercepts_, X, getattr(self, "gates_", None))
 
-    def _generate(self, X, Y, loss, patterns):
+    def _generate(self, X, Y, loss, patterns, callback=None):
         """Pattern generation (:func:`convexnn.generation.generate_patterns`) from ``patterns``."""
         if self.formulation != "relu":
             raise ValueError("pattern_generation needs formulation='relu'")
@@ -183,7 +186,7 @@ class _BaseConvexReLU(BaseEstimator):
         generated = generate_patterns(
             X, Y, loss, self.alpha, patterns, search=search, solver=self.solver, tol=self.tol,
             max_iter=self.max_iter, max_rounds=self.max_pattern_rounds,
-            random_state=self.random_state, verbose=bool(self.verbose),
+            random_state=self.random_state, verbose=bool(self.verbose), callback=callback,
         )  # fmt: skip
         self.n_generation_rounds_ = generated.n_rounds
         self.generation_converged_ = generated.converged
@@ -291,11 +294,15 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
     """
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Fit the network to ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, k)."""
+    def fit(self, X, y, callback=None):
+        """Fit the network to ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, k).
+
+        ``callback(program, solution)``, if given, is called by the solver along the way (see
+        :ref:`the callback <fit-callback>`).
+        """
         X, y = self._check_X_y(X, y, multi_output=True, y_numeric=True)
         self._y_was_1d = y.ndim == 1
-        return self._fit_program(X, encode_targets(y, "squared"), "squared")
+        return self._fit_program(X, encode_targets(y, "squared"), "squared", callback)
 
     def certify(self, X, y, **kwargs):
         """Certificate of global optimality of the fitted network on ``(X, y)``.
@@ -331,10 +338,14 @@ class ConvexReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseConvexR
     """
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Fit the network to ``X`` (n_samples, n_features) and labels ``y`` (any label type)."""
+    def fit(self, X, y, callback=None):
+        """Fit the network to ``X`` (n_samples, n_features) and labels ``y`` (any label type).
+
+        ``callback(program, solution)``, if given, is called by the solver along the way (see
+        :ref:`the callback <fit-callback>`).
+        """
         X, y = self._check_X_y(X, y)
-        return self._fit_program(X, *self._encode_labels(y))
+        return self._fit_program(X, *self._encode_labels(y), callback)
 
     def certify(self, X, y, **kwargs):
         """Certificate of global optimality of the fitted network on ``(X, y)``.

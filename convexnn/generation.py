@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -186,6 +187,7 @@ def generate_patterns(
     prune_tol=1e-5,
     random_state=None,
     verbose=False,
+    callback=None,
 ) -> GenerationResult:
     """Solve the exact ReLU program, growing the pattern set by its violated dual constraints.
 
@@ -224,6 +226,8 @@ def generate_patterns(
         solutions spread round-off weights over equivalent patterns, which blurs the residual.
     random_state : int, RandomState instance or None
     verbose : bool
+    callback : callable, optional
+        ``callback(program, solution)``, passed to every solve of the rounds.
 
     Returns
     -------
@@ -269,6 +273,8 @@ def generate_patterns(
     for rnd in range(max_rounds):
         program = ConvexProgram(X, Y, patterns, loss, alpha, "relu")
         budget = {} if max_iter is None else {"max_iter": max_iter}
+        if callback is not None:
+            budget["callback"] = partial(callback, program)
         result = solve(program, solver, tol=tol, init=init, **budget)
         Theta = program.residual(result.solution)
         known = set(_keys(patterns.masks))

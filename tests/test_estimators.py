@@ -158,3 +158,31 @@ def test_mlp_sampler_refuses_an_mlp_without_active_neurons(monkeypatch):
         ConvexReLURegressor(sampler="mlp", n_gates=4).fit(X, y)
     with pytest.raises(ValueError, match="sampler"):
         ConvexReLURegressor(sampler="mlps").fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "Estimator,kind,formulation,solver,options",
+    [
+        (ConvexReLURegressor, "squared", "gated", "fista", {}),
+        (ConvexReLUClassifier, "softmax", "gated", "fista", {}),
+        (ConvexReLURegressor, "squared", "relu", "ipm", {}),
+        (ConvexReLURegressor, "squared", "relu", "ipm", {"pattern_generation": "exact"}),
+    ],
+)
+def test_fit_callback_sees_the_solver_iterates(Estimator, kind, formulation, solver, options):
+    X, y = make_data(kind, n=40, d=2)
+    seen = []
+    model = Estimator(
+        alpha=1e-2, n_gates=10, formulation=formulation, solver=solver, random_state=0, **options
+    )
+    model.fit(X, y, callback=lambda program, solution: seen.append((program, solution)))
+    assert len(seen) > 1
+    # the model is built from the last iterate reported on its program (pattern generation may
+    # keep an earlier round's program when a later one does no better)
+    program, last = [(p, s) for p, s in seen if p.n_patterns == model.n_patterns_][-1]
+    assert program.objective(last) == pytest.approx(model.convex_objective_, rel=1e-6)
+    if formulation == "gated":  # R-FISTA with restarts never increases the objective
+        values = [p.objective(s) for p, s in seen]
+        assert all(b <= a * (1 + 1e-12) for a, b in zip(values[:-1], values[1:], strict=True))
+    if options:  # one program per generation round
+        assert len({id(p) for p, _ in seen}) == model.n_generation_rounds_
