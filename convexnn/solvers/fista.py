@@ -188,7 +188,6 @@ def solve_fista(
         init = program.zero_solution()
     W = np.ascontiguousarray(init.U, dtype=program.X.dtype)
     c = np.asarray(init.intercept, dtype=np.float64)
-    step = initial_step(composite, W.shape, c.shape, W.dtype)
     history = []
     extrapolator = DualExtrapolator()
 
@@ -202,7 +201,8 @@ def solve_fista(
             print(f"[fista] iter {it:6d}  gap {gap:.3e}")
         return gap <= tol
 
-    if not check(W, c, 0):
+    if not check(W, c, 0):  # the starting point is checked (and reported) first
+        step = initial_step(composite, W.shape, c.shape, W.dtype)
         W, c, n_iter, step = fista(
             composite, W, c, step=step, max_iter=max_iter, check=check, check_every=check_every
         )
