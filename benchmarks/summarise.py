@@ -17,7 +17,9 @@ import numpy as np
 
 from convexnn.bench.report import (
     TOLERANCES,
+    _problem,
     _solve_times,
+    best_objectives,
     performance_profile,
     read_json,
     solved_fractions,
@@ -43,17 +45,39 @@ def profile(records, method):
             for other in frac:
                 if other == method:
                     continue
-                below = grid[frac[method] < frac[other]]
+                deficit = frac[other] - frac[method]
+                below = grid[deficit > 0]
                 verdict = (
                     "at or above at every time"
                     if below.size == 0
                     else (
-                        f"BELOW at {below.size} of {grid.size} times, first at t={below[0]:.3g}s "
-                        f"({frac[method][grid == below[0]][0]:.3f} vs "
-                        f"{frac[other][grid == below[0]][0]:.3f})"
+                        f"BELOW at {below.size} of {grid.size} times, between "
+                        f"t={below[0]:.3g}s and t={below[-1]:.3g}s, by at most "
+                        f"{round(deficit.max() * len(times[method]))} problems"
                     )
                 )
                 print(f"  tol {tol:g}: {method} vs {other}: {verdict}")
+    misses(records, method, min(TOLERANCES))
+
+
+def misses(records, method, tol):
+    """The problems ``method`` does not solve within ``tol``, with its relative excess."""
+    best = best_objectives(records)
+    missed = sorted(
+        (
+            (r["objective"] - best[_problem(r)]) / abs(best[_problem(r)]),
+            r["dataset"],
+            r["alpha"],
+            min((o for o in records if _problem(o) == _problem(r)), key=lambda o: o["objective"])[
+                "method"
+            ],
+        )
+        for r in records
+        if r["method"] == method and r["objective"] > (1 + tol) * best[_problem(r)]
+    )
+    print(f"\n{method} misses {len(missed)} problems at tol {tol:g} (excess, dataset, alpha, best):")
+    for excess, dataset, alpha, winner in missed:
+        print(f"  {excess:7.1%}  {dataset}  alpha={alpha:g}  ({winner})")
 
 
 def regression(records):
