@@ -166,6 +166,7 @@ class ConvexProgram:
             raise ValueError(f"only the squared loss separates over outputs, not {self.loss!r}")
         new = object.__new__(ConvexProgram)
         new.__dict__.update(self.__dict__)
+        new.__dict__.pop("_zero_intercept", None)  # derived from Y
         new.Y = self.Y[:, list(columns)]
         return new
 
@@ -173,8 +174,11 @@ class ConvexProgram:
         """All blocks zero, the intercept optimal for them."""
         U = np.zeros(self.block_shape, dtype=self.X.dtype)
         V = None if self.formulation == "gated" else np.zeros_like(U)
-        c = self.loss_fn.intercept_shift(np.zeros(self.Y.shape), self.Y)
-        return ConvexSolution(U, V, np.asarray(c, dtype=self.X.dtype))
+        c = self.__dict__.get("_zero_intercept")
+        if c is None:  # asked for by alpha_max, the solvers' start and the gap: computed once
+            c = self.loss_fn.intercept_shift(np.zeros(self.Y.shape), self.Y)
+            c = self._zero_intercept = np.asarray(c, dtype=self.X.dtype)
+        return ConvexSolution(U, V, c.copy())
 
     # -- primal -----------------------------------------------------------------------------------
     def predict(self, solution: ConvexSolution) -> np.ndarray:

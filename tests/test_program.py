@@ -147,3 +147,16 @@ def test_with_outputs_is_the_program_of_those_outputs():
     assert single.alpha_max() == pytest.approx(fresh.alpha_max(), rel=1e-12)
     with pytest.raises(ValueError, match="only the squared loss"):
         make_program("softmax", "gated").with_outputs([0])
+
+
+def test_zero_solution_is_recomputed_for_a_subset_of_outputs():
+    # the zero solution's intercept is computed once per program; a program of other outputs
+    # must not inherit it, and callers may modify what they get
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 2))
+    Y = np.column_stack([rng.standard_normal(30), 5.0 + rng.standard_normal(30)])
+    program = ConvexProgram(X, Y, sample_patterns(X, 5, random_state=0), "squared", 1e-2, "gated")
+    first = program.zero_solution()
+    first.intercept[:] = 99.0
+    assert np.allclose(program.zero_solution().intercept, Y.mean(axis=0))
+    assert np.allclose(program.with_outputs([1]).zero_solution().intercept, [Y[:, 1].mean()])
