@@ -19,7 +19,7 @@ from convexnn.bench.report import (
     TOLERANCES,
     _problem,
     _solve_times,
-    best_objectives,
+    add_relative_excess,
     performance_profile,
     read_json,
     solved_fractions,
@@ -69,22 +69,18 @@ def profile(records, method):
 
 def misses(records, method, tol):
     """The problems ``method`` does not solve within ``tol``, with its relative excess."""
-    best = best_objectives(records)
+    winner = {}
+    for r in add_relative_excess(records):
+        if r["rel_excess"] <= 0:
+            winner.setdefault(_problem(r), r["method"])
     missed = sorted(
-        (
-            (r["objective"] - best[_problem(r)]) / abs(best[_problem(r)]),
-            r["dataset"],
-            r["alpha"],
-            min((o for o in records if _problem(o) == _problem(r)), key=lambda o: o["objective"])[
-                "method"
-            ],
-        )
+        (r["rel_excess"], r["dataset"], r["alpha"], winner.get(_problem(r), "a trajectory"))
         for r in records
-        if r["method"] == method and r["objective"] > (1 + tol) * best[_problem(r)]
+        if r["method"] == method and r["rel_excess"] > tol
     )
     print(f"\n{method} misses {len(missed)} problems at tol {tol:g} (excess, dataset, alpha, best):")
-    for excess, dataset, alpha, winner in missed:
-        print(f"  {excess:7.1%}  {dataset}  alpha={alpha:g}  ({winner})")
+    for excess, dataset, alpha, best in missed:
+        print(f"  {excess:7.1%}  {dataset}  alpha={alpha:g}  ({best})")
 
 
 def regression(records):
