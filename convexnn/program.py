@@ -174,11 +174,13 @@ class ConvexProgram:
         """All blocks zero, the intercept optimal for them."""
         U = np.zeros(self.block_shape, dtype=self.X.dtype)
         V = None if self.formulation == "gated" else np.zeros_like(U)
-        c = self.__dict__.get("_zero_intercept")
-        if c is None:  # asked for by alpha_max, the solvers' start and the gap: computed once
-            c = self.loss_fn.intercept_shift(np.zeros(self.Y.shape), self.Y)
-            c = self._zero_intercept = np.asarray(c, dtype=self.X.dtype)
-        return ConvexSolution(U, V, c.copy())
+        return ConvexSolution(U, V, self._zero_intercept.copy())
+
+    @cached_property
+    def _zero_intercept(self) -> np.ndarray:
+        # asked for by alpha_max, the solvers' start and the first gap: computed once
+        c = self.loss_fn.intercept_shift(np.zeros(self.Y.shape), self.Y)
+        return np.asarray(c, dtype=self.X.dtype)
 
     # -- primal -----------------------------------------------------------------------------------
     def predict(self, solution: ConvexSolution) -> np.ndarray:
