@@ -83,6 +83,11 @@ class _BaseConvexReLU(BaseEstimator):
     def _fit_program(self, X, Y, loss, callback=None):
         start = time.perf_counter()
         name = type(self).__name__
+        if callback is not None and not callable(callback):
+            raise TypeError(
+                f"{name}.fit: callback must be callable as callback(program, solution), "
+                f"got {type(callback).__name__}"
+            )
         if self.alpha == 0:
             warnings.warn(
                 f"{name} with alpha=0 solves the unregularised program: the network can "

@@ -186,3 +186,9 @@ def test_fit_callback_sees_the_solver_iterates(Estimator, kind, formulation, sol
         assert all(b <= a * (1 + 1e-12) for a, b in zip(values[:-1], values[1:], strict=True))
     if options:  # one program per generation round
         assert len({id(p) for p, _ in seen}) == model.n_generation_rounds_
+
+
+def test_fit_callback_must_be_callable():
+    X, y = make_data("squared", n=20, d=2)
+    with pytest.raises(TypeError, match="callback must be callable"):
+        ConvexReLURegressor(n_gates=4).fit(X, y, callback="print")
