@@ -40,6 +40,7 @@ def estimate_memory(
     formulation: str = "relu",
     solver: str = "cvxpy",
     dtype=np.float64,
+    loss: str = "squared",
 ) -> int:
     """Bytes needed to build and solve a convex program of this size (an upper estimate).
 
@@ -53,6 +54,9 @@ def estimate_memory(
         or the name of a matrix-free solver (grows like ``K n P``). Resolve ``"auto"`` before calling (:func:`resolve_solver`).
     dtype : dtype
         Floating-point type of the data.
+    loss : {"squared", "logistic", "softmax"}
+        With ``"softmax"`` the interior-point method couples the ``K`` outputs in ``nK × nK``
+        systems.
 
     Returns
     -------
@@ -69,8 +73,12 @@ def estimate_memory(
         return data + 8 * (3 * n * n + 2 * n * P + P * P) + 8 * K * (d + 1) * P
     if solver == "ipm":  # float64: Z = [D_k X̃ L_k] and its product, n × n matrices, slacks and
         # multipliers of the rows of both block families, the outer products x̃x̃ᵀ, barrier blocks
-        return data + 8 * (2 * n * P * (d + 1) + 3 * n * n + 20 * n * P + n * (d + 1) ** 2
-                           + 6 * P * (d + 2) ** 2) + 8 * K * (d + 1) * P
+        if loss != "softmax":  # one output at a time
+            return data + 8 * (2 * n * P * (d + 1) + 3 * n * n + 20 * n * P + n * (d + 1) ** 2
+                               + 6 * P * (d + 2) ** 2) + 8 * K * (d + 1) * P
+        m = n * K  # the K outputs together: one nK × nK system, and K Gram matrices
+        return data + 8 * (2 * n * P * (d + 1) + 2 * m * m + (K + 1) * n * n + 20 * m * P
+                           + n * (d + 1) ** 2 + 6 * K * P * (d + 2) ** 2)
     arrays = _MATRIX_FREE_ARRAYS.get(formulation, max(_MATRIX_FREE_ARRAYS.values()))
     blocks = 8 * K * (d + 1) * P * itemsize  # iterates, gradients, momentum, Anderson history
     return data + arrays * K * n * P * itemsize + blocks
@@ -188,6 +196,7 @@ def check_program_memory(program, solver: str, max_memory, owner: str) -> None:
         program.formulation,
         solver,
         program.X.dtype,
+        program.loss,
     )
     remedies = ["fewer gates (n_gates)", "fewer samples"]
     if program.formulation == "relu":

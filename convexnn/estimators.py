@@ -14,6 +14,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -28,6 +29,12 @@ from .program import FORMULATIONS, ConvexProgram
 from .solvers import SOLVERS, solve
 
 __all__ = ["ConvexReLURegressor", "ConvexReLUClassifier"]
+
+#: With ``sampler="exact"``, above this many patterns the exact ReLU program is solved by column
+#: generation priced over every pattern (the same optimum, certified globally) instead of at once:
+#: a direct interior-point solve of all 39,801 patterns of 200 points in the plane stalls in their
+#: thin cones, while generation from 100 of them certifies the optimum in 5 rounds.
+EXACT_DIRECT_MAX_PATTERNS = 2000
 
 
 class _BaseConvexReLU(BaseEstimator):
@@ -103,17 +110,30 @@ class _BaseConvexReLU(BaseEstimator):
         else:
             check_sampling_memory(X, self.n_gates, self.max_memory, name)
             patterns = self._sample(X, Y, loss)
-        if self.pattern_generation:
-            program, result = self._generate(X, Y, loss, patterns, callback)
+        search = self.pattern_generation
+        if (
+            not search and init is None and self.sampler == "exact"
+            and self.formulation == "relu" and patterns.n_patterns > EXACT_DIRECT_MAX_PATTERNS
+        ):
+            # every pattern at once makes a program of thousands of mostly thin cones; column
+            # generation from a few of them, priced over all of them, reaches the same optimum
+            rng = check_random_state(self.random_state)
+            keep = rng.choice(patterns.n_patterns, min(self.n_gates, patterns.n_patterns), False)
+            patterns, search = patterns.subset(np.sort(keep)), "exact"
+        if search:
+            program, result = self._generate(X, Y, loss, patterns, callback, search)
         else:
             program = ConvexProgram(X, Y, patterns, loss, self.alpha, self.formulation)
             check_program_memory(program, self.solver, self.max_memory, name)
             budget = {} if self.max_iter is None else {"max_iter": self.max_iter}
             if callback is not None:
                 budget["callback"] = partial(callback, program)
-            result = solve(
-                program, self.solver, tol=self.tol, verbose=bool(self.verbose), init=init, **budget
-            )
+            with warnings.catch_warnings():  # one warning for the fit, below
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                result = solve(
+                    program, self.solver, tol=self.tol, verbose=bool(self.verbose), init=init,
+                    **budget,
+                )
             self.n_generation_rounds_, self.generation_converged_ = 0, False
         self._patterns, self._solution = program.patterns, result.solution
         coefs, intercepts, gates = solution_to_network(program, result.solution)
@@ -181,11 +201,10 @@ class _BaseConvexReLU(BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         return forward(self.coefs_, self.intercepts_, X, getattr(self, "gates_", None))
 
-    def _generate(self, X, Y, loss, patterns, callback=None):
+    def _generate(self, X, Y, loss, patterns, callback, search):
         """Pattern generation (:func:`convexnn.generation.generate_patterns`) from ``patterns``."""
         if self.formulation != "relu":
             raise ValueError("pattern_generation needs formulation='relu'")
-        search = self.pattern_generation
         if search is True:
             search = "exact" if has_all_patterns(X) else "heuristic"
         generated = generate_patterns(
@@ -244,7 +263,9 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
         ``"gated"``: the unconstrained gated-ReLU program (a gated network, ``gates_``).
     sampler : {"gaussian", "data", "exact", "mlp"}, default="gaussian"
         How activation patterns are drawn (:mod:`convexnn.patterns`); ``"exact"`` takes every
-        pattern and ignores ``n_gates``. ``"mlp"`` takes the patterns of the ``n_gates`` hidden
+        pattern (the fit is then the certified global optimum of the non-convex training problem);
+        above ``EXACT_DIRECT_MAX_PATTERNS`` patterns it solves by column generation from
+        ``n_gates`` of them, priced over all of them (``n_patterns_`` counts those it kept). ``"mlp"`` takes the patterns of the ``n_gates`` hidden
         neurons of a scikit-learn MLP trained by L-BFGS on the same objective
         (:func:`convexnn.generation.mlp_patterns`): with one output, the exact ReLU network is then
         at least as good as that MLP on the objective (costs one MLP fit).

@@ -45,6 +45,11 @@ class SquaredLoss:
         """Outputs ``F`` whose residual ``−∇ℓ(F)`` is ``θ``."""
         return Y - theta
 
+    @staticmethod
+    def hessian_root(F, Y):
+        """Symmetric square roots of the per-sample Hessians ``∇²ℓ(F_i)``: shape (n, K, K)."""
+        return np.broadcast_to(np.eye(F.shape[1]), (F.shape[0], F.shape[1], F.shape[1]))
+
 
 class LogisticLoss:
     """Binary log-loss of a sigmoid output: ``ℓ(f, y) = log(1 + eᶠ) − y f`` with ``y ∈ {0, 1}``."""
@@ -68,6 +73,12 @@ class LogisticLoss:
     @staticmethod
     def outputs_from_residual(theta, Y):
         return logit(np.clip(Y - theta, _TINY, 1.0 - np.finfo(float).epsneg))
+
+    @staticmethod
+    def hessian_root(F, Y):
+        """``√(σ(f)(1 − σ(f)))`` per sample, shape (n, 1, 1)."""
+        p = expit(F)
+        return np.sqrt(p * (1.0 - p))[:, :, None]
 
     @staticmethod
     def intercept_shift(F, Y):
@@ -109,6 +120,16 @@ class SoftmaxLoss:
     @staticmethod
     def outputs_from_residual(theta, Y):
         return np.log(np.clip(Y - theta, _TINY, 1.0))
+
+    @staticmethod
+    def hessian_root(F, Y):
+        """Square roots of ``diag(p_i) − p_i p_iᵀ`` (``p_i`` the softmax of ``F_i``): (n, K, K).
+        Each is singular along the all-ones direction, like the Hessian itself."""
+        p = softmax(F, axis=1)
+        values, vectors = np.linalg.eigh(np.einsum("ij,jk->ijk", p, np.eye(p.shape[1]))
+                                         - p[:, :, None] * p[:, None, :])
+        root = np.sqrt(np.maximum(values, 0.0))
+        return np.matmul(vectors * root[:, None, :], vectors.transpose(0, 2, 1))
 
     @staticmethod
     def intercept_shift(F, Y, max_iter=200):

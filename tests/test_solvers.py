@@ -71,7 +71,7 @@ def test_operators_match_the_explicit_design(dtype):
 
 
 FAST = {"gated": ["fista", "bcd", "kernel_newton"], "relu": ["al", "ipm"]}
-SQUARED_ONLY = {"kernel_newton", "ipm"}
+SQUARED_ONLY = {"kernel_newton"}
 
 
 @pytest.mark.parametrize("formulation", ["gated", "relu"])
@@ -237,8 +237,6 @@ def test_interior_point_certifies_the_exact_relu_program_and_refuses_what_it_can
         solve(program.with_alpha(0.0), "ipm")
     with pytest.raises(ValueError, match="use 'kernel_newton'"):
         solve(make_program("squared", "gated", n=20), "ipm")
-    with pytest.raises(ValueError, match="squared loss"):
-        solve(make_program("logistic", "relu", n=20), "ipm")
 
 
 def test_interior_point_zeroes_the_blocks_the_optimum_leaves_out():
@@ -266,7 +264,10 @@ def test_interior_point_needs_cones_with_an_interior_and_auto_falls_back():
     program = make_program("squared", "relu", n=30, d=2, n_gates=8, alpha=1e-2)
     assert _auto(program) == "cvxpy"  # small: Clarabel certifies it at once
     assert _auto(make_program("squared", "relu", n=700, d=9, n_gates=40)) == "ipm"
-    assert _auto(make_program("logistic", "relu", n=700, d=9, n_gates=40)) != "ipm"
+    # logistic and softmax: the interior point at every size (CVXPY's exponential cones are slow)
+    assert _auto(make_program("logistic", "relu", n=30, d=2, n_gates=8)) == "ipm"
+    assert _auto(make_program("softmax", "relu", n=700, d=9, n_gates=40)) == "ipm"
+    assert _auto(make_program("softmax", "relu", n=3000, d=9, n_gates=40)) != "ipm"
     # a duplicated sample on both sides of pattern 0: its cone lies in the hyperplane x̃ᵀu = 0
     X = np.vstack([program.X, program.X[:1]])
     masks = np.vstack([program.masks, program.masks[:1]])
@@ -284,32 +285,57 @@ def test_interior_point_needs_cones_with_an_interior_and_auto_falls_back():
     assert result.solver.lower() != "ipm" and result.gap <= 1e-6
 
 
-def test_interior_point_newton_solves_match_the_dense_system():
+@pytest.mark.parametrize("loss,K", [("squared", 1), ("logistic", 1), ("softmax", 3)])
+def test_interior_point_newton_solves_match_the_dense_system(loss, K):
     """The Woodbury solve (with columns of Z left out and refinement) against the assembled
-    Newton matrix: block diagonal plus the centred data term (1/n) Jᵀ P_c J."""
-    from convexnn.solvers.interior_point import _cone_index, _ReluOutput
+    Newton matrix: block diagonal plus the data term (1/n) Jᵀ ∇²f J of f(W) = min_c mean loss,
+    whose Hessian in the outputs is the loss's, with the intercept eliminated (its Schur
+    complement) — for the squared loss the centring (1/n) Jᵀ P_c J."""
+    from convexnn.losses import get_loss
+    from convexnn.solvers.interior_point import _cone_index, _ReluProblem
 
     rng = np.random.default_rng(0)
     n, d, P = 40, 2, 5
     X = rng.standard_normal((n, d))
     Xt = add_bias_column(X)
     M = Xt @ rng.standard_normal((d + 1, P)) >= 0
-    problem = _ReluOutput(Xt, M, rng.standard_normal(n), 1e-2)
+    Y = {"squared": rng.standard_normal((n, 1)), "logistic": (rng.random((n, 1)) < 0.4) * 1.0,
+         "softmax": np.eye(K)[np.arange(n) % K]}[loss]
+    problem = _ReluProblem(Xt, M, Y, 1e-2, get_loss(loss))
     p = d + 1
-    weights = rng.random((n, 2 * P)) * np.logspace(-8, 2, 2 * P)  # some blocks far below nI
-    A = rng.standard_normal((2 * P, p, p))
+    nb = 2 * P * K
+    weights = rng.random((n, nb)) * np.logspace(-8, 2, nb)  # some blocks far below nI
+    A = rng.standard_normal((nb, p, p))
     cone_hessian = np.matmul(A, A.transpose(0, 2, 1)) + np.eye(p)
-    solve_ = problem.factor(weights, cone_hessian)
+    XW = problem.products(rng.standard_normal((nb, p)))
+    solve_ = problem.factor(XW, weights, cone_hessian)
     size = p + 1
-    H = np.zeros((2 * P * size, 2 * P * size))
-    J = np.zeros((n, 2 * P * size))
+    H = np.zeros((nb * size, nb * size))
+    J = np.zeros((n * K, nb * size))  # rows (o, i)
     cone = _cone_index(p)
-    for b in range(2 * P):
+    for b in range(nb):
+        o, j = divmod(b, 2 * P)
         block = np.zeros((size, size))
         block[:p, :p] = Xt.T @ (weights[:, b, None] * Xt)
         block[np.ix_(cone, cone)] += cone_hessian[b]
         H[b * size:(b + 1) * size, b * size:(b + 1) * size] = block
-        J[:, b * size:b * size + p] = (1 if b < P else -1) * (M[:, b % P, None] * Xt)
-    H += J.T @ (np.eye(n) - 1.0 / n) @ J / n
-    rhs = rng.standard_normal((2 * P, size))
-    assert np.allclose(solve_(rhs).ravel(), np.linalg.solve(H, rhs.ravel()), rtol=1e-9, atol=1e-11)
+        J[o * n:(o + 1) * n, b * size:b * size + p] = (1 if j < P else -1) * (M[:, j % P, None] * Xt)
+    # the loss's Hessian in the outputs at the optimal intercept, then its Schur complement on c
+    z = problem.fit_at(XW)[0]
+    root = problem.loss.hessian_root(z, Y)
+    hess = np.zeros((n * K, n * K))
+    for i in range(n):
+        idx = np.arange(K) * n + i
+        hess[np.ix_(idx, idx)] = root[i] @ root[i]
+    E = np.kron(np.eye(K), np.ones((n, 1)))
+    reduced = hess - hess @ E @ np.linalg.pinv(E.T @ hess @ E) @ E.T @ hess
+    H += J.T @ reduced @ J / n
+    rhs = rng.standard_normal((nb, size))
+    found, exact = solve_(rhs).ravel(), np.linalg.solve(H, rhs.ravel())
+
+    def backward_error(x):  # the relative residual: what a solve can promise at any condition
+        return np.linalg.norm(H @ x - rhs.ravel()) / (np.linalg.norm(H, 2) * np.linalg.norm(x))
+
+    assert backward_error(found) <= 1e-14
+    # the softmax matrix here has condition ~4e8, so the dense reference is itself good to ~1e-8
+    assert np.allclose(found, exact, rtol=1e-6 if loss == "softmax" else 1e-9, atol=1e-11)

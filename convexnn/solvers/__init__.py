@@ -4,6 +4,9 @@ returns a :class:`~convexnn.solvers.base.SolverResult`; :func:`solve` picks one 
 from __future__ import annotations
 
 import time
+import warnings
+
+import numpy as np
 
 from .augmented import solve_al
 from .base import SolverResult
@@ -15,9 +18,11 @@ from .kernel_newton import solve_kernel_newton
 from .lasso_cd import solve_lasso_cd
 from .lasso_ip import solve_lasso_ip
 from .path import regularization_path
+from ..program import ConvexProgram
 
 __all__ = [
     "SOLVERS",
+    "SolverFailure",
     "SolverResult",
     "regularization_path",
     "solve",
@@ -65,6 +70,17 @@ AUTO_KERNEL_NEWTON_MAX_SAMPLES = 10_000
 #: the masked design (below it CVXPY's interior point certifies 1e-9 in under a second or two, and
 #: through a general-purpose code); up to the n bound of kernel Newton, since its systems are n × n.
 AUTO_IPM_MIN_SIZE = 200_000
+#: The exact ReLU program with a logistic or softmax loss goes to the interior-point method at
+#: every size while its Newton systems (n × n, or nK × nK for the K coupled outputs of the softmax
+#: loss) have at most this many rows: CVXPY's exponential cones are slower at every size measured
+#: (breast cancer: minutes against seconds), and a factorisation of this order costs a few seconds
+#: per iteration on two cores (vowel, 11 classes: nK = 4356).
+AUTO_IPM_MAX_SYSTEM = 6_000
+
+
+def ipm_system_size(program) -> int:
+    """Rows of the interior-point method's Newton system: ``n``, or ``nK`` for the softmax loss."""
+    return program.n_samples * (program.n_outputs if program.loss == "softmax" else 1)
 
 
 def _auto(program, interior_point=True):
@@ -77,12 +93,13 @@ def _auto(program, interior_point=True):
         and n**3 / 3 <= AUTO_KERNEL_NEWTON_ITERATIONS * 4 * n * P * (d + 1)
     ):
         return "kernel_newton"
-    if (
-        interior_point and program.formulation == "relu" and program.loss == "squared"
-        and program.alpha > 0 and n <= AUTO_KERNEL_NEWTON_MAX_SAMPLES
-        and n * P * (d + 1) * program.n_outputs > AUTO_IPM_MIN_SIZE
-    ):
-        return "ipm"
+    if interior_point and program.formulation == "relu" and program.alpha > 0:
+        if program.loss == "squared":
+            if (n <= AUTO_KERNEL_NEWTON_MAX_SAMPLES
+                    and n * P * (d + 1) * program.n_outputs > AUTO_IPM_MIN_SIZE):
+                return "ipm"
+        elif ipm_system_size(program) <= AUTO_IPM_MAX_SYSTEM:
+            return "ipm"
     size = program.n_samples * program.n_patterns * (program.n_features + 1) * program.n_outputs
     exp_cone = program.formulation == "relu" and program.loss != "squared"
     if size <= (AUTO_CVXPY_SIZE_EXP_CONE if exp_cone else AUTO_CVXPY_SIZE):
@@ -90,28 +107,108 @@ def _auto(program, interior_point=True):
     return "fista" if program.formulation == "gated" else "al"
 
 
+class SolverFailure(RuntimeError):
+    """A solver returned no usable point (non-finite values, no certified gap, violated cone
+    constraints, or a point worse than the zero network), and no other solver was left to try."""
+
+
+#: A returned point whose relative cone-constraint violation exceeds this is not a ReLU network
+#: of the program (its mapped network would not reproduce the solver's outputs).
+MAX_VIOLATION = 1e-3
+
+
+def _failure(program, result):
+    """Why ``result`` is no usable answer to ``program`` (None when it is). A missing gap is
+    computed here first, at the returned point."""
+    solution = result.solution
+    blocks = [solution.U, solution.intercept] + ([] if solution.V is None else [solution.V])
+    if not all(np.all(np.isfinite(b)) for b in blocks):
+        return "non-finite weights"
+    objective = program.objective(solution)
+    if not np.isfinite(objective):
+        return "a non-finite objective"
+    if result.violation > MAX_VIOLATION and result.status == "optimal":
+        # (an iteration budget may end at an infeasible iterate: that is a stop, not a failure)
+        return f"cone constraints violated by {result.violation:.2g} (relative)"
+    zero = program.objective(program.zero_solution())
+    if objective > zero + 1e-9 * max(abs(zero), 1e-300):
+        return f"objective {objective:.6g} above the zero network's {zero:.6g}"
+    if not np.isfinite(result.gap):
+        result.gap = program.duality_gap(solution).gap
+        result.gap_history = [*result.gap_history, result.gap]
+        if not np.isfinite(result.gap):
+            return "no finite duality gap at its point"
+    return None
+
+
+def _fallback(program, failed):
+    """The solver to try after the solvers in ``failed``, or None."""
+    from .._memory import available_memory, estimate_memory
+
+    available = available_memory()
+    fits = available is None or estimate_memory(
+        program.n_samples, program.n_features, program.n_patterns, program.n_outputs,
+        program.formulation, "cvxpy", program.X.dtype, program.loss,
+    ) <= 0.9 * available  # fmt: skip
+    matrix_free = "fista" if program.formulation == "gated" else "al"
+    for name in (["cvxpy"] if fits else []) + [matrix_free]:
+        if name not in failed:
+            return name
+    return None
+
+
 def solve(program, solver="auto", **options) -> SolverResult:
     """Solve ``program`` with the named solver (``"auto"`` picks one for the formulation).
 
     When ``program.alpha >= program.alpha_max()`` the all-zero blocks are optimal (MATH.md §5) and
     are returned exactly, without running a solver.
+
+    A solver's answer is checked before it is returned: finite weights and objective, cone
+    constraints that hold, an objective no worse than the zero network's, and a finite certified
+    gap. With ``solver="auto"`` a failed check moves on to the next solver (CVXPY where its memory
+    fits, then the matrix-free solver), with a warning that says what failed; a named solver that
+    fails raises :class:`SolverFailure` instead of returning the point.
     """
     name = _auto(program) if solver == "auto" else solver
-    try:
-        fn = SOLVERS[name]
-    except KeyError:
+    if name not in SOLVERS:
         raise ValueError(
             f"unknown solver {solver!r}; expected 'auto' or one of {sorted(SOLVERS)}"
-        ) from None
+        )
     if program.zero_is_optimal():
         start = time.perf_counter()
         zero = program.zero_solution()
         gap = program.duality_gap(zero).gap
         return SolverResult(zero, "alpha_max", "optimal", gap, 0.0, 0, [gap], time.perf_counter() - start)
-    try:
-        return fn(program, **options)
-    except DegenerateConeError:
-        if solver != "auto":
-            raise
-        # a pattern's cone has an empty interior: the interior-point method cannot start there
-        return SOLVERS[_auto(program, interior_point=False)](program, **options)
+    if not isinstance(program, ConvexProgram):  # the deep dictionary programs: their own checks
+        return SOLVERS[name](program, **options)
+    failed = []
+    while True:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result = SOLVERS[name](program, **options)
+                reason = _failure(program, result)
+            except DegenerateConeError:
+                if solver != "auto":
+                    raise
+                # a pattern's cone has an empty interior: the interior-point method cannot start
+                result, reason = None, "a degenerate cone"
+                name = _auto(program, interior_point=False)
+                continue
+        if reason is None:
+            for w in caught:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            return result
+        failed.append(name)
+        following = _fallback(program, failed) if solver == "auto" else None
+        if following is None:
+            raise SolverFailure(
+                f"solver {name!r} returned no usable point ({reason})"
+                + (f" after {', '.join(map(repr, failed[:-1]))} failed" if len(failed) > 1 else "")
+                + "; try another solver, fewer patterns or a larger alpha"
+            )
+        warnings.warn(
+            f"solver {name!r} returned no usable point ({reason}); falling back to {following!r}",
+            UserWarning, stacklevel=2,
+        )
+        name = following

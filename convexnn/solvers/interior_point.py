@@ -76,59 +76,89 @@ def interior_start(Xt, masks, gates):
     return G / np.linalg.norm(G, axis=1, keepdims=True)
 
 
-class _ReluOutput:
-    """One output of the exact ReLU program with squared loss, in primal-dual form."""
+class _ReluProblem:
+    """The exact ReLU program in primal-dual form, for one output (squared or logistic loss) or
+    for the ``K`` coupled outputs of the softmax loss.
 
-    def __init__(self, Xt, masks, y, alpha):
+    The blocks ``w_b`` are the rows of ``W`` (``K · 2P`` of them: for every output its ``u_k`` then
+    its ``v_k``); the free intercept is eliminated by minimising over it, so the smooth part of the
+    objective is ``f(W) = min_c (1/n) Σ_i ℓ(F_i(W) + c, y_i)``. Its Hessian is ``(1/n) HᵀS P S H``
+    with ``S`` the per-sample roots of the loss's Hessian and ``P`` the projection orthogonal to the
+    range of ``S`` on the intercept's directions (for the squared loss: the centring ``P_c``).
+    """
+
+    def __init__(self, Xt, masks, Y, alpha, loss):
         self.Xt = np.asarray(Xt, dtype=np.float64)
         self.M = np.asarray(masks, dtype=np.float64)
-        self.S2 = np.hstack([2.0 * self.M - 1.0] * 2)  # (n, 2P): signs of both block families
-        self.y = np.asarray(y, dtype=np.float64)
+        self.Y = np.asarray(Y, dtype=np.float64).reshape(self.Xt.shape[0], -1)
+        self.loss = loss
+        self.K = self.Y.shape[1]
+        self.S2 = np.tile(2.0 * self.M - 1.0, (1, 2 * self.K))  # (n, 2PK): signs of every block
         self.alpha = float(alpha)
         self.n, self.p = self.Xt.shape
         self.P = self.M.shape[1]
         self.outer = (self.Xt[:, :, None] * self.Xt[:, None, :]).reshape(self.n, -1)  # x̃x̃ᵀ rows
         self.regularisation = 1e-13 * float(np.sum(self.Xt**2)) / self.n
         self.mask_outer = self.M.T @ self.outer  # (P, p²): Σ_i m_ik x̃_i x̃_iᵀ
+        self._last = (None, None)
 
     def products(self, W):
-        """``X̃w_b`` for every block: (n, 2P)."""
+        """``X̃w_b`` for every block: (n, 2PK)."""
         return self.Xt @ W.T
 
     def outputs(self, XW):
-        P = self.P
-        return np.einsum("ik,ik->i", self.M, XW[:, :P] - XW[:, P:])
+        """``F = Σ_k D_k X̃ (u_k − v_k)`` for every output: (n, K)."""
+        XW = XW.reshape(self.n, self.K, 2, self.P)
+        return np.einsum("ik,iok->io", self.M, XW[:, :, 0] - XW[:, :, 1])
+
+    def adjoint_outputs(self, R):
+        """``Hᵀr``: ``±X̃ᵀD_k r_o`` for every block, (2PK, p), of output residuals ``R`` (n, K)."""
+        data = self.Xt.T @ (self.M[:, None, :] * R[:, :, None]).reshape(self.n, -1)
+        data = data.T.reshape(self.K, 1, self.P, self.p)
+        return np.concatenate([data, -data], axis=1).reshape(-1, self.p)
+
+    def fit_at(self, XW):
+        """The model outputs at their optimal intercept, ``z = F + c`` (n, K), and ``c``; cached
+        for the last ``XW``."""
+        if self._last[0] is not XW:
+            F = self.outputs(XW)
+            c = np.asarray(self.loss.intercept_shift(F, self.Y), dtype=np.float64)
+            self._last = (XW, (F + c, c))
+        return self._last[1]
 
     def objective(self, XW, T):
-        e = self.outputs(XW) - self.y
-        e -= e.mean()
-        return float(e @ e) / (2 * self.n) + self.alpha * float(T.sum())
+        return self.loss.value(self.fit_at(XW)[0], self.Y) + self.alpha * float(T.sum())
 
     def adjoint(self, V):
-        """``X̃ᵀ(2D_k − I)v_b`` for every block of rows ``V`` (n, 2P): shape (2P, p)."""
+        """``X̃ᵀ(2D_k − I)v_b`` for every block of rows ``V`` (n, 2PK): shape (2PK, p)."""
         return (self.Xt.T @ (self.S2 * V)).T
 
     def smooth_gradient(self, XW):
-        """Gradient of ``f + αΣt`` over ``(w_b, t_b)``: (2P, p + 1)."""
-        P = self.P
-        e = self.outputs(XW) - self.y
-        e = (e - e.mean()) / self.n
-        data = self.Xt.T @ (self.M * e[:, None])  # (p, P): X̃ᵀD_k e
-        g = np.empty((2 * P, self.p + 1))
-        g[:P, :-1], g[P:, :-1], g[:, -1] = data.T, -data.T, self.alpha
+        """Gradient of ``f + αΣt`` over ``(w_b, t_b)``: (2PK, p + 1)."""
+        g = np.empty((2 * self.K * self.P, self.p + 1))
+        g[:, :-1] = self.adjoint_outputs(self.loss.gradient(self.fit_at(XW)[0], self.Y) / self.n)
+        g[:, -1] = self.alpha
         return g
 
-    def factor(self, weights, cone_hessian):
-        """Factor the Newton matrix ``(1/n)HᵀP_cH + blockdiag(X̃ᵀdiag(weights_b)X̃ + cone_hessian_b)``
-        (the last on the cone coordinates ``(t_b, w_b[:d])``); returns a function solving it for a
-        right-hand side (2P, p + 1)."""
-        n, p, P = self.n, self.p, self.P
+    def curvature(self, XW):
+        """``S`` (n, K, K) at ``XW`` and an orthonormal basis ``Q`` (nK, r) of the range of ``S``
+        on the intercepts' directions, the directions the projection ``P`` removes."""
+        root = np.array(self.loss.hessian_root(self.fit_at(XW)[0], self.Y), dtype=np.float64)
+        Q, sigma, _ = np.linalg.svd(root.reshape(self.n * self.K, self.K), full_matrices=False)
+        return root, Q[:, sigma > 1e-10 * max(float(sigma[0]), 1e-300)]
+
+    def factor(self, XW, weights, cone_hessian):
+        """Factor the Newton matrix ``(1/n)HᵀSPSH + blockdiag(X̃ᵀdiag(weights_b)X̃ + cone_hessian_b)``
+        (the last on the cone coordinates ``(t_b, w_b[:d])``), the curvature taken at ``XW``;
+        returns a function solving it for a right-hand side (2PK, p + 1)."""
+        n, p, P, K = self.n, self.p, self.P, self.K
         Xt = self.Xt
-        B = np.zeros((2 * P, p + 1, p + 1))
+        root, Q = self.curvature(XW)
+        B = np.zeros((2 * P * K, p + 1, p + 1))
         cone = _cone_index(p)
-        B[np.ix_(np.arange(2 * P), cone, cone)] = cone_hessian
+        B[np.ix_(np.arange(2 * P * K), cone, cone)] = cone_hessian
         # X̃ᵀdiag(weights_b)X̃ for every block at once: one product with the outer products x̃x̃ᵀ
-        B[:, :p, :p] += blas.dgemm(1.0, weights, self.outer, trans_a=1).reshape(2 * P, p, p)
+        B[:, :p, :p] += blas.dgemm(1.0, weights, self.outer, trans_a=1).reshape(2 * P * K, p, p)
         exact = B.copy()
         # a static regularisation far below the data term's curvature keeps B invertible where a
         # coordinate has none (the bias of a block whose rows are all inactive); iterative
@@ -136,32 +166,43 @@ class _ReluOutput:
         B[:, np.arange(p + 1), np.arange(p + 1)] += self.regularisation
         Binv = _psd_inverse(B)
 
-        # Woodbury: the data term through (nI + P_c H B⁻¹ Hᵀ P_c), H B⁻¹ Hᵀ = ZZᵀ
-        C = Binv[:, :p, :p]
-        L = _psd_root(C[:P] + C[P:])  # (P, p, p), L Lᵀ = C_u + C_v
-        # Z = [D_k X̃ L_k]_k, built as (P, p, n) so that its transpose is already the Fortran
-        # (n, P·p) matrix the BLAS wants
-        Lt = np.ascontiguousarray(L.transpose(0, 2, 1)).reshape(P * p, p)
-        # columns of Z whose share of ZZᵀ is far below nI barely change the factor: leave them
-        # out (the iterative refinement against the exact matrix makes up for them)
-        weight = np.einsum("kab,kbj,kaj->kj", self.mask_outer.reshape(P, p, p), L, L).ravel()
-        keep = np.flatnonzero(weight > DROP * n)
-        Lt = Lt[keep]
-        Zt = blas.dgemm(1.0, Xt, Lt, trans_b=1).T  # one product for all kept columns of L_kᵀX̃ᵀ
-        Zt *= self.M.T[keep // p]
-        # The n × n system is nI + P_c ZZᵀ P_c on the vectors ⊥ 1; with A = nI + ZZᵀ, its solution
-        # is A⁻¹(h + β1), β making it ⊥ 1: no centring of A, whose entries may be huge.
-        A = blas.dsyrk(1.0, Zt.T)
-        A[np.diag_indices(n)] += n
+        # Woodbury: the data term through (nI + P S H B⁻¹ Hᵀ S P), H B⁻¹ Hᵀ = blockdiag_o(Z_oZ_oᵀ)
+        C = Binv[:, :p, :p].reshape(K, 2, P, p, p)
+        L = _psd_root((C[:, 0] + C[:, 1]).reshape(K * P, p, p)).reshape(K, P, p, p)  # LLᵀ = C_u + C_v
+        grams = [self._gram(L[o]) for o in range(K)]
+        # The nK × nK system is nI + P S G S P on the range of P; with A = nI + S G S its solution
+        # is A⁻¹(h + Qβ), β making it orthogonal to Q: no projection of A, whose entries may be huge.
+        # Vectors of size nK are ordered output by output (o, i).
+        if K == 1:
+            s = root[:, 0, 0]
+            A = grams[0] * s[:, None] * s[None, :]  # the upper triangle is all Cholesky reads
+        else:
+            A = np.zeros((K * n, K * n))
+            for a, gram in enumerate(grams):
+                gram = np.triu(gram) + np.triu(gram, 1).T
+                for o in range(K):
+                    left = root[:, o, a, None] * gram
+                    for q in range(o, K):  # block (o, q) = Σ_a diag(S_oa) G_a diag(S_aq)
+                        A[o * n:(o + 1) * n, q * n:(q + 1) * n] += left * root[None, :, a, q]
+        A[np.diag_indices(n * K)] += n
         R = cholesky(A, lower=False, overwrite_a=True, check_finite=False)
-        a1 = cho_solve((R, False), np.ones(n), check_finite=False)
+        Q = Q.reshape(n, K, -1).transpose(1, 0, 2).reshape(K * n, -1)
+        AQ = cho_solve((R, False), Q, check_finite=False)
+        QAQ = Q.T @ AQ
+
+        def scaled(V):  # S v sample by sample, as one vector ordered (o, i)
+            return np.einsum("iab,ib->ai", root, V).ravel()
+
+        def scaled_back(x):  # S v for v ordered (o, i), as (n, K)
+            return np.einsum("iab,bi->ia", root, x.reshape(K, n))
+
+        def project(h):
+            return h - Q @ (Q.T @ h)
 
         def matvec(x):
-            h = self.outputs(self.products(x[:, :p]))
-            back = Xt.T @ (self.M * ((h - h.mean()) / n)[:, None])
+            h = project(scaled(self.outputs(self.products(x[:, :p]))))
             out = np.einsum("bij,bj->bi", exact, x)
-            out[:P, :p] += back.T
-            out[P:, :p] -= back.T
+            out[:, :p] += self.adjoint_outputs(scaled_back(h) / n)
             return out
 
         def solve(rhs, refine=REFINE):
@@ -172,15 +213,28 @@ class _ReluOutput:
 
         def approximate(rhs):
             d0 = np.einsum("bij,bj->bi", Binv, rhs)
-            h = self.outputs(self.products(d0[:, :p]))
-            s = cho_solve((R, False), h - h.mean(), check_finite=False)
-            s -= (s.sum() / a1.sum()) * a1
-            back = Xt.T @ (self.M * s[:, None])  # (p, P)
-            Hs = np.zeros((2 * P, p + 1))
-            Hs[:P, :p], Hs[P:, :p] = back.T, -back.T
+            h = project(scaled(self.outputs(self.products(d0[:, :p]))))
+            x = cho_solve((R, False), h, check_finite=False)
+            x -= AQ @ np.linalg.solve(QAQ, Q.T @ x)
+            Hs = np.zeros((2 * P * K, p + 1))
+            Hs[:, :p] = self.adjoint_outputs(scaled_back(x))
             return d0 - np.einsum("bij,bj->bi", Binv, Hs)
 
         return solve
+
+    def _gram(self, L):
+        """``ZZᵀ`` (upper triangle) for ``Z = [D_k X̃ L_k]_k``, one output's ``L`` (P, p, p)."""
+        n, p, P = self.n, self.p, self.P
+        # Z built as (P, p, n) so that its transpose is already the Fortran (n, P·p) matrix the
+        # BLAS wants
+        Lt = np.ascontiguousarray(L.transpose(0, 2, 1)).reshape(P * p, p)
+        # columns of Z whose share of ZZᵀ is far below nI barely change the factor: leave them
+        # out (the iterative refinement against the exact matrix makes up for them)
+        weight = np.einsum("kab,kbj,kaj->kj", self.mask_outer.reshape(P, p, p), L, L).ravel()
+        keep = np.flatnonzero(weight > DROP * n)
+        Zt = blas.dgemm(1.0, self.Xt, Lt[keep], trans_b=1).T  # L_kᵀX̃ᵀ for all kept columns
+        Zt *= self.M.T[keep // p]
+        return blas.dsyrk(1.0, Zt.T)
 
 
 #: Iterative refinements of each Newton solve against the exact matrix.
@@ -344,7 +398,7 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
         scale, inverse = _nesterov_todd(X, Zc)
         lam = np.einsum("bij,bj->bi", scale, Zc)
         point = _Point(problem, S, Z, X, Zc, lam, inverse, residual, problem.smooth_gradient(XW),
-                       problem.factor(Z / S, np.matmul(inverse, inverse)))
+                       problem.factor(XW, Z / S, np.matmul(inverse, inverse)))
         direction = point.direction
         e = np.zeros_like(lam)
         e[:, 0] = 1.0
@@ -440,23 +494,27 @@ def solve_ipm(
     callback=None,
     **_ignored,
 ) -> SolverResult:
-    """Solve the exact ReLU program with squared loss by a primal-dual interior-point method.
+    """Solve the exact ReLU program by a primal-dual interior-point method.
+
+    Every loss is handled by the same Newton systems (Woodbury through ``n × n`` matrices, or
+    ``nK × nK`` for the ``K`` coupled outputs of the softmax loss): the squared loss separates over
+    outputs and is solved output by output.
 
     Parameters
     ----------
     program : ConvexProgram
-        ``formulation="relu"``, ``loss="squared"``, ``alpha > 0``.
+        ``formulation="relu"``, ``alpha > 0``; any loss.
     tol : float
         Target relative duality gap, certified at the returned point (whose cone constraints
         hold exactly).
     max_iter : int
-        Newton iterations per output.
+        Newton iterations (per output for the squared loss).
     verbose : bool
     init : ConvexSolution, optional
         Accepted for a uniform interface and ignored: an interior-point method starts inside the
         cones, from the patterns' gates.
     callback : callable, optional
-        ``callback(solution)`` after every iteration (single output) or at the end.
+        ``callback(solution)`` after every iteration (one problem) or at the end.
 
     Raises
     ------
@@ -467,10 +525,6 @@ def solve_ipm(
     if program.formulation != "relu":
         raise ValueError(
             "solver 'ipm' solves the exact ReLU program; use 'kernel_newton' for 'gated'"
-        )
-    if program.loss != "squared":
-        raise ValueError(
-            f"solver 'ipm' needs the squared loss, not {program.loss!r}; use 'al' or 'cvxpy'"
         )
     if program.alpha <= 0:
         raise ValueError("solver 'ipm' needs alpha > 0")
@@ -487,15 +541,18 @@ def solve_ipm(
     Xt[:, :-1] /= scale
     centres[:, :-1] *= scale  # the same cones in the rescaled coordinates
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    # the squared loss separates over outputs: one problem per output, else one for all of them
+    groups = [[o] for o in range(K)] if program.loss == "squared" else [list(range(K))]
     U = np.zeros((K, p, P))
     V = np.zeros((K, p, P))
     intercept = np.zeros(K)
     n_iter, gaps, history = 0, [], []
     with _numpy_blas_single_threaded():
-        for o in range(K):
-            problem = _ReluOutput(Xt, masks, program.Y[:, o], program.alpha / scale)
-            W, T = _start(Xt, centres, program.Y[:, o])
-            single = program.with_outputs([o])
+        for outputs in groups:
+            Y = program.Y[:, outputs].astype(np.float64)
+            problem = _ReluProblem(Xt, masks, Y, program.alpha / scale, program.loss_fn)
+            W, T = _start(Xt, centres, Y)
+            single = program.with_outputs(outputs) if len(groups) > 1 else program
 
             def certify(W, Z, problem=problem, single=single):
                 solution = _solution(problem, W, scale)
@@ -505,10 +562,13 @@ def solve_ipm(
                 count = min(4 * p, Z.shape[0])
                 top = np.argpartition(-Z, count - 1, axis=0)[:count]
                 big = Z[top, np.arange(Z.shape[1])] >= 1e-6 * Z.max(axis=0)
-                supports = [[top[big[:, j * P + k], j * P + k] for k in range(P)] for j in (0, 1)]
-                bounds = supported_block_norms(
-                    program.X, masks, theta, supports, single.n_samples * single.alpha
-                )
+                bounds = np.empty((problem.K, P))
+                for o in range(problem.K):
+                    supports = [[top[big[:, c], c] for c in range((2 * o + j) * P, (2 * o + j + 1) * P)]
+                                for j in (0, 1)]  # fmt: skip
+                    bounds[o] = supported_block_norms(
+                        program.X, masks, theta[:, o], supports, single.n_samples * single.alpha
+                    )[0]
                 return single.duality_gap(solution, theta=theta, block_norms=bounds).gap
 
             def on_iterate(W, problem=problem):
@@ -516,17 +576,19 @@ def solve_ipm(
 
             W, T, Z, it, gap, hist = _solve_output(
                 problem, W, T, tol=tol, max_iter=max_iter, certify=certify, verbose=verbose,
-                on_iterate=on_iterate if (callback is not None and K == 1) else None,
+                on_iterate=on_iterate if (callback is not None and len(groups) == 1) else None,
             )
             n_iter, gaps, history = max(n_iter, it), gaps + [gap], history + hist
-            intercept[o] = float(np.mean(program.Y[:, o] - problem.outputs(problem.products(W))))
-            W[:, :-1] /= scale
-            U[o], V[o] = W[:P].T, W[P:].T
+            found = _solution(problem, W, scale)
+            intercept[outputs] = found.intercept
+            U[outputs], V[outputs] = found.U, found.V
     solution = ConvexSolution(U.astype(dtype), V.astype(dtype), intercept.astype(dtype))
     gap = max(gaps)
+    if not np.isfinite(gap):  # stopped before any certificate: the full one at the point reached
+        gap = program.duality_gap(solution).gap
     if not history or history[-1] != gap:
         history.append(gap)  # the program's gap: the worst output's
-    if callback is not None and K > 1:
+    if callback is not None and len(groups) > 1:
         callback(solution)
     if gap > tol:
         warnings.warn(
@@ -551,17 +613,19 @@ def _pruned(W):
     return sparse
 
 
-def _start(Xt, centres, y):
+def _start(Xt, centres, Y):
     """Starting blocks: both families at the cones' centres, scaled so that each block's products
     ``X̃w`` are a tenth of the targets' spread (the start is then invariant to rescaled data), and
-    norm bounds twice the norms."""
-    spread = max(float(np.std(y)), 1e-12)
+    norm bounds twice the norms; one copy per output (columns of ``Y``)."""
     size = np.sqrt(np.mean((Xt @ centres.T) ** 2, axis=0))  # rms of X̃ĝ_k
-    blocks = centres * (0.1 * spread / np.maximum(size, 1e-300))[:, None]
-    W = np.vstack([blocks, blocks])
-    weights = np.linalg.norm(W[:, :-1], axis=1)
-    T = 2.0 * weights + 0.1 * spread / np.maximum(np.vstack([size, size]).ravel(), 1e-300)
-    return W, T
+    W, T = [], []
+    for y in Y.T:
+        spread = max(float(np.std(y)), 1e-12)
+        blocks = centres * (0.1 * spread / np.maximum(size, 1e-300))[:, None]
+        W += [blocks, blocks]
+        bound = 2.0 * np.linalg.norm(blocks[:, :-1], axis=1) + 0.1 * spread / np.maximum(size, 1e-300)
+        T += [bound, bound]
+    return np.vstack(W), np.concatenate(T)
 
 
 def _psd_inverse(B):
@@ -582,12 +646,13 @@ def _psd_root(C):
 
 
 def _solution(problem, W, scale=1.0, dtype=np.float64):
-    """The single-output program's solution at the blocks ``W`` (of the program on ``X/scale``),
-    with its optimal intercept."""
-    P = problem.P
-    c = float(np.mean(problem.y - problem.outputs(problem.products(W))))
-    W = W.copy()
-    W[:, :-1] /= scale
+    """The program's solution at the blocks ``W`` (of the program on ``X/scale``), with its
+    optimal intercept."""
+    K, P, p = problem.K, problem.P, problem.p
+    c = problem.fit_at(problem.products(W))[1]
+    W = W.reshape(K, 2, P, p).copy()
+    W[..., :-1] /= scale
     return ConvexSolution(
-        W[:P].T[None].astype(dtype), W[P:].T[None].astype(dtype), np.array([c], dtype=dtype)
+        W[:, 0].transpose(0, 2, 1).astype(dtype), W[:, 1].transpose(0, 2, 1).astype(dtype),
+        np.asarray(c, dtype=dtype),
     )
