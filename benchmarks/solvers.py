@@ -14,6 +14,10 @@ pyscnn's ReLU program also penalises the hidden bias, so its relu row solves a d
 
     python benchmarks/solvers.py --problem W1 --formulation gated [--repeat 3] [--skip-cvxpy]
     python benchmarks/solvers.py --problem W1 --formulation relu --repeat 1 --skip-scs
+    python benchmarks/solvers.py --problem W1 --formulation relu --loss logistic --n-gates 100 \
+        --solvers ipm --repeat 1 --skip-scs
+
+``--loss logistic`` takes the 0/1 labels with the logistic loss instead of ±1 targets.
 """
 
 from __future__ import annotations
@@ -33,15 +37,15 @@ from convexnn.losses import encode_targets
 PROBLEMS = {"W1": (2000, 20), "W2": (8000, 50), "tiny": (400, 10)}
 
 
-def make_problem(name, formulation, n_gates=500, alpha=1e-3, dtype=np.float64):
+def make_problem(name, formulation, n_gates=500, alpha=1e-3, dtype=np.float64, loss="squared"):
     n, d = PROBLEMS[name]
     X, y = make_classification(n_samples=n, n_features=d, n_informative=min(10, d - 2),
                                random_state=0)
     X_train, _, y_train, _ = train_test_split(X, y, train_size=0.75, random_state=0)
     X_train = StandardScaler().fit_transform(X_train).astype(dtype)
     patterns = sample_patterns(X_train, n_gates, random_state=0)
-    Y = encode_targets(2.0 * y_train - 1.0, "squared")
-    return ConvexProgram(X_train, Y, patterns, "squared", alpha, formulation)
+    targets = 2.0 * y_train - 1.0 if loss == "squared" else y_train
+    return ConvexProgram(X_train, encode_targets(targets, loss), patterns, loss, alpha, formulation)
 
 
 def run(program, solver, reference, **options):
@@ -91,12 +95,15 @@ def main(argv=None):
     parser.add_argument("--reference", type=float, default=None,
                         help="known optimum, when CVXPY is skipped")
     parser.add_argument("--max-iter", type=int, default=None)
+    parser.add_argument("--loss", choices=["squared", "logistic"], default="squared")
+    parser.add_argument("--n-gates", type=int, default=500)
     parser.add_argument("--solvers", default=None,
                         help="comma-separated subset of the fast solvers and pyscnn rows")
     args = parser.parse_args(argv)
 
-    program = make_problem(args.problem, args.formulation)
-    print(f"{args.problem} {args.formulation}: n={program.n_samples} d={program.n_features} "
+    program = make_problem(args.problem, args.formulation, n_gates=args.n_gates, loss=args.loss)
+    print(f"{args.problem} {args.formulation} {args.loss}: n={program.n_samples} "
+          f"d={program.n_features} "
           f"P={program.n_patterns} alpha={program.alpha:g}")
     fast = ["kernel_newton", "fista", "bcd"] if args.formulation == "gated" else ["ipm", "al"]
     if args.solvers:
@@ -110,7 +117,7 @@ def main(argv=None):
             rows["cvxpy-scs"] = run(program, "cvxpy-scs", reference)
     # warm numba caches
     for name in fast:
-        solve(make_problem("tiny", args.formulation, n_gates=20), name, max_iter=5)
+        solve(make_problem("tiny", args.formulation, n_gates=20, loss=args.loss), name, max_iter=5)
     for name in fast:
         options = {} if args.max_iter is None else {"max_iter": args.max_iter}
         runs = [run(program, name, reference, **options) for _ in range(args.repeat)]

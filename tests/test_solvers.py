@@ -339,3 +339,51 @@ def test_interior_point_newton_solves_match_the_dense_system(loss, K):
     assert backward_error(found) <= 1e-14
     # the softmax matrix here has condition ~4e8, so the dense reference is itself good to ~1e-8
     assert np.allclose(found, exact, rtol=1e-6 if loss == "softmax" else 1e-9, atol=1e-11)
+
+
+def _broken_solver(kind):
+    """A solver that returns a wrong point of the given kind, with a claim of optimality."""
+    from convexnn.solvers.base import SolverResult
+
+    def broken(program, **options):
+        solution = program.zero_solution()
+        if kind == "worse-than-zero":
+            solution.U[...] = 1e3  # far from optimal, and far above the zero network
+        elif kind == "non-finite":
+            solution.U[..., 0] = np.nan
+        return SolverResult(solution, "broken", "optimal", 0.0, 0.0, 1, [0.0])
+
+    return broken
+
+
+@pytest.mark.parametrize("kind", ["worse-than-zero", "non-finite"])
+def test_solve_never_returns_a_point_worse_than_the_zero_network(kind, monkeypatch):
+    import convexnn.solvers as solvers
+
+    program = make_program("logistic", "relu", n=40, d=3, n_gates=10, alpha=1e-2)
+    monkeypatch.setitem(solvers.SOLVERS, "broken", _broken_solver(kind))
+    # a named solver that fails raises, and says why
+    with pytest.raises(solvers.SolverFailure, match="'broken' returned no usable point"):
+        solve(program, "broken")
+    # "auto" falls back to the next solver, with a warning, and certifies
+    monkeypatch.setattr(solvers, "_auto", lambda program, interior_point=True: "broken")
+    with pytest.warns(UserWarning, match="falling back to 'cvxpy'"):
+        result = solve(program, tol=1e-6)
+    assert result.solver != "broken" and result.gap <= 1e-6
+    zero = program.objective(program.zero_solution())
+    assert program.objective(result.solution) < zero
+
+
+def test_regression_exact_sampler_on_a_plane_is_certified_globally():
+    """Regression: 200 points in the plane have 39,801 patterns; solving them all at once, the
+    interior point stalled in their thin cones (gap inf, cone violation 0.04) and the estimator
+    returned a network 10⁵ times worse than the zero network. Now the exact sampler solves by
+    column generation priced over every pattern, and the fit is the certified global optimum."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (200, 2))
+    y = np.sin(3 * X[:, 0]) * np.cos(2 * X[:, 1])
+    model = ConvexReLURegressor(alpha=1e-2, sampler="exact", random_state=0).fit(X, y)
+    assert model.generation_converged_ and model.gap_ <= 1e-6
+    certificate = model.certify(X, y)
+    assert certificate.exact and certificate.relative_gap <= 1e-6
+    assert model.objective_ < 0.5 * np.var(y)  # far below the zero network
