@@ -97,10 +97,12 @@ def run(args):
         f"best sklearn: {best[2]}: J={best[0]:.8f} in {best[1]:.2f}s (whole grid {grid_time:.2f}s)"
     )
 
-    runs = [(f"sampler='mlp', width {w}", dict(n_gates=w, sampler="mlp")) for w in WIDTHS]
+    runs = [(f"sampler='mlp', width {w}", dict(n_gates=w, sampler="mlp", mlp_max_iter=2000))
+            for w in WIDTHS]
     if args.rounds:
         runs.append(("heuristic generation", dict(
-            n_gates=args.n_gates, pattern_generation="heuristic", max_pattern_rounds=args.rounds,
+            n_gates=args.n_gates, sampler="gaussian", pattern_generation="heuristic",
+            max_pattern_rounds=args.rounds,
         )))  # fmt: skip
     ours = []
     for name, params in runs:

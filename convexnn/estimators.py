@@ -50,6 +50,7 @@ class _BaseConvexReLU(BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left"), None],
         "pattern_generation": ["boolean", StrOptions({"exact", "heuristic"})],
         "max_pattern_rounds": [Interval(Integral, 1, None, closed="left")],
+        "mlp_max_iter": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -62,12 +63,13 @@ class _BaseConvexReLU(BaseEstimator):
         *,
         n_gates=100,
         formulation="relu",
-        sampler="gaussian",
+        sampler="mlp",
         solver="auto",
         tol=1e-6,
         max_iter=None,
         pattern_generation=False,
         max_pattern_rounds=20,
+        mlp_max_iter=200,
         random_state=None,
         verbose=False,
         warm_start=False,
@@ -82,6 +84,7 @@ class _BaseConvexReLU(BaseEstimator):
         self.max_iter = max_iter
         self.pattern_generation = pattern_generation
         self.max_pattern_rounds = max_pattern_rounds
+        self.mlp_max_iter = mlp_max_iter
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
@@ -172,15 +175,15 @@ class _BaseConvexReLU(BaseEstimator):
         return self
 
     def _sample(self, X, Y, loss):
-        if self.sampler != "mlp":
-            return sample_patterns(X, self.n_gates, self.sampler, self.random_state)
-        patterns = mlp_patterns(X, Y, loss, self.alpha, self.n_gates, self.random_state)
-        if patterns.n_patterns == 0:
-            raise ValueError(
-                f"sampler='mlp': the scikit-learn MLP's {self.n_gates} hidden neurons are all "
-                "inactive on the training data (alpha too large?); use another sampler"
+        if self.sampler == "mlp":
+            patterns = mlp_patterns(
+                X, Y, loss, self.alpha, self.n_gates, self.random_state, max_iter=self.mlp_max_iter
             )
-        return patterns
+            if patterns.n_patterns > 0:
+                return patterns
+            # every hidden neuron of the MLP died (alpha near alpha_max): random patterns instead
+        sampler = "gaussian" if self.sampler == "mlp" else self.sampler
+        return sample_patterns(X, self.n_gates, sampler, self.random_state)
 
     def _warm_start_point(self, X, Y):
         """The previous patterns and solution, when ``warm_start`` applies to this data."""
@@ -261,14 +264,25 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
     formulation : {"relu", "gated"}, default="relu"
         ``"relu"``: the exact ReLU program with cone constraints (a ReLU network);
         ``"gated"``: the unconstrained gated-ReLU program (a gated network, ``gates_``).
-    sampler : {"gaussian", "data", "exact", "mlp"}, default="gaussian"
-        How activation patterns are drawn (:mod:`convexnn.patterns`); ``"exact"`` takes every
-        pattern (the fit is then the certified global optimum of the non-convex training problem);
-        above ``EXACT_DIRECT_MAX_PATTERNS`` patterns it solves by column generation from
-        ``n_gates`` of them, priced over all of them (``n_patterns_`` counts those it kept). ``"mlp"`` takes the patterns of the ``n_gates`` hidden
-        neurons of a scikit-learn MLP trained by L-BFGS on the same objective
-        (:func:`convexnn.generation.mlp_patterns`): with one output, the exact ReLU network is then
-        at least as good as that MLP on the objective (costs one MLP fit).
+    sampler : {"mlp", "gaussian", "data", "exact"}, default="mlp"
+        How activation patterns are drawn (:mod:`convexnn.patterns`).
+
+        - ``"mlp"``: the patterns of the ``n_gates`` hidden neurons of scikit-learn's MLP trained
+          by L-BFGS on the same objective, ``mlp_max_iter`` iterations
+          (:func:`convexnn.generation.mlp_patterns`). With one output (regression, binary
+          classification) the network is then never worse on the objective than
+          ``MLPRegressor``/``MLPClassifier(hidden_layer_sizes=(n_gates,), solver="lbfgs",
+          alpha=alpha * n_samples, max_iter=mlp_max_iter, random_state=random_state)``: that
+          MLP is a feasible point of the program. With several outputs the program's neurons each
+          feed one output and it may end above the MLP. If all the MLP's neurons are inactive
+          (``alpha`` near ``alpha_max``) Gaussian patterns are drawn instead.
+        - ``"gaussian"``: ``n_gates`` random gates (cheapest; patterns far from the optimum's in
+          more than a few dimensions).
+        - ``"data"``: hyperplanes through sampled data points.
+        - ``"exact"``: every pattern (the fit is then the certified global optimum of the
+          non-convex training problem); ``n_gates`` is ignored, except above
+          ``EXACT_DIRECT_MAX_PATTERNS`` patterns, where it solves by column generation from
+          ``n_gates`` of them, priced over all of them (``n_patterns_`` counts those it kept).
     solver : {"auto", "cvxpy"}, default="auto"
         ``"cvxpy"`` solves with Clarabel (SCS as the fallback).
     tol : float, default=1e-6
@@ -286,6 +300,9 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
         ``True`` picks ``"exact"`` when the patterns can be enumerated.
     max_pattern_rounds : int, default=20
         Most solves of the pattern generation.
+    mlp_max_iter : int, default=200
+        L-BFGS iterations of the MLP that ``sampler="mlp"`` trains (scikit-learn's default
+        budget); more iterations give better patterns at the cost of a longer MLP fit.
     verbose : bool, default=False
     warm_start : bool, default=False
         Reuse the previous fit's patterns and solution as the starting point (same data shape

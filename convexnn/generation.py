@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
@@ -132,7 +133,9 @@ def fit_mlp(X, Y, loss, alpha, width, random_state=None, **params):
 
     params = {"solver": "lbfgs", "max_iter": 2000, **params}
     common = dict(hidden_layer_sizes=(width,), alpha=alpha * X.shape[0], random_state=random_state)
-    with warnings.catch_warnings():
+    # one BLAS thread: the MLP's products are small, and two threads on two cores made the
+    # L-BFGS fit 7× slower (breast cancer, width 100: 2.0 s against 0.29 s)
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("ignore", ConvergenceWarning)
         if loss == "squared":
             return MLPRegressor(**common, **params).fit(X, Y if Y.shape[1] > 1 else Y[:, 0])
@@ -140,7 +143,7 @@ def fit_mlp(X, Y, loss, alpha, width, random_state=None, **params):
         return MLPClassifier(**common, **params).fit(X, labels)
 
 
-def mlp_patterns(X, Y, loss, alpha, n_gates, random_state=None) -> Patterns:
+def mlp_patterns(X, Y, loss, alpha, n_gates, random_state=None, max_iter=2000) -> Patterns:
     """The activation patterns of an L-BFGS-trained scikit-learn MLP's hidden neurons (the
     estimators' ``sampler="mlp"``).
 
@@ -148,10 +151,11 @@ def mlp_patterns(X, Y, loss, alpha, n_gates, random_state=None) -> Patterns:
     output (squared or logistic loss) its weights map to a feasible point of the exact ReLU program
     over these patterns, so that program's optimum is a network at least as good as the MLP. (With
     several outputs the program's neurons each feed one output while the MLP's are shared, and
-    the program may end above the MLP.)
+    the program may end above the MLP.) ``max_iter`` bounds the MLP's L-BFGS iterations.
     """
     X = np.asarray(X, dtype=np.float64)
-    return gate_patterns(X, _hidden_gates(fit_mlp(X, Y, loss, alpha, n_gates, random_state)))
+    mlp = fit_mlp(X, Y, loss, alpha, n_gates, random_state, max_iter=max_iter)
+    return gate_patterns(X, _hidden_gates(mlp))
 
 
 def _hidden_gates(mlp):

@@ -74,10 +74,12 @@ def test_alpha_max_gives_the_zero_network(Estimator, kind, formulation):
     loss = {"squared": "squared", "multi": "squared", "logistic": "logistic", "softmax": "softmax"}[kind]
     patterns = sample_patterns(X, FAST["n_gates"], random_state=FAST["random_state"])
     amax = ConvexProgram(X, encode_targets(y, loss), patterns, loss, 1.0, formulation).alpha_max()
-    zero = Estimator(alpha=amax, formulation=formulation, **FAST).fit(X, y)
+    # on the same (Gaussian) patterns as alpha_max was computed on
+    zero = Estimator(alpha=amax, formulation=formulation, sampler="gaussian", **FAST).fit(X, y)
     assert zero.n_neurons_ == 0
     assert np.ptp(zero._forward(X), axis=0).max() == 0  # a constant predictor
-    below = Estimator(alpha=0.95 * amax, formulation=formulation, **FAST).fit(X, y)
+    below = Estimator(alpha=0.95 * amax, formulation=formulation, sampler="gaussian", **FAST)
+    below.fit(X, y)
     assert below.n_neurons_ > 0
 
 
@@ -146,7 +148,32 @@ def test_mlp_sampler_is_never_worse_than_its_mlp(Estimator, kind):
     assert model.objective_ <= J_mlp * (1 + 1e-7)
 
 
-def test_mlp_sampler_refuses_an_mlp_without_active_neurons(monkeypatch):
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("Estimator,kind", [CASES[0], CASES[2]])
+def test_default_estimator_is_never_worse_than_sklearns_lbfgs_mlp(Estimator, kind, seed):
+    # the defaults (sampler="mlp", n_gates=100, mlp_max_iter=200) against scikit-learn's MLP of
+    # the same width and budget, trained by L-BFGS on the same objective: with one output that MLP
+    # is a feasible point of the program the default fit certifies optimal
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+    from convexnn import network_objective
+
+    X, y = make_data(kind, n=80, d=4, seed=seed)
+    alpha = 1e-3
+    MLP = MLPRegressor if kind == "squared" else MLPClassifier
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp = MLP(hidden_layer_sizes=(100,), alpha=alpha * len(X), solver="lbfgs",
+                  random_state=seed).fit(X, y)  # fmt: skip
+    model = Estimator(alpha, random_state=seed).fit(X, y)
+    assert model.status_ == "optimal" and model.gap_ <= model.tol
+    J_mlp = network_objective(mlp.coefs_, mlp.intercepts_, X, y, alpha, kind)
+    assert model.objective_ <= J_mlp * (1 + 1e-6)
+
+
+def test_mlp_sampler_falls_back_to_gaussian_patterns_when_the_mlp_is_dead(monkeypatch):
+    # "mlp" is the default sampler: an MLP whose neurons all died (alpha near alpha_max) must not
+    # make fit fail; the patterns are then the Gaussian sampler's
     from types import SimpleNamespace
 
     import convexnn.generation as generation
@@ -154,8 +181,10 @@ def test_mlp_sampler_refuses_an_mlp_without_active_neurons(monkeypatch):
     X, y = make_data("squared", n=30, d=2)
     dead = SimpleNamespace(coefs_=[np.zeros((2, 4))], intercepts_=[-np.ones(4)])
     monkeypatch.setattr(generation, "fit_mlp", lambda *args, **kwargs: dead)
-    with pytest.raises(ValueError, match="hidden neurons are all inactive"):
-        ConvexReLURegressor(sampler="mlp", n_gates=4).fit(X, y)
+    model = ConvexReLURegressor(sampler="mlp", n_gates=4, random_state=0).fit(X, y)
+    gaussian = ConvexReLURegressor(sampler="gaussian", n_gates=4, random_state=0).fit(X, y)
+    assert np.array_equal(model._patterns.masks, gaussian._patterns.masks)
+    assert model.objective_ == gaussian.objective_
     with pytest.raises(ValueError, match="sampler"):
         ConvexReLURegressor(sampler="mlps").fit(X, y)
 

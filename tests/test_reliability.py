@@ -497,14 +497,14 @@ def _():
 
 @case(
     "program-too-large",
-    "a program whose estimated memory exceeds `max_memory` (here 1 MB)",
+    "a program whose estimated memory exceeds `max_memory` (here 1 MB; Gaussian gates)",
     "`MemoryError` before the program is built, with the estimate: *the 'relu' program on 30 "
     "samples, 3 features, 15 patterns and 1 output(s) with solver 'cvxpy' needs about 51.9 MiB "
     "(54413810 bytes), more than 977 KiB (max_memory=1e+06 bytes). Use fewer gates ...*",
 )
 def _():
     X, y = _regression()
-    model = ConvexReLURegressor(max_memory=1e6, **FAST)
+    model = ConvexReLURegressor(max_memory=1e6, sampler="gaussian", **FAST)
     with pytest.raises(MemoryError, match=r"'relu' program on 30 samples.* needs about \d") as info:
         model.fit(X, y)
     n_patterns = int(re.search(r"(\d+) patterns", str(info.value)).group(1))

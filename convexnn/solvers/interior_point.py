@@ -640,7 +640,9 @@ def _psd_inverse(B):
 
 def _psd_root(C):
     """``L`` with ``LLᵀ = C`` for a stack of symmetric positive semi-definite matrices (rounding
-    may leave tiny negative eigenvalues: they are clipped)."""
+    may leave tiny negative eigenvalues: they are clipped). Eigenvectors scaled by the roots of
+    the eigenvalues, not Cholesky factors: they put the weight in few columns, and the columns of
+    ``Z`` that carry little are left out of the Gram matrix."""
     values, vectors = np.linalg.eigh(0.5 * (C + C.transpose(0, 2, 1)))
     return vectors * np.sqrt(np.maximum(values, 0.0))[:, None, :]
 
