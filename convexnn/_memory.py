@@ -73,12 +73,20 @@ def estimate_memory(
         return data + 8 * (3 * n * n + 2 * n * P + P * P) + 8 * K * (d + 1) * P
     if solver == "ipm":  # float64: Z = [D_k X̃ L_k] and its product, n × n matrices, slacks and
         # multipliers of the rows of both block families, the outer products x̃x̃ᵀ, barrier blocks
+        from .solvers.interior_point import newton_form
+
+        if loss != "softmax" and newton_form(n, d, P) == "primal":  # one output at a time: the
+            # masked design, the dense matrix over 2P(d + 2) unknowns and its factor, slacks
+            return data + 8 * (2 * n * P * (d + 1) + 2 * (2 * P * (d + 2)) ** 2 + 20 * n * P
+                               + n * (d + 1) ** 2 + 6 * P * (d + 2) ** 2) + 8 * K * (d + 1) * P
         if loss != "softmax":  # one output at a time
             return data + 8 * (2 * n * P * (d + 1) + 3 * n * n + 20 * n * P + n * (d + 1) ** 2
                                + 6 * P * (d + 2) ** 2) + 8 * K * (d + 1) * P
-        m = n * K  # the K outputs together: one nK × nK system, and K Gram matrices
-        return data + 8 * (2 * n * P * (d + 1) + 2 * m * m + (K + 1) * n * n + 20 * m * P
-                           + n * (d + 1) ** 2 + 6 * K * P * (d + 2) ** 2)
+        m = n * K  # the K outputs together: one nK × nK system and K Gram matrices, or, above
+        # COUPLED_MAX_ROWS, conjugate gradients with one n × n factor per output
+        system = 2 * m * m + (K + 1) * n * n if newton_form(n, d, P, K) == "dual" else 2 * K * n * n
+        return data + 8 * (2 * n * P * (d + 1) + system + 20 * m * P + n * (d + 1) ** 2
+                           + 6 * K * P * (d + 2) ** 2)
     arrays = _MATRIX_FREE_ARRAYS.get(formulation, max(_MATRIX_FREE_ARRAYS.values()))
     blocks = 8 * K * (d + 1) * P * itemsize  # iterates, gradients, momentum, Anderson history
     return data + arrays * K * n * P * itemsize + blocks

@@ -267,7 +267,10 @@ def test_interior_point_needs_cones_with_an_interior_and_auto_falls_back():
     # logistic and softmax: the interior point at every size (CVXPY's exponential cones are slow)
     assert _auto(make_program("logistic", "relu", n=30, d=2, n_gates=8)) == "ipm"
     assert _auto(make_program("softmax", "relu", n=700, d=9, n_gates=40)) == "ipm"
-    assert _auto(make_program("softmax", "relu", n=3000, d=9, n_gates=40)) != "ipm"
+    assert _auto(make_program("softmax", "relu", n=3000, d=9, n_gates=40)) == "ipm"
+    # beyond n = 10,000: ipm while its Newton matrix over the blocks is small (primal form)
+    assert _auto(make_program("logistic", "relu", n=12_000, d=3, n_gates=5)) == "ipm"
+    assert _auto(make_program("logistic", "relu", n=12_000, d=30, n_gates=200)) != "ipm"
     # a duplicated sample on both sides of pattern 0: its cone lies in the hyperplane x̃ᵀu = 0
     X = np.vstack([program.X, program.X[:1]])
     masks = np.vstack([program.masks, program.masks[:1]])
@@ -285,14 +288,23 @@ def test_interior_point_needs_cones_with_an_interior_and_auto_falls_back():
     assert result.solver.lower() != "ipm" and result.gap <= 1e-6
 
 
-@pytest.mark.parametrize("loss,K", [("squared", 1), ("logistic", 1), ("softmax", 3)])
-def test_interior_point_newton_solves_match_the_dense_system(loss, K):
+@pytest.mark.parametrize(
+    "loss,K,form",
+    [("squared", 1, "dual"), ("logistic", 1, "dual"), ("squared", 1, "primal"),
+     ("logistic", 1, "primal"), ("softmax", 3, "dual"), ("softmax", 3, "cg")],
+)
+def test_interior_point_newton_solves_match_the_dense_system(loss, K, form, monkeypatch):
     """The Woodbury solve (with columns of Z left out and refinement) against the assembled
     Newton matrix: block diagonal plus the data term (1/n) Jᵀ ∇²f J of f(W) = min_c mean loss,
     whose Hessian in the outputs is the loss's, with the intercept eliminated (its Schur
     complement) — for the squared loss the centring (1/n) Jᵀ P_c J."""
+    import convexnn.solvers.interior_point as interior_point
     from convexnn.losses import get_loss
     from convexnn.solvers.interior_point import _cone_index, _ReluProblem
+
+    # every way of solving the Newton system: Woodbury through n × n (nK × nK) matrices, the dense
+    # primal matrix, or conjugate gradients preconditioned per output
+    monkeypatch.setattr(interior_point, "newton_form", lambda *args: form)
 
     rng = np.random.default_rng(0)
     n, d, P = 40, 2, 5
@@ -336,8 +348,9 @@ def test_interior_point_newton_solves_match_the_dense_system(loss, K):
     def backward_error(x):  # the relative residual: what a solve can promise at any condition
         return np.linalg.norm(H @ x - rhs.ravel()) / (np.linalg.norm(H, 2) * np.linalg.norm(x))
 
-    assert backward_error(found) <= 1e-14
-    # the softmax matrix here has condition ~4e8, so the dense reference is itself good to ~1e-8
+    # the softmax matrix here has condition ~4e8, so the dense reference is itself good to ~1e-8;
+    # conjugate gradients stop at a relative residual of 1e-11
+    assert backward_error(found) <= (1e-12 if form == "cg" else 1e-14)
     assert np.allclose(found, exact, rtol=1e-6 if loss == "softmax" else 1e-9, atol=1e-11)
 
 

@@ -13,7 +13,7 @@ from .base import SolverResult
 from .bcd import solve_bcd
 from .cvxpy_backend import solve_cvxpy
 from .fista import solve_fista
-from .interior_point import DegenerateConeError, solve_ipm
+from .interior_point import DegenerateConeError, newton_form, solve_ipm
 from .kernel_newton import solve_kernel_newton
 from .lasso_cd import solve_lasso_cd
 from .lasso_ip import solve_lasso_ip
@@ -68,19 +68,23 @@ AUTO_KERNEL_NEWTON_MAX_SAMPLES = 10_000
 
 #: The exact ReLU program with squared loss goes to the interior-point method above this size of
 #: the masked design (below it CVXPY's interior point certifies 1e-9 in under a second or two, and
-#: through a general-purpose code); up to the n bound of kernel Newton, since its systems are n × n.
+#: through a general-purpose code); up to the n bound of kernel Newton where its systems are n × n.
 AUTO_IPM_MIN_SIZE = 200_000
 #: The exact ReLU program with a logistic or softmax loss goes to the interior-point method at
-#: every size while its Newton systems (n × n, or nK × nK for the K coupled outputs of the softmax
-#: loss) have at most this many rows: CVXPY's exponential cones are slower at every size measured
-#: (breast cancer: minutes against seconds), and a factorisation of this order costs a few seconds
-#: per iteration on two cores (vowel, 11 classes: nK = 4356).
-AUTO_IPM_MAX_SYSTEM = 6_000
+#: every size up to the n bound of kernel Newton (CVXPY's exponential cones are slower at every size
+#: measured: breast cancer, minutes against seconds), and for softmax while the K Gram matrices and
+#: factors of size n × n (two per output, 8 bytes an entry) take at most this many bytes.
+AUTO_IPM_SOFTMAX_BYTES = 4 * 2**30
 
 
-def ipm_system_size(program) -> int:
-    """Rows of the interior-point method's Newton system: ``n``, or ``nK`` for the softmax loss."""
-    return program.n_samples * (program.n_outputs if program.loss == "softmax" else 1)
+def ipm_fits(program) -> bool:
+    """Whether ``"auto"`` may give the exact ReLU program to the interior-point method: its
+    Newton systems are factored in the primal form (few patterns and features, any ``n``), or its
+    ``n × n`` matrices (one pair per output for softmax) fit."""
+    n, d, P, K = program.n_samples, program.n_features, program.n_patterns, program.n_outputs
+    if program.loss == "softmax":
+        return n <= AUTO_KERNEL_NEWTON_MAX_SAMPLES and 16 * K * n * n <= AUTO_IPM_SOFTMAX_BYTES
+    return n <= AUTO_KERNEL_NEWTON_MAX_SAMPLES or newton_form(n, d, P) == "primal"
 
 
 def _auto(program, interior_point=True):
@@ -94,11 +98,8 @@ def _auto(program, interior_point=True):
     ):
         return "kernel_newton"
     if interior_point and program.formulation == "relu" and program.alpha > 0:
-        if program.loss == "squared":
-            if (n <= AUTO_KERNEL_NEWTON_MAX_SAMPLES
-                    and n * P * (d + 1) * program.n_outputs > AUTO_IPM_MIN_SIZE):
-                return "ipm"
-        elif ipm_system_size(program) <= AUTO_IPM_MAX_SYSTEM:
+        small = n * P * (d + 1) * program.n_outputs <= AUTO_IPM_MIN_SIZE
+        if ipm_fits(program) and not (program.loss == "squared" and small):
             return "ipm"
     size = program.n_samples * program.n_patterns * (program.n_features + 1) * program.n_outputs
     exp_cone = program.formulation == "relu" and program.loss != "squared"

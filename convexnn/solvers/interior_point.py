@@ -43,7 +43,7 @@ from ..program import ConvexProgram, ConvexSolution
 from .base import SolverResult
 from .kernel_newton import _numpy_blas_single_threaded
 
-__all__ = ["solve_ipm", "interior_start", "DegenerateConeError"]
+__all__ = ["solve_ipm", "interior_start", "newton_form", "DegenerateConeError"]
 
 
 class DegenerateConeError(ValueError):
@@ -164,12 +164,35 @@ class _ReluProblem:
         # coordinate has none (the bias of a block whose rows are all inactive); iterative
         # refinement against the exact matrix removes its effect and that of rounding
         B[:, np.arange(p + 1), np.arange(p + 1)] += self.regularisation
+        form = newton_form(n, p - 1, P, K)
+        if form == "primal":
+            return self._primal(B, exact, root[:, 0, 0], Q[:, 0])
         Binv = _psd_inverse(B)
 
         # Woodbury: the data term through (nI + P S H B⁻¹ Hᵀ S P), H B⁻¹ Hᵀ = blockdiag_o(Z_oZ_oᵀ)
         C = Binv[:, :p, :p].reshape(K, 2, P, p, p)
         L = _psd_root((C[:, 0] + C[:, 1]).reshape(K * P, p, p)).reshape(K, P, p, p)  # LLᵀ = C_u + C_v
         grams = [self._gram(L[o]) for o in range(K)]
+        Q = Q.reshape(n, K, -1).transpose(1, 0, 2).reshape(K * n, -1)  # rows ordered (o, i)
+
+        def scaled(V):  # S v sample by sample, as one vector ordered (o, i)
+            return np.einsum("iab,ib->ai", root, V).ravel()
+
+        def scaled_back(x):  # S v for v ordered (o, i), as (n, K)
+            return np.einsum("iab,bi->ia", root, x.reshape(K, n))
+
+        def project(h):
+            return h - Q @ (Q.T @ h)
+
+        def matvec(x):
+            h = project(scaled(self.outputs(self.products(x[:, :p]))))
+            out = np.einsum("bij,bj->bi", exact, x)
+            out[:, :p] += self.adjoint_outputs(scaled_back(h) / n)
+            return out
+
+        if form == "cg":
+            return self._conjugate_gradients(matvec, Binv, grams, root)
+
         # The nK × nK system is nI + P S G S P on the range of P; with A = nI + S G S its solution
         # is A⁻¹(h + Qβ), β making it orthogonal to Q: no projection of A, whose entries may be huge.
         # Vectors of size nK are ordered output by output (o, i).
@@ -186,24 +209,8 @@ class _ReluProblem:
                         A[o * n:(o + 1) * n, q * n:(q + 1) * n] += left * root[None, :, a, q]
         A[np.diag_indices(n * K)] += n
         R = cholesky(A, lower=False, overwrite_a=True, check_finite=False)
-        Q = Q.reshape(n, K, -1).transpose(1, 0, 2).reshape(K * n, -1)
         AQ = cho_solve((R, False), Q, check_finite=False)
         QAQ = Q.T @ AQ
-
-        def scaled(V):  # S v sample by sample, as one vector ordered (o, i)
-            return np.einsum("iab,ib->ai", root, V).ravel()
-
-        def scaled_back(x):  # S v for v ordered (o, i), as (n, K)
-            return np.einsum("iab,bi->ia", root, x.reshape(K, n))
-
-        def project(h):
-            return h - Q @ (Q.T @ h)
-
-        def matvec(x):
-            h = project(scaled(self.outputs(self.products(x[:, :p]))))
-            out = np.einsum("bij,bj->bi", exact, x)
-            out[:, :p] += self.adjoint_outputs(scaled_back(h) / n)
-            return out
 
         def solve(rhs, refine=REFINE):
             x = approximate(rhs)
@@ -222,6 +229,102 @@ class _ReluProblem:
 
         return solve
 
+    def _primal(self, B, exact, s, q):
+        """A solver of the Newton system of one output through its dense matrix over the blocks:
+        ``blockdiag(B)`` plus the data term ``(1/n) JᵀS P S J`` on the differences ``w_u − w_v``
+        (``J = [D_k X̃]_k``, ``S = diag(s)``, ``P = I − qqᵀ``); one Cholesky factorisation, then
+        one iterative refinement against the exact blocks."""
+        n, p, P = self.n, self.p, self.P
+        size = p + 1
+        SJ = (self.M[:, :, None] * self.Xt[:, None, :]).reshape(n, P * p) * s[:, None]
+        PSJ = SJ - np.outer(q, q @ SJ)  # P S J: its Gram matrix is positive semi-definite
+        F = blas.dsyrk(1.0 / n, PSJ, trans=1)  # upper triangle of (PSJ)ᵀPSJ / n
+        F = np.triu(F) + np.triu(F, 1).T
+        del PSJ
+        N = np.zeros((2 * P * size, 2 * P * size))
+        for b in range(2 * P):
+            N[b * size:(b + 1) * size, b * size:(b + 1) * size] = B[b]
+        u = (np.arange(P)[:, None] * size + np.arange(p)[None, :]).ravel()
+        v = u + P * size
+        N[np.ix_(u, u)] += F
+        N[np.ix_(v, v)] += F
+        N[np.ix_(u, v)] -= F
+        N[np.ix_(v, u)] -= F
+        # B's static regularisation may be too small for the whole matrix (u_k + v_k along the
+        # bias of an inactive pattern has no curvature): shift the diagonal up until it factors;
+        # the refinement against the exact matrix removes the shift
+        shift = 1e-12 * float(np.max(np.abs(np.diagonal(N))))
+        while True:
+            try:
+                R = cholesky(N, lower=False, check_finite=False)
+                break
+            except np.linalg.LinAlgError:
+                N[np.diag_indices_from(N)] += shift
+                shift *= 100.0
+
+        def matvec(x):
+            d = x[:P, :p] - x[P:, :p]  # (P, p): the differences the data term sees
+            h = SJ @ d.ravel()
+            h = (SJ.T @ (h - q * (q @ h)) / n).reshape(P, p)
+            out = np.einsum("bij,bj->bi", exact, x)
+            out[:P, :p] += h
+            out[P:, :p] -= h
+            return out
+
+        def solve(rhs, refine=REFINE):
+            x = cho_solve((R, False), rhs.ravel(), check_finite=False).reshape(rhs.shape)
+            for _ in range(refine):
+                x += cho_solve((R, False), (rhs - matvec(x)).ravel(),
+                               check_finite=False).reshape(rhs.shape)
+            return x
+
+        return solve
+
+    def _conjugate_gradients(self, matvec, Binv, grams, root):
+        """A solver of the Newton system by preconditioned conjugate gradients, for ``K`` coupled
+        outputs too many to factor together. The preconditioner drops the coupling of the outputs
+        (the off-diagonal ``−p_o p_q`` of each sample's softmax Hessian, and the intercepts'
+        projection): one ``n × n`` Woodbury factor per output, ``nI + D_o G_o D_o`` with ``D_o²``
+        the diagonal ``p_o(1 − p_o)``."""
+        n, p, P, K = self.n, self.p, self.P, self.K
+        diagonal = np.einsum("iab,iab->ia", root, root)  # diag(S²) = p(1 − p)
+        factors = []
+        for a, gram in enumerate(grams):
+            d = np.sqrt(diagonal[:, a])
+            A = gram * d[:, None] * d[None, :]
+            A[np.diag_indices(n)] += n
+            factors.append(cholesky(A, lower=False, overwrite_a=True, check_finite=False))
+
+        def precondition(rhs):
+            d0 = np.einsum("bij,bj->bi", Binv, rhs)
+            h = self.outputs(self.products(d0[:, :p])) * np.sqrt(diagonal)
+            x = np.column_stack([cho_solve((R, False), h[:, a], check_finite=False)
+                                 for a, R in enumerate(factors)])
+            Hs = np.zeros_like(rhs)
+            Hs[:, :p] = self.adjoint_outputs(x * np.sqrt(diagonal))
+            return d0 - np.einsum("bij,bj->bi", Binv, Hs)
+
+        def solve(rhs):
+            x = precondition(rhs)
+            r = rhs - matvec(x)
+            z = precondition(r)
+            d, rz = z.copy(), float(np.sum(r * z))
+            norm = float(np.linalg.norm(rhs))
+            for _ in range(CG_MAX_ITER):
+                if np.linalg.norm(r) <= CG_TOL * norm:
+                    break
+                Nd = matvec(d)
+                step = rz / float(np.sum(d * Nd))
+                x += step * d
+                r -= step * Nd
+                z = precondition(r)
+                rz, previous = float(np.sum(r * z)), rz
+                d = z + (rz / previous) * d
+            return x
+
+        solve.factored = False  # each solve costs tens of products: no Gondzio correctors
+        return solve
+
     def _gram(self, L):
         """``ZZᵀ`` (upper triangle) for ``Z = [D_k X̃ L_k]_k``, one output's ``L`` (P, p, p)."""
         n, p, P = self.n, self.p, self.P
@@ -237,6 +340,14 @@ class _ReluProblem:
         return blas.dsyrk(1.0, Zt.T)
 
 
+#: Above this many unknowns (2P(d + 2)) the primal form of the Newton system is not factored.
+PRIMAL_MAX_UNKNOWNS = 6000
+#: The softmax loss couples its K outputs in one nK × nK system, factored while it has at most this
+#: many rows; above, each Newton system is solved by conjugate gradients preconditioned by one n × n
+#: factor per output (K n³/3 flops instead of (nK)³/3).
+COUPLED_MAX_ROWS = 6000
+#: Relative residual and most iterations of those conjugate gradients.
+CG_TOL, CG_MAX_ITER = 1e-11, 500
 #: Iterative refinements of each Newton solve against the exact matrix.
 REFINE = 1
 #: Columns of Z whose share of ZZᵀ (trace) is below this fraction of n are left out of the factor.
@@ -254,6 +365,25 @@ PRUNE = 1e-6
 PRUNE_ITERATIONS = 4
 #: Fraction of the way to the boundary of the cones that a step may go.
 FRACTION = 0.99
+
+
+def newton_form(n_samples, n_features, n_patterns, n_outputs=1):
+    """How the interior-point method solves its Newton systems for a problem of this size (one
+    problem: one output, or the ``K`` coupled outputs of the softmax loss).
+
+    ``"primal"``: with one output, the dense matrix over the blocks' ``2P(d + 2)`` unknowns, when
+    forming and factoring it (``n (P(d + 1))² + (2P(d + 2))³/3`` flops) costs less than the Woodbury
+    form — many samples, few patterns and features. ``"dual"``: the Woodbury form through ``n × n``
+    (softmax: ``nK × nK``) matrices (``n² P (d + 1) + n³/3`` flops per output). ``"cg"``: softmax
+    above ``COUPLED_MAX_ROWS``, conjugate gradients preconditioned by one ``n × n`` factor per output.
+    """
+    n, P, p, K = n_samples, n_patterns, n_features + 1, n_outputs
+    if K > 1:
+        return "dual" if n * K <= COUPLED_MAX_ROWS else "cg"
+    unknowns = 2 * P * (p + 1)
+    primal = n * (P * p) ** 2 + unknowns**3 / 3
+    dual = n * n * P * p + n**3 / 3
+    return "primal" if unknowns <= PRIMAL_MAX_UNKNOWNS and primal < dual else "dual"
 
 
 def _centring(v, target, low=0.1, high=10.0):
@@ -413,7 +543,7 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
         shifts = (target - dS * dZ, target * e - corr)
         found = direction(*shifts)
         a = min(found[-2:])  # one step: the dual residual of a QP couples x and z
-        for _ in range(CORRECTORS):
+        for _ in range(CORRECTORS if getattr(point.solve, "factored", True) else 0):
             # Gondzio: aim a little further, and pull the products that would leave the band
             # around the target back into it; keep the correction when it lengthens the step
             _, dS, dX, dZ, dZc = found[:5]

@@ -1,0 +1,106 @@
+"""The default estimators against scikit-learn's MLP of the same width, on the same objective.
+
+For every dataset: ``ConvexReLURegressor(alpha=1e-3)`` (or ``ConvexReLUClassifier``) with every other
+parameter at its default, against ``MLPRegressor``/``MLPClassifier(hidden_layer_sizes=(100,),
+alpha=alpha * n)`` trained by L-BFGS and by full-batch Adam (scikit-learn's default budgets), all
+scored by the training objective ``J`` (``convexnn.network_objective``). Prints one row per set:
+both J, the certified gap, test RMSE (regression) or accuracy, and the fit times.
+
+    python benchmarks/default_estimators.py regression --data ../shared/data
+    python benchmarks/default_estimators.py classification --data ../shared/data [--sets a,b,...]
+
+Regression: the 9 sets of ``uci_regression`` (split0; X and y standardised on the training split).
+Classification: the sets of ``uci121`` (fold0 train/test, features as shipped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.preprocessing import LabelEncoder, StandardScaler
+
+from convexnn import ConvexReLUClassifier, ConvexReLURegressor, network_objective
+
+
+def regression_sets(folder):
+    for path in sorted(Path(folder, "uci_regression").glob("*.npz")):
+        data = np.load(path)
+        train, test = data["split0_train"], data["split0_test"]
+        sx = StandardScaler().fit(data["X"][train])
+        sy = StandardScaler().fit(data["y"][train, None])
+        yield (path.stem, sx.transform(data["X"][train]), sy.transform(data["y"][train, None])[:, 0],
+               sx.transform(data["X"][test]), sy.transform(data["y"][test, None])[:, 0])
+
+
+def classification_sets(folder, names=None):
+    for path in sorted(Path(folder, "uci121").glob("*.npz")):
+        if names and path.stem not in names:
+            continue
+        data = np.load(path)
+        train, test = data["fold0_train"], data["fold0_test"]
+        X, y = data["X"].astype(np.float64), LabelEncoder().fit_transform(data["y"])
+        yield path.stem, X[train], y[train], X[test], y[test]
+
+
+def score(model, X, y, task):
+    if task == "regression":
+        return float(np.sqrt(np.mean((model.predict(X) - y) ** 2)))
+    return float(np.mean(model.predict(X) == y))
+
+
+def timed(fit):
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = fit()
+    return model, time.perf_counter() - start
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("task", choices=["regression", "classification"])
+    parser.add_argument("--data", default="../shared/data")
+    parser.add_argument("--alpha", type=float, default=1e-3)
+    parser.add_argument("--sets", default=None, help="comma-separated dataset names")
+    args = parser.parse_args(argv)
+    alpha, task = args.alpha, args.task
+    names = args.sets.split(",") if args.sets else None
+    if task == "regression":
+        sets = [s for s in regression_sets(args.data) if not names or s[0] in names]
+        Convex, MLP, metric = ConvexReLURegressor, MLPRegressor, "test RMSE"
+    else:
+        sets = classification_sets(args.data, names)
+        Convex, MLP, metric = ConvexReLUClassifier, MLPClassifier, "test acc."
+    print(f"| set | n | J convex | J L-BFGS | J Adam | gap | {metric} convex | {metric} best MLP "
+          "| time convex [s] | time L-BFGS [s] | time MLP defaults [s] |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    wins = 0
+    for name, X, y, X_test, y_test in sets:
+        loss = "squared" if task == "regression" else ("logistic" if y.max() == 1 else "softmax")
+        Y = y if loss != "softmax" else np.eye(y.max() + 1)[y]
+
+        def J(m):
+            return network_objective(m.coefs_, m.intercepts_, X, Y, alpha, loss)
+
+        convex, t_convex = timed(lambda: Convex(alpha, random_state=0).fit(X, y))
+        common = dict(hidden_layer_sizes=(100,), alpha=alpha * len(X), random_state=0)
+        lbfgs, t_lbfgs = timed(lambda: MLP(solver="lbfgs", **common).fit(X, y))
+        adam, _ = timed(lambda: MLP(solver="adam", batch_size=len(X), **common).fit(X, y))
+        _, t_default = timed(lambda: MLP(hidden_layer_sizes=(100,), random_state=0).fit(X, y))
+        best = min((lbfgs, adam), key=J)
+        wins += convex.objective_ <= J(best) * (1 + 1e-6)
+        print(f"| {name} | {len(X)} | {convex.objective_:.5g} | {J(lbfgs):.5g} | {J(adam):.5g} "
+              f"| {convex.gap_:.1e} | {score(convex, X_test, y_test, task):.4f} "
+              f"| {score(best, X_test, y_test, task):.4f} | {t_convex:.1f} | {t_lbfgs:.1f} "
+              f"| {t_default:.1f} |", flush=True)
+    print(f"\nconvex J at or below the best MLP's on {wins} set(s)")
+
+
+if __name__ == "__main__":
+    main()
