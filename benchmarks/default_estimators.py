@@ -1,7 +1,7 @@
 """The default estimators against scikit-learn's MLP of the same width, on the same objective.
 
-For every dataset: ``ConvexReLURegressor(alpha=1e-3)`` (or ``ConvexReLUClassifier``) with every other
-parameter at its default, against ``MLPRegressor``/``MLPClassifier(hidden_layer_sizes=(100,),
+For every dataset: ``ConvexReLURegressor(alpha=1e-3)`` (or ``ConvexReLUClassifier``) with every
+other parameter at its default, against ``MLPRegressor``/``MLPClassifier(hidden_layer_sizes=(100,),
 alpha=alpha * n)`` trained by L-BFGS and by full-batch Adam (scikit-learn's default budgets), all
 scored by the training objective ``J`` (``convexnn.network_objective``). Prints one row per set:
 both J, the certified gap, test RMSE (regression) or accuracy, and the fit times.
@@ -34,8 +34,10 @@ def regression_sets(folder):
         train, test = data["split0_train"], data["split0_test"]
         sx = StandardScaler().fit(data["X"][train])
         sy = StandardScaler().fit(data["y"][train, None])
-        yield (path.stem, sx.transform(data["X"][train]), sy.transform(data["y"][train, None])[:, 0],
-               sx.transform(data["X"][test]), sy.transform(data["y"][test, None])[:, 0])
+        y_train = sy.transform(data["y"][train, None])[:, 0]
+        y_test = sy.transform(data["y"][test, None])[:, 0]
+        X_train, X_test = sx.transform(data["X"][train]), sx.transform(data["X"][test])
+        yield path.stem, X_train, y_train, X_test, y_test
 
 
 def classification_sets(folder, names=None):
@@ -85,14 +87,18 @@ def main(argv=None):
         loss = "squared" if task == "regression" else ("logistic" if y.max() == 1 else "softmax")
         Y = y if loss != "softmax" else np.eye(y.max() + 1)[y]
 
-        def J(m):
+        def J(m, X=X, Y=Y, loss=loss):
             return network_objective(m.coefs_, m.intercepts_, X, Y, alpha, loss)
 
-        convex, t_convex = timed(lambda: Convex(alpha, random_state=0).fit(X, y))
+        convex, t_convex = timed(lambda X=X, y=y: Convex(alpha, random_state=0).fit(X, y))
         common = dict(hidden_layer_sizes=(100,), alpha=alpha * len(X), random_state=0)
-        lbfgs, t_lbfgs = timed(lambda: MLP(solver="lbfgs", **common).fit(X, y))
-        adam, _ = timed(lambda: MLP(solver="adam", batch_size=len(X), **common).fit(X, y))
-        _, t_default = timed(lambda: MLP(hidden_layer_sizes=(100,), random_state=0).fit(X, y))
+        lbfgs, t_lbfgs = timed(lambda c=common: MLP(solver="lbfgs", **c).fit(X, y))  # noqa: B023
+        adam, _ = timed(
+            lambda c=common: MLP(solver="adam", batch_size=len(X), **c).fit(X, y)  # noqa: B023
+        )
+        _, t_default = timed(
+            lambda X=X, y=y: MLP(hidden_layer_sizes=(100,), random_state=0).fit(X, y)
+        )
         best = min((lbfgs, adam), key=J)
         wins += convex.objective_ <= J(best) * (1 + 1e-6)
         print(f"| {name} | {len(X)} | {convex.objective_:.5g} | {J(lbfgs):.5g} | {J(adam):.5g} "
