@@ -1,4 +1,6 @@
 
+import warnings
+
 import naive
 import numpy as np
 import pytest
@@ -400,3 +402,53 @@ def test_regression_exact_sampler_on_a_plane_is_certified_globally():
     certificate = model.certify(X, y)
     assert certificate.exact and certificate.relative_gap <= 1e-6
     assert model.objective_ < 0.5 * np.var(y)  # far below the zero network
+
+
+CONTRACT = [  # every two-layer solver of the registry, on a program it accepts
+    (name, loss, formulation)
+    for name, formulations in [
+        ("fista", ["gated"]), ("bcd", ["gated"]), ("kernel_newton", ["gated"]),
+        ("ipm", ["relu"]), ("al", ["relu"]), ("cvxpy", ["gated", "relu"]),
+    ]
+    for formulation in formulations
+    for loss in (["squared"] if name == "kernel_newton" else ["squared", "logistic", "softmax"])
+]
+
+
+AL_LOGISTIC_UNCERTIFIED = pytest.mark.xfail(
+    strict=True,
+    reason="known bug: the augmented Lagrangian does not certify 1e-6 on this 30-sample logistic "
+    "program within 200 outer and 2,000 inner iterations ('auto' sends it to 'ipm')",
+)
+
+
+@pytest.mark.parametrize(
+    "name,kind,formulation",
+    [pytest.param(*case, marks=AL_LOGISTIC_UNCERTIFIED) if case == ("al", "logistic", "relu")
+     else case for case in CONTRACT],
+)
+def test_solver_contract(name, kind, formulation):
+    """What every solver of the registry promises: a status from the closed set that agrees with
+    the certified gap, the iteration budget respected (for CVXPY: Clarabel's iterations, or 100
+    times as many of SCS's), and (where it takes one) a callback called with points of the
+    program."""
+    from convexnn.solvers import SOLVERS
+    from convexnn.solvers.base import STATUSES
+
+    program = make_program(kind, formulation, n=30, d=2, n_gates=8, alpha=1e-2)
+    seen = []
+    options = {"callback": seen.append} if name != "cvxpy" else {}
+    generous = {"max_iter": 200, "max_inner": 2000} if name == "al" else {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        budget = solve(program, name, max_iter=2, **options)
+        full = SOLVERS[name](program, tol=1e-6, **generous)
+    for result in (budget, full):
+        assert result.status in STATUSES
+        assert result.gap >= -1e-12  # a negative gap (an infeasible point) is reported as inf
+        assert result.status != "optimal" or result.gap <= 1e-6 + 1e-15
+    assert budget.n_iter <= (200 if name == "cvxpy" else 2)
+    assert full.status == "optimal"
+    if name != "cvxpy":
+        assert seen and all(isinstance(s, ConvexSolution) for s in seen)
+        assert seen[-1].U.shape == program.block_shape

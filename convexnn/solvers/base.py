@@ -6,7 +6,11 @@ from dataclasses import dataclass, field
 
 from ..program import ConvexSolution
 
-__all__ = ["SolverResult"]
+__all__ = ["SolverResult", "STATUSES"]
+
+#: Every status a solver reports: the stopping rule was met; the iteration budget ran out first; the
+#: solver could make no more progress; the backend stopped at a point whose gap is above ``tol``.
+STATUSES = ("optimal", "max_iter", "stalled", "inaccurate")
 
 
 @dataclass
@@ -19,8 +23,10 @@ class SolverResult:
     solver : str
         Name of the solver (for CVXPY, the backend that produced the answer).
     status : str
-        ``"optimal"`` when the stopping rule was met, ``"max_iter"`` when the iteration budget ran
-        out first, or the backend's own status.
+        One of :data:`STATUSES`: ``"optimal"`` when the stopping rule was met (certified gap at
+        most ``tol``), ``"max_iter"`` when the iteration budget ran out first, ``"stalled"`` when
+        the solver could make no more progress, ``"inaccurate"`` when a backend stopped (by its
+        own rule) at a point whose certified gap is above ``tol``.
     gap : float
         Relative duality gap certified at ``solution`` (MATH.md §5).
     violation : float

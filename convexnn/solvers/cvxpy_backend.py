@@ -164,7 +164,7 @@ def solve_cvxpy(
             return SolverResult(
                 solution=sol,
                 solver=f"cvxpy-{name.lower()}",
-                status="optimal" if certified else problem.status,
+                status="optimal" if certified else "inaccurate",
                 gap=gap.gap,
                 violation=violation,
                 n_iter=int(stats.num_iters or 0) if stats is not None else 0,
