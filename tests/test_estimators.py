@@ -187,6 +187,8 @@ def test_mlp_sampler_falls_back_to_gaussian_patterns_when_the_mlp_is_dead(monkey
     assert model.objective_ == gaussian.objective_
     with pytest.raises(ValueError, match="sampler"):
         ConvexReLURegressor(sampler="mlps").fit(X, y)
+    with pytest.raises(ValueError, match="mlp_max_iter"):
+        ConvexReLURegressor(mlp_max_iter=0).fit(X, y)
 
 
 @pytest.mark.parametrize(
