@@ -75,12 +75,11 @@ def estimate_memory(
         # multipliers of the rows of both block families, the outer products x̃x̃ᵀ, barrier blocks
         from .solvers.interior_point import newton_form
 
-        if loss != "softmax" and newton_form(n, d, P) == "primal":  # one output at a time: the
-            # masked design, the dense matrix over 2P(d + 2) unknowns and its factor, slacks
-            return data + 8 * (2 * n * P * (d + 1) + 2 * (2 * P * (d + 2)) ** 2 + 20 * n * P
-                               + n * (d + 1) ** 2 + 6 * P * (d + 2) ** 2) + 8 * K * (d + 1) * P
-        if loss != "softmax":  # one output at a time
-            return data + 8 * (2 * n * P * (d + 1) + 3 * n * n + 20 * n * P + n * (d + 1) ** 2
+        if loss != "softmax":  # one output at a time: three n × n matrices, or in the primal
+            # form the dense matrix over 2P(d + 2) unknowns and its factor
+            primal = newton_form(n, d, P) == "primal"
+            system = 2 * (2 * P * (d + 2)) ** 2 if primal else 3 * n * n
+            return data + 8 * (2 * n * P * (d + 1) + system + 20 * n * P + n * (d + 1) ** 2
                                + 6 * P * (d + 2) ** 2) + 8 * K * (d + 1) * P
         m = n * K  # the K outputs together: one nK × nK system and K Gram matrices, or, above
         # COUPLED_MAX_ROWS, conjugate gradients with one n × n factor per output

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 
+from ..program import ConvexProgram
 from .augmented import solve_al
 from .base import SolverResult
 from .bcd import solve_bcd
@@ -18,7 +19,6 @@ from .kernel_newton import solve_kernel_newton
 from .lasso_cd import solve_lasso_cd
 from .lasso_ip import solve_lasso_ip
 from .path import regularization_path
-from ..program import ConvexProgram
 
 __all__ = [
     "SOLVERS",
@@ -198,7 +198,6 @@ def solve(program, solver="auto", **options) -> SolverResult:
                 if solver != "auto":
                     raise
                 # a pattern's cone has an empty interior: the interior-point method cannot start
-                result, reason = None, "a degenerate cone"
                 name = _auto(program, interior_point=False)
                 continue
         if reason is None:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from functools import cached_property
 
 import numpy as np
 from scipy.linalg import blas, cho_solve, cholesky
@@ -152,7 +153,6 @@ class _ReluProblem:
         (the last on the cone coordinates ``(t_b, w_b[:d])``), the curvature taken at ``XW``;
         returns a function solving it for a right-hand side (2PK, p + 1)."""
         n, p, P, K = self.n, self.p, self.P, self.K
-        Xt = self.Xt
         root, Q = self.curvature(XW)
         B = np.zeros((2 * P * K, p + 1, p + 1))
         cone = _cone_index(p)
@@ -171,7 +171,8 @@ class _ReluProblem:
 
         # Woodbury: the data term through (nI + P S H B⁻¹ Hᵀ S P), H B⁻¹ Hᵀ = blockdiag_o(Z_oZ_oᵀ)
         C = Binv[:, :p, :p].reshape(K, 2, P, p, p)
-        L = _psd_root((C[:, 0] + C[:, 1]).reshape(K * P, p, p)).reshape(K, P, p, p)  # LLᵀ = C_u + C_v
+        # L Lᵀ = C_u + C_v for every pattern and output
+        L = _psd_root((C[:, 0] + C[:, 1]).reshape(K * P, p, p)).reshape(K, P, p, p)
         grams = [self._gram(L[o]) for o in range(K)]
         Q = Q.reshape(n, K, -1).transpose(1, 0, 2).reshape(K * n, -1)  # rows ordered (o, i)
 
@@ -194,7 +195,8 @@ class _ReluProblem:
             return self._conjugate_gradients(matvec, Binv, grams, root)
 
         # The nK × nK system is nI + P S G S P on the range of P; with A = nI + S G S its solution
-        # is A⁻¹(h + Qβ), β making it orthogonal to Q: no projection of A, whose entries may be huge.
+        # is A⁻¹(h + Qβ), β making it orthogonal to Q: no projection of A, whose entries may be
+        # huge.
         # Vectors of size nK are ordered output by output (o, i).
         if K == 1:
             s = root[:, 0, 0]
@@ -236,7 +238,7 @@ class _ReluProblem:
         one iterative refinement against the exact blocks."""
         n, p, P = self.n, self.p, self.P
         size = p + 1
-        SJ = (self.M[:, :, None] * self.Xt[:, None, :]).reshape(n, P * p) * s[:, None]
+        SJ = self.design * s[:, None]
         PSJ = SJ - np.outer(q, q @ SJ)  # P S J: its Gram matrix is positive semi-definite
         F = blas.dsyrk(1.0 / n, PSJ, trans=1)  # upper triangle of (PSJ)ᵀPSJ / n
         F = np.triu(F) + np.triu(F, 1).T
@@ -254,13 +256,15 @@ class _ReluProblem:
         # bias of an inactive pattern has no curvature): shift the diagonal up until it factors;
         # the refinement against the exact matrix removes the shift
         shift = 1e-12 * float(np.max(np.abs(np.diagonal(N))))
-        while True:
+        for _ in range(8):  # up to 1e2 times the largest diagonal entry
             try:
                 R = cholesky(N, lower=False, check_finite=False)
                 break
             except np.linalg.LinAlgError:
                 N[np.diag_indices_from(N)] += shift
                 shift *= 100.0
+        else:
+            raise np.linalg.LinAlgError("the Newton matrix of 'ipm' is not positive definite")
 
         def matvec(x):
             d = x[:P, :p] - x[P:, :p]  # (P, p): the differences the data term sees
@@ -280,13 +284,18 @@ class _ReluProblem:
 
         return solve
 
+    @cached_property
+    def design(self):
+        """The masked design ``J = [D_k X̃]_k`` (n, P·p), built once for the primal form."""
+        return (self.M[:, :, None] * self.Xt[:, None, :]).reshape(self.n, self.P * self.p)
+
     def _conjugate_gradients(self, matvec, Binv, grams, root):
         """A solver of the Newton system by preconditioned conjugate gradients, for ``K`` coupled
         outputs too many to factor together. The preconditioner drops the coupling of the outputs
         (the off-diagonal ``−p_o p_q`` of each sample's softmax Hessian, and the intercepts'
         projection): one ``n × n`` Woodbury factor per output, ``nI + D_o G_o D_o`` with ``D_o²``
         the diagonal ``p_o(1 − p_o)``."""
-        n, p, P, K = self.n, self.p, self.P, self.K
+        n, p = self.n, self.p
         diagonal = np.einsum("iab,iab->ia", root, root)  # diag(S²) = p(1 − p)
         factors = []
         for a, gram in enumerate(grams):
@@ -375,7 +384,8 @@ def newton_form(n_samples, n_features, n_patterns, n_outputs=1):
     forming and factoring it (``n (P(d + 1))² + (2P(d + 2))³/3`` flops) costs less than the Woodbury
     form — many samples, few patterns and features. ``"dual"``: the Woodbury form through ``n × n``
     (softmax: ``nK × nK``) matrices (``n² P (d + 1) + n³/3`` flops per output). ``"cg"``: softmax
-    above ``COUPLED_MAX_ROWS``, conjugate gradients preconditioned by one ``n × n`` factor per output.
+    above ``COUPLED_MAX_ROWS``, conjugate gradients preconditioned by one ``n × n`` factor per
+    output.
     """
     n, P, p, K = n_samples, n_patterns, n_features + 1, n_outputs
     if K > 1:
@@ -694,8 +704,8 @@ def solve_ipm(
                 big = Z[top, np.arange(Z.shape[1])] >= 1e-6 * Z.max(axis=0)
                 bounds = np.empty((problem.K, P))
                 for o in range(problem.K):
-                    supports = [[top[big[:, c], c] for c in range((2 * o + j) * P, (2 * o + j + 1) * P)]
-                                for j in (0, 1)]  # fmt: skip
+                    columns = [range((2 * o + j) * P, (2 * o + j + 1) * P) for j in (0, 1)]
+                    supports = [[top[big[:, c], c] for c in cols] for cols in columns]
                     bounds[o] = supported_block_norms(
                         program.X, masks, theta[:, o], supports, single.n_samples * single.alpha
                     )[0]
@@ -753,7 +763,8 @@ def _start(Xt, centres, Y):
         spread = max(float(np.std(y)), 1e-12)
         blocks = centres * (0.1 * spread / np.maximum(size, 1e-300))[:, None]
         W += [blocks, blocks]
-        bound = 2.0 * np.linalg.norm(blocks[:, :-1], axis=1) + 0.1 * spread / np.maximum(size, 1e-300)
+        bound = (2.0 * np.linalg.norm(blocks[:, :-1], axis=1)
+                 + 0.1 * spread / np.maximum(size, 1e-300))
         T += [bound, bound]
     return np.vstack(W), np.concatenate(T)
 
