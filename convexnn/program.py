@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from scipy.optimize import nnls
 
 from .cone import gated_block_norms, relu_block_norms, relu_exceeds
 from .losses import get_loss
@@ -95,7 +96,8 @@ class ConvexProgram:
         X = np.asarray(X)
         if X.dtype not in (np.float32, np.float64):
             X = X.astype(np.float64)
-        Y = np.asarray(Y, dtype=X.dtype)
+        # the targets stay float64 with float32 features: the program is the user's, not a rounding
+        Y = np.asarray(Y, dtype=np.float64)
         if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
             raise ValueError(f"Y must have shape (n_samples, n_outputs); got {Y.shape}")
         if patterns.masks.shape[0] != X.shape[0]:
@@ -199,9 +201,13 @@ class ConvexProgram:
         return self.alpha * total
 
     def objective(self, solution: ConvexSolution) -> float:
-        """The convex objective (mean loss plus group penalty) at ``solution``."""
-        F = self.predict(solution).astype(np.float64)
-        return self.loss_fn.value(F, self.Y.astype(np.float64)) + self.penalty(solution)
+        """The convex objective (mean loss plus group penalty) at ``solution``, evaluated in float64
+        whatever the dtype of ``X`` (so that it is the mapped network's objective to rounding)."""
+        net = solution.U.astype(np.float64)  # U − V in float64: float32 blocks round it otherwise
+        if solution.V is not None:
+            net = net - solution.V
+        F = masked_forward(self.Xt, self.mask_matrix, net, np.float64) + solution.intercept
+        return self.loss_fn.value(F, self.Y) + self.penalty(solution)
 
     def constraint_violation(self, solution: ConvexSolution) -> float:
         """Largest cone-constraint violation ``max (−(2D_k − I) X̃ u_k)_+``, relative to
@@ -213,6 +219,51 @@ class ConvexProgram:
             w, s = max_cone_violation(self.Xt, self.masks, blocks)
             worst, size = max(worst, w), max(size, s)
         return worst / size
+
+    def network_objective(self, solution: ConvexSolution) -> float:
+        """The objective of the network that ``solution`` maps to: each exact-ReLU block acts as
+        ``relu(X̃ u)`` rather than ``D X̃ u`` (the two agree where the block holds its cone)."""
+        if self.formulation != "relu":
+            return self.objective(solution)
+        Xt = self.Xt.astype(np.float64)
+        F = np.zeros((self.n_samples, self.n_outputs)) + solution.intercept
+        for o in range(self.n_outputs):
+            F[:, o] += np.maximum(Xt @ np.asarray(solution.U[o], np.float64), 0.0).sum(axis=1)
+            F[:, o] -= np.maximum(Xt @ np.asarray(solution.V[o], np.float64), 0.0).sum(axis=1)
+        return self.loss_fn.value(F, self.Y) + self.penalty(solution)
+
+    def feasible(self, solution: ConvexSolution, tol: float = 1e-10) -> ConvexSolution:
+        """``solution`` with every exact-ReLU block inside its cone, so that the mapped network
+        reproduces the program's outputs.
+
+        A solver may stop at a point slightly outside a cone (an iteration budget, a tolerance):
+        block ``u_k`` then violates ``(2D_k − I) X̃ u_k ≥ 0`` on a few rows, and the neuron
+        ``relu(X̃ u_k)`` differs from ``D_k X̃ u_k`` there. Each block violated by more than ``tol``
+        (relative to its largest ``|X̃ u_k|``) is replaced by its Euclidean projection onto the cone
+        (Moreau: ``u + Aᵀλ``, ``λ ≥ 0`` the non-negative least-squares solution of ``Aᵀλ ≈ −u``,
+        ``A = (2D_k − I) X̃`` with unit rows), in float64. Returns ``solution`` itself when nothing
+        moved.
+        """
+        if self.formulation != "relu":
+            return solution
+        signs = np.where(self.masks, 1.0, -1.0)
+        Xt = self.Xt.astype(np.float64)
+        rows = Xt / np.maximum(np.linalg.norm(Xt, axis=1, keepdims=True), 1e-300)
+        families = [np.array(solution.U, dtype=np.float64), np.array(solution.V, dtype=np.float64)]
+        moved = False
+        for blocks in families:
+            for o in range(blocks.shape[0]):
+                Z = Xt @ blocks[o]  # (n, P): X̃ u_k
+                size = np.abs(Z).max(axis=0)
+                for k in np.flatnonzero((signs * Z < -tol * size).any(axis=0) & (size > 0)):
+                    A = rows * signs[:, k, None]
+                    lam, _ = nnls(A.T, -blocks[o, :, k], maxiter=50 * A.shape[0])
+                    blocks[o, :, k] += A.T @ lam
+                    moved = True
+        if not moved:
+            return solution
+        # float64 whatever the data's dtype: float32 blocks would leave their cones by rounding
+        return ConvexSolution(families[0], families[1], np.asarray(solution.intercept, np.float64))
 
     # -- dual ---------------------------------------------------------------------------------------
     def residual(self, solution: ConvexSolution) -> np.ndarray:
@@ -248,6 +299,7 @@ class ConvexProgram:
         """
         primal = self.objective(solution)
         Theta = self.residual(solution) if theta is None else theta
+        Theta = self.loss_fn.zero_sum(np.asarray(Theta, dtype=np.float64), self.Y)
         if np.abs(Theta.sum(axis=0)).max() > 1e-9 * max(1.0, float(np.abs(Theta).sum())):
             # the intercept shift did not converge: 1ᵀθ = 0 fails and no dual bound is certified
             return DualityGap(primal, -np.inf, np.inf, 0.0)

@@ -123,7 +123,10 @@ class _ReluProblem:
         for the last ``XW``."""
         if self._last[0] is not XW:
             F = self.outputs(XW)
-            c = np.asarray(self.loss.intercept_shift(F, self.Y), dtype=np.float64)
+            if np.all(np.isfinite(F)):
+                c = np.asarray(self.loss.intercept_shift(F, self.Y), dtype=np.float64)
+            else:  # a step overflowed: the iterate is rejected on its non-finite objective
+                c = np.full(self.K, np.nan)
             self._last = (XW, (F + c, c))
         return self._last[1]
 
@@ -669,7 +672,6 @@ def solve_ipm(
     if program.alpha <= 0:
         raise ValueError("solver 'ipm' needs alpha > 0")
     start = time.perf_counter()
-    dtype = program.X.dtype
     # One scale for all features: the program on (X/s, α/s) has the blocks (s·w[:d], w[d]), and
     # the barrier's start, regularisation and tolerances assume features of order one.
     Xt = program.Xt.astype(np.float64)
@@ -722,7 +724,9 @@ def solve_ipm(
             found = _solution(problem, W, scale)
             intercept[outputs] = found.intercept
             U[outputs], V[outputs] = found.U, found.V
-    solution = ConvexSolution(U.astype(dtype), V.astype(dtype), intercept.astype(dtype))
+    # float64 blocks for float32 data too: rounding them to float32 would push them out of their
+    # cones (by ~1e-8, relative), and the network would no longer reproduce the program
+    solution = ConvexSolution(U, V, intercept)
     gap = max(gaps)
     if not np.isfinite(gap):  # stopped before any certificate: the full one at the point reached
         gap = program.duality_gap(solution).gap
@@ -736,7 +740,8 @@ def solve_ipm(
             f"{gap:.2e} (tol {tol:.1e})", ConvergenceWarning, stacklevel=2,
         )
     return SolverResult(
-        solution=solution, solver="ipm", status="optimal" if gap <= tol else "max_iter", gap=gap,
+        solution=solution, solver="ipm", gap=gap,
+        status="optimal" if gap <= tol else "max_iter" if n_iter >= max_iter else "stalled",
         violation=program.constraint_violation(solution), n_iter=n_iter, gap_history=history,
         time=time.perf_counter() - start,
     )
