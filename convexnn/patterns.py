@@ -76,9 +76,12 @@ def gate_patterns(X, gates) -> Patterns:
 
 
 def _standardisation(X):
+    """Mean and scale of every feature; a constant feature (its spread at the rounding of its mean)
+    keeps scale 1: dividing by its rounding noise made gates of ±1e15 whose products cancel."""
+    X = np.asarray(X, dtype=np.float64)
     mean = X.mean(axis=0)
     scale = X.std(axis=0)
-    scale[scale == 0] = 1.0
+    scale[scale <= 1e-12 * np.abs(mean)] = 1.0
     return mean, scale
 
 
