@@ -11,7 +11,24 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import brentq
-from scipy.special import expit, log_softmax, logit, logsumexp, softmax, xlogy
+from scipy.special import expit, logit, xlogy
+
+
+# Row-wise log-sum-exp and softmax in plain NumPy: scipy.special's array-API versions cost tens
+# of microseconds a call in dispatch, and the intercept of a softmax fit calls them every step.
+def logsumexp(F, axis=1):
+    top = np.max(F, axis=axis, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    return np.log(np.sum(np.exp(F - top), axis=axis)) + np.squeeze(top, axis=axis)
+
+
+def log_softmax(F, axis=1):
+    return F - np.expand_dims(logsumexp(F, axis=axis), axis)
+
+
+def softmax(F, axis=1):
+    E = np.exp(F - np.max(F, axis=axis, keepdims=True))
+    return E / np.sum(E, axis=axis, keepdims=True)
 
 _TINY = 1e-300
 
@@ -39,6 +56,10 @@ class SquaredLoss:
     @staticmethod
     def intercept_shift(F, Y):
         return np.mean(Y - F, axis=0)
+
+    @staticmethod
+    def zero_sum(theta, Y):
+        return theta - np.mean(theta, axis=0)
 
     @staticmethod
     def outputs_from_residual(theta, Y):
@@ -73,6 +94,13 @@ class LogisticLoss:
     @staticmethod
     def outputs_from_residual(theta, Y):
         return logit(np.clip(Y - theta, _TINY, 1.0 - np.finfo(float).epsneg))
+
+    @staticmethod
+    def zero_sum(theta, Y):
+        """``θ`` moved along the loss's curvature so that ``1ᵀθ = 0`` exactly (see
+        :func:`_zero_sum`); ``p = y − θ`` stays in ``[0, 1]``."""
+        p = np.clip(Y - theta, 0.0, 1.0)
+        return _zero_sum(theta, p[:, :, None] * (1.0 - p)[:, None, :])
 
     @staticmethod
     def hessian_root(F, Y):
@@ -120,6 +148,14 @@ class SoftmaxLoss:
     @staticmethod
     def outputs_from_residual(theta, Y):
         return np.log(np.clip(Y - theta, _TINY, 1.0))
+
+    @staticmethod
+    def zero_sum(theta, Y):
+        """``θ`` moved along the loss's curvature so that ``1ᵀθ = 0`` exactly (see
+        :func:`_zero_sum`); each ``p_i = y_i − θ_i`` stays on the simplex."""
+        p = np.clip(Y - theta, 0.0, 1.0)
+        H = np.einsum("ij,jk->ijk", p, np.eye(p.shape[1])) - p[:, :, None] * p[:, None, :]
+        return _zero_sum(theta, H, shift_invariant=True)
 
     @staticmethod
     def hessian_root(F, Y):
@@ -178,6 +214,26 @@ class SoftmaxLoss:
                 break
             delta, value = delta + t * step, new_value
         return delta
+
+
+def _zero_sum(theta, H, shift_invariant=False):
+    """``θ − Δ`` with ``Δ_i = H_i λ`` (``H_i`` the loss's Hessian at sample ``i``) and ``λ`` solving
+    ``(Σ_i H_i) λ = 1ᵀθ``: the linearised intercept step that makes every column of ``θ`` sum to
+    zero, as the dual needs (an intercept solve converges only to its own tolerance, and
+    ``c·1ᵀθ`` would otherwise enter the bound). ``Δ`` keeps ``y − θ`` in the loss's domain while
+    ``|λ| ≤ 1/2``, far above the few ulps it corrects; else ``θ`` is returned unchanged. With
+    ``shift_invariant`` (softmax: ``H_i 1 = 0`` and ``1ᵀθ_i = 0``) the all-ones direction, which
+    ``Σ_i H_i`` does not see, is pinned by adding ``11ᵀ``."""
+    excess = theta.sum(axis=0)
+    if not np.any(excess):
+        return theta
+    A = H.sum(axis=0)
+    if shift_invariant:
+        A = A + np.trace(A) / A.shape[0] ** 2
+    step = np.linalg.lstsq(A, excess, rcond=None)[0]
+    if not np.max(np.abs(step), initial=0.0) <= 0.5:
+        return theta
+    return theta - np.einsum("ijk,k->ij", H, step)
 
 
 LOSSES = {cls.name: cls for cls in (SquaredLoss, LogisticLoss, SoftmaxLoss)}
