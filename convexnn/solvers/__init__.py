@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from dataclasses import replace
 
 import numpy as np
 
@@ -147,6 +148,57 @@ def _failure(program, result):
     return None
 
 
+#: The promise: the mapped network's objective and the convex objective agree to this (relative);
+#: a returned point where they do not is moved into its cones first.
+AGREEMENT = 1e-8
+
+
+def _into_cones(program, result, tol):
+    """``result``, or, when its network does not reproduce the program's objective (a solver
+    stopped outside the cones), the point with its blocks projected onto their cones
+    (:meth:`~convexnn.program.ConvexProgram.feasible`), its gap certified anew."""
+    if program.formulation != "relu":
+        return result
+    objective = program.objective(result.solution)
+    mismatch = abs(program.network_objective(result.solution) - objective)
+    if mismatch <= AGREEMENT * max(abs(objective), 1e-300):
+        return result
+    solution = program.feasible(result.solution, tol=1e-12)
+    gap = program.duality_gap(solution).gap
+    status = "inaccurate" if result.status == "optimal" and not gap <= tol else result.status
+    return replace(
+        result, solution=solution, gap=gap, status=status,
+        violation=program.constraint_violation(solution), gap_history=[*result.gap_history, gap],
+    )
+
+
+def _second_opinion(program, result, options):
+    """Under ``"auto"``: the solver to ask when ``result`` stopped short of ``tol`` by its own
+    rule (stalled, or a backend's inaccurate stop; not an iteration budget), or None. The
+    interior points of CVXPY and of ``ipm`` fail on different problems (badly scaled features,
+    degenerate cones, tiny ``alpha``)."""
+    if result.status not in ("stalled", "inaccurate") or result.gap <= options.get("tol", 1e-6):
+        return None
+    if result.solver.startswith("cvxpy"):
+        relu = program.formulation == "relu" and program.alpha > 0
+        return "ipm" if relu and ipm_fits(program) else None
+    size = program.n_samples * program.n_patterns * (program.n_features + 1) * program.n_outputs
+    exp_cone = program.formulation == "relu" and program.loss != "squared"
+    return "cvxpy" if size <= (AUTO_CVXPY_SIZE_EXP_CONE if exp_cone else AUTO_CVXPY_SIZE) else None
+
+
+def _try(program, name, options):
+    """``name``'s answer to ``program`` when it passes the checks (None otherwise), its warnings
+    silenced (the caller warns for the fit)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            result = SOLVERS[name](program, **options)
+        except (np.linalg.LinAlgError, FloatingPointError, DegenerateConeError):
+            return None
+    return result if _failure(program, result) is None else None
+
+
 def _fallback(program, failed):
     """The solver to try after the solvers in ``failed``, or None."""
     from .._memory import available_memory, estimate_memory
@@ -200,6 +252,18 @@ def solve(program, solver="auto", **options) -> SolverResult:
                 # a pattern's cone has an empty interior: the interior-point method cannot start
                 name = _auto(program, interior_point=False)
                 continue
+            except (np.linalg.LinAlgError, FloatingPointError) as error:
+                # a factorisation or a step broke down (an ill-conditioned system): no point
+                reason = f"numerical breakdown, {type(error).__name__}: {error}"
+        if reason is None:
+            result = _into_cones(program, result, options.get("tol", 1e-6))
+        second = _second_opinion(program, result, options) if solver == "auto" else None
+        if reason is None and second is not None:
+            # the solver gave up short of tol: the other interior point may still certify the
+            # program; the better certified point of the two is returned
+            other = _try(program, second, options)
+            if other is not None and other.gap < result.gap:
+                return other
         if reason is None:
             for w in caught:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

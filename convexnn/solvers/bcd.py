@@ -135,6 +135,11 @@ class _WorkingSet:
         self.lipschitz = lips
 
 
+#: The whole solve's epoch budget, in units of ``max_epochs`` (one working set's): without it an
+#: ill-conditioned program (a tiny ``alpha``) spent ``max_iter`` full budgets, minutes on 10 samples.
+TOTAL_EPOCHS_FACTOR = 3
+
+
 def solve_bcd(
     program: ConvexProgram,
     *,
@@ -162,7 +167,8 @@ def solve_bcd(
     init : ConvexSolution, optional
         Warm start.
     max_epochs : int
-        Budget of block-coordinate epochs per working set.
+        Budget of block-coordinate epochs per working set; the whole solve stops (status
+        ``"max_iter"``) once it has spent ``TOTAL_EPOCHS_FACTOR`` times this over all working sets.
     anderson : int
         Anderson extrapolation from the last ``anderson`` epochs (0 disables it).
     initial_working_set : int
@@ -182,7 +188,7 @@ def solve_bcd(
     c = np.asarray(program.zero_solution().intercept if init is None else init.intercept, dtype=np.float64)
     history, size, gap = [], initial_working_set, np.inf
     outer_extrapolator = DualExtrapolator(depth=3)
-    n_iter = 0
+    n_iter, epochs_left = 0, TOTAL_EPOCHS_FACTOR * max_epochs
     for n_iter in range(1, max_iter + 1):
         solution = ConvexSolution(U.astype(program.X.dtype), None, c.astype(program.X.dtype))
         if callback is not None:
@@ -194,7 +200,7 @@ def solve_bcd(
         history.append(gap)
         if verbose:
             print(f"[bcd] outer {n_iter:3d}  gap {gap:.3e}  working set {size}")
-        if gap <= tol:
+        if gap <= tol or epochs_left <= 0:
             break
         # blocks furthest from optimality first; non-zero blocks always belong
         norms = np.linalg.norm(U, axis=1)
@@ -206,12 +212,14 @@ def solve_bcd(
         blocks = np.column_stack(np.unravel_index(chosen, (K, P)))
         ws = _WorkingSet(program, blocks, curvature)
         Wws = np.ascontiguousarray(U[blocks[:, 0], :, blocks[:, 1]])
-        _solve_working_set(program, ws, Wws, c, Xt, Y, code, gap, max_epochs, anderson)
+        epochs_left -= _solve_working_set(
+            program, ws, Wws, c, Xt, Y, code, gap, min(max_epochs, epochs_left), anderson
+        )
         U[:] = 0.0
         U[blocks[:, 0], :, blocks[:, 1]] = Wws
         size *= 2
     solution = ConvexSolution(U.astype(program.X.dtype), None, c.astype(program.X.dtype))
-    if n_iter == max_iter and gap > tol:  # the last working set was solved but not yet certified
+    if gap > tol and (n_iter == max_iter or epochs_left <= 0):  # the last working set: uncertified
         gap = best_gap(program, solution, program.residual(solution)).gap
         history.append(gap)
     return SolverResult(
@@ -231,7 +239,8 @@ def _restricted_objective(program, ws, W, c, F, Y):
 
 
 def _solve_working_set(program, ws, W, c, Xt, Y, code, outer_gap, max_epochs, anderson, ratio=0.01):
-    """Block coordinate epochs on the working set until its own gap is ``ratio`` of the outer gap."""
+    """Block coordinate epochs on the working set until its own gap is ``ratio`` of the outer gap,
+    at most ``max_epochs`` of them; returns the number run."""
     K, alpha = program.n_outputs, program.alpha
     g = Xt.shape[1]
     F = working_set_forward(Xt, ws.row_ptr, ws.rows, ws.block_output, W, K)
@@ -258,6 +267,7 @@ def _solve_working_set(program, ws, W, c, Xt, Y, code, outer_gap, max_epochs, an
             dual = max(_restricted_dual(program, ws, Xt, Y, t) for t in candidates)
             if (primal - dual) / max(abs(primal), 1e-12) <= ratio * outer_gap:
                 break
+    return epoch
 
 
 def _restricted_dual(program, ws, Xt, Y, theta):

@@ -239,7 +239,7 @@ def _solve(program, tol, max_iter, verbose, init, callback):
     if init is not None:
         U[:] = init.U
         c[:] = init.intercept
-    history, n_iter = [], 0
+    history, n_iter, exhausted = [], 0, False
 
     def current():
         return ConvexSolution(U.astype(dtype), None, c.astype(dtype))
@@ -268,6 +268,7 @@ def _solve(program, tol, max_iter, verbose, init, callback):
             objective, t0, tol_grad=0.0, max_iter=max_iter, on_iterate=on_iterate, state=state
         )
         n_iter += it
+        exhausted = exhausted or it >= max_iter
     solution = current()
     gap = program.duality_gap(solution).gap
     if not history or history[-1] != gap:
@@ -275,7 +276,8 @@ def _solve(program, tol, max_iter, verbose, init, callback):
     return SolverResult(
         solution=solution,
         solver="kernel_newton",
-        status="optimal" if gap <= tol else "max_iter",
+        # short of max_iter, Newton stopped because no step decreased the objective any more
+        status="optimal" if gap <= tol else "max_iter" if exhausted else "stalled",
         gap=gap,
         violation=0.0,
         n_iter=n_iter,
