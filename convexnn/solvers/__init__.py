@@ -257,8 +257,10 @@ def solve(program, solver="auto", **options) -> SolverResult:
                 reason = f"numerical breakdown, {type(error).__name__}: {error}"
         if reason is None:
             result = _into_cones(program, result, options.get("tol", 1e-6))
-        second = _second_opinion(program, result, options) if solver == "auto" else None
-        if reason is None and second is not None:
+        second = None
+        if reason is None and solver == "auto":
+            second = _second_opinion(program, result, options)
+        if second is not None:
             # the solver gave up short of tol: the other interior point may still certify the
             # program; the better certified point of the two is returned
             other = _try(program, second, options)
