@@ -71,17 +71,41 @@ def unique_patterns(gates, masks):
 
 
 def gate_patterns(X, gates) -> Patterns:
-    """The distinct non-zero patterns ``1[X̃g ≥ 0]`` that ``gates`` (bias last) induce on ``X``."""
-    return unique_patterns(gates, add_bias_column(X) @ gates >= 0)
+    """The distinct non-zero patterns ``1[X̃g ≥ 0]`` that ``gates`` (bias last) induce on ``X``.
+
+    A sample within rounding of a gate's hyperplane (``|x̃ᵀg|`` below ``1e-10 Σ_j |x̃_j g_j|``) would
+    take either side depending on how the product is summed, and a gated network evaluated on its
+    own training data could then disagree with its program: such a gate's bias is raised by half
+    the smallest clear ``|x̃ᵀg|``, which moves the ties clearly onto the active side and no other
+    sample across.
+    """
+    Xt = add_bias_column(np.asarray(X))
+    gates = np.asarray(gates, dtype=np.float64)
+    Z = Xt @ gates
+    bound = 1e-10 * (np.abs(Xt) @ np.abs(gates))
+    ties = np.abs(Z) <= bound
+    if ties.any():
+        gates = gates.copy()
+        for k in np.flatnonzero(ties.any(axis=0)):
+            clear = np.abs(Z[~ties[:, k], k])
+            step = 0.5 * float(clear.min()) if clear.size else 1e3 * float(bound[:, k].max())
+            if step > 10 * float(bound[ties[:, k], k].max()):
+                gates[-1, k] += step
+        Z = Xt @ gates
+    return unique_patterns(gates, Z >= 0)
 
 
 def _standardisation(X):
-    """Mean and scale of every feature; a constant feature (its spread at the rounding of its mean)
-    keeps scale 1: dividing by its rounding noise made gates of ±1e15 whose products cancel."""
+    """Mean and scale of every feature. The scale is at least ``1e-4 |mean|``: a gate drawn for
+    the standardised data is used on ``X`` itself, where its bias carries ``mean/scale`` times its
+    weights, and that cancellation loses ``eps·|mean|/scale`` of every product (dividing by the
+    rounding noise of a constant feature made gates of ±1e15 whose masks were noise; at
+    ``|mean|/scale = 1e8`` the ``data`` sampler's tie-breaking nudges were lost). A constant
+    feature keeps scale 1."""
     X = np.asarray(X, dtype=np.float64)
     mean = X.mean(axis=0)
-    scale = X.std(axis=0)
-    scale[scale <= 1e-12 * np.abs(mean)] = 1.0
+    scale = np.maximum(X.std(axis=0), 1e-4 * np.abs(mean))
+    scale[scale == 0] = 1.0
     return mean, scale
 
 

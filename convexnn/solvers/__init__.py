@@ -151,17 +151,20 @@ def _failure(program, result):
 #: The promise: the mapped network's objective and the convex objective agree to this (relative);
 #: a returned point where they do not is moved into its cones first.
 AGREEMENT = 1e-8
+#: A certified gap below minus this (relative) is not rounding: the point is outside its cones.
+GAP_ROUNDING = 1e-10
 
 
 def _into_cones(program, result, tol):
-    """``result``, or, when its network does not reproduce the program's objective (a solver
-    stopped outside the cones), the point with its blocks projected onto their cones
+    """``result``, or, when its network does not reproduce the program's objective or its gap is
+    negative (a solver stopped outside the cones), the point with its blocks projected onto their cones
     (:meth:`~convexnn.program.ConvexProgram.feasible`), its gap certified anew."""
     if program.formulation != "relu":
         return result
     objective = program.objective(result.solution)
     mismatch = abs(program.network_objective(result.solution) - objective)
-    if mismatch <= AGREEMENT * max(abs(objective), 1e-300):
+    # a negative gap beyond rounding also proves the point lies outside its cones
+    if mismatch <= AGREEMENT * max(abs(objective), 1e-300) and result.gap >= -GAP_ROUNDING:
         return result
     solution = program.feasible(result.solution, tol=1e-12)
     gap = program.duality_gap(solution).gap
