@@ -107,3 +107,70 @@ def update_multipliers(Z, M, Lam, delta):
         for k in range(P):
             h = Lam[i, k] - delta * Z[i, k] if M[i, k] else Lam[i, k] + delta * Z[i, k]
             Lam[i, k] = h if h > 0.0 else 0.0
+
+
+@njit(cache=True)
+def _softmax_value_and_probabilities(F, c, P):
+    """``Σ_i logsumexp(F_i + c)``, and the softmax of every ``F_i + c`` written into ``P``."""
+    n, K = F.shape
+    value = 0.0
+    for i in range(n):
+        top = F[i, 0] + c[0]
+        for j in range(1, K):
+            top = max(top, F[i, j] + c[j])
+        total = 0.0
+        for j in range(K):
+            P[i, j] = np.exp(F[i, j] + c[j] - top)
+            total += P[i, j]
+        for j in range(K):
+            P[i, j] /= total
+        value += top + np.log(total)
+    return value
+
+
+@njit(cache=True)
+def softmax_intercept(F, Y, c, max_iter=50):
+    """Minimise the mean softmax loss of ``F + c`` over the intercept ``c`` (last entry fixed), in
+    place, by damped Newton from the current ``c`` (the solve behind
+    ``SoftmaxLoss.intercept_shift``, called after every epoch of ``bcd``)."""
+    n, K = F.shape
+    counts = np.zeros(K)
+    for i in range(n):
+        for j in range(K):
+            counts[j] += Y[i, j]
+    P = np.empty((n, K))
+    trial = c.copy()
+    value = _softmax_value_and_probabilities(F, c, P) - np.dot(counts, c)
+    for _ in range(max_iter):
+        grad = P.sum(axis=0) - counts
+        if np.max(np.abs(grad[: K - 1])) <= 1e-13 * n:
+            break
+        H = np.zeros((K - 1, K - 1))  # Σ_i diag(p_i) − p_i p_iᵀ, the last class left out
+        for i in range(n):
+            for a in range(K - 1):
+                H[a, a] += P[i, a]
+                for b in range(K - 1):
+                    H[a, b] -= P[i, a] * P[i, b]
+        for a in range(K - 1):
+            H[a, a] += 1e-14 * n
+        step = np.linalg.solve(H, grad[: K - 1])
+        norm = np.sqrt(np.sum(step**2))
+        if norm > 10.0:
+            step *= 10.0 / norm
+        slope = -np.dot(grad[: K - 1], step)
+        t = 1.0
+        accepted = False
+        while t > 1e-10:
+            trial[:] = c
+            trial[: K - 1] -= t * step
+            new = _softmax_value_and_probabilities(F, trial, P) - np.dot(counts, trial)
+            # near the optimum the decrease is below the rounding of the value: take the step
+            if new <= value + 1e-4 * t * slope or -slope <= 1e-12 * abs(value):
+                accepted = True
+                break
+            t *= 0.5
+        if not accepted:
+            _softmax_value_and_probabilities(F, c, P)
+            break
+        c[:] = trial
+        value = new

@@ -13,6 +13,8 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.special import expit, logit, xlogy
 
+from .kernels import softmax_intercept
+
 
 # Row-wise log-sum-exp and softmax in plain NumPy: scipy.special's array-API versions cost tens
 # of microseconds a call in dispatch, and the intercept of a softmax fit calls them every step.
@@ -169,7 +171,8 @@ class SoftmaxLoss:
 
     @staticmethod
     def intercept_shift(F, Y, max_iter=200):
-        """Newton's method on ``δ ↦ Σ_i ℓ(F_i + δ, Y_i)`` (fixed last coordinate)."""
+        """Newton's method on ``δ ↦ Σ_i ℓ(F_i + δ, Y_i)`` (fixed last coordinate), compiled
+        (:func:`convexnn.kernels.softmax_intercept`)."""
         n, k = F.shape
         counts = Y.sum(axis=0)
         if np.any(counts <= 0):
@@ -187,32 +190,8 @@ class SoftmaxLoss:
         value = objective(delta)
         if np.all(np.isfinite(guess)) and objective(guess) < value:
             delta, value = guess, objective(guess)
-        for _ in range(max_iter):
-            P = softmax(F + delta, axis=1)
-            grad = (P.sum(axis=0) - counts)[:-1]
-            if np.max(np.abs(grad)) <= 1e-13 * n:
-                break
-            Pr = P[:, :-1]
-            hess = np.diag(Pr.sum(axis=0)) - Pr.T @ Pr
-            step = np.zeros(k)
-            step[:-1] = -np.linalg.lstsq(hess, grad, rcond=None)[0]
-            # a trust region: nearly flat directions would otherwise send Newton far away
-            limit = 10.0 + float(np.linalg.norm(delta))
-            norm = float(np.linalg.norm(step))
-            if norm > limit:
-                step *= limit / norm
-            t, slope = 1.0, float(grad @ step[:-1])
-            # near the optimum the decrease drops below the rounding of the value: take the
-            # Newton step unchecked, its gradient is what decides convergence
-            flat = -slope <= 1e3 * np.finfo(float).eps * abs(value)
-            while t > 1e-10:
-                new_value = objective(delta + t * step)
-                if flat or new_value <= value + 1e-4 * t * slope:
-                    break
-                t *= 0.5
-            else:  # no decrease left above rounding: delta is as good as it gets
-                break
-            delta, value = delta + t * step, new_value
+        softmax_intercept(np.ascontiguousarray(F, dtype=np.float64),
+                          np.ascontiguousarray(Y, dtype=np.float64), delta, max_iter)
         return delta
 
 

@@ -457,3 +457,26 @@ def test_solver_contract(name, kind, formulation):
     if name != "cvxpy":
         assert seen and all(isinstance(s, ConvexSolution) for s in seen)
         assert seen[-1].U.shape == program.block_shape
+
+
+def test_compiled_softmax_intercept_is_optimal_by_a_numpy_check():
+    """The compiled intercept solve (bcd's, and SoftmaxLoss.intercept_shift's) ends where the
+    plain NumPy gradient of the mean softmax loss over the intercept vanishes."""
+    from scipy.special import softmax
+
+    from convexnn.kernels import softmax_intercept
+    from convexnn.losses import SoftmaxLoss
+
+    rng = np.random.default_rng(0)
+    for scale in (0.1, 5.0, 40.0):
+        F = scale * rng.standard_normal((30, 4))
+        Y = np.eye(4)[rng.integers(0, 4, 30)]
+        Y[:4] = np.eye(4)
+        c = rng.standard_normal(4)
+        c[-1] = 0.0
+        softmax_intercept(F, Y, c)
+        gradient = softmax(F + c, axis=1).sum(axis=0) - Y.sum(axis=0)
+        assert np.abs(gradient).max() <= 1e-10
+        shift = SoftmaxLoss.intercept_shift(F, Y)
+        gradient = softmax(F + shift, axis=1).sum(axis=0) - Y.sum(axis=0)
+        assert np.abs(gradient).max() <= 1e-10 and shift[-1] == 0.0

@@ -21,6 +21,7 @@ import time
 import numpy as np
 from numba import njit
 
+from ..kernels import softmax_intercept
 from ..operators import masked_adjoint
 from ..program import ConvexProgram, ConvexSolution
 from .base import SolverResult
@@ -248,7 +249,10 @@ def _solve_working_set(program, ws, W, c, Xt, Y, code, outer_gap, max_epochs, an
     extrapolator = DualExtrapolator()
     for epoch in range(1, max_epochs + 1):
         bcd_epoch(Xt, ws.row_ptr, ws.rows, ws.block_output, W, ws.lipschitz, F, Y, c, alpha, g, code)
-        c[:] += program.loss_fn.intercept_shift(F + c, Y)
+        if code == 2:
+            softmax_intercept(F, Y, c)
+        else:
+            c[:] += program.loss_fn.intercept_shift(F + c, Y)
         if anderson:
             past.append(np.concatenate([W.ravel(), c]))
             if len(past) == anderson + 1:
@@ -279,10 +283,23 @@ def _restricted_dual(program, ws, Xt, Y, theta):
 
 
 def _working_set_correlations(Xt, ws, theta):
-    out = np.empty(len(ws.blocks))
-    for b in range(len(ws.blocks)):
-        r = ws.rows[ws.row_ptr[b] : ws.row_ptr[b + 1]]
-        out[b] = np.linalg.norm(Xt[r].T @ theta[r, ws.block_output[b]])
+    return _correlations(Xt, ws.row_ptr, ws.rows, ws.block_output, np.ascontiguousarray(theta))
+
+
+@njit(cache=True)
+def _correlations(Xt, row_ptr, rows, block_output, theta):
+    """``‖X̃_rᵀ θ_r‖`` for every block of the working set (``r`` its active rows)."""
+    g = Xt.shape[1]
+    out = np.empty(row_ptr.shape[0] - 1)
+    v = np.empty(g)
+    for b in range(out.shape[0]):
+        v[:] = 0.0
+        o = block_output[b]
+        for t in range(row_ptr[b], row_ptr[b + 1]):
+            i = rows[t]
+            for j in range(g):
+                v[j] += Xt[i, j] * theta[i, o]
+        out[b] = np.sqrt(np.sum(v**2))
     return out
 
 
@@ -302,7 +319,10 @@ def _anderson_step(program, ws, W, c, F, Y, Xt, past):
     Wc = candidate[: W.size].reshape(W.shape)
     cc = candidate[W.size :]
     Fc = working_set_forward(Xt, ws.row_ptr, ws.rows, ws.block_output, Wc, F.shape[1])
-    cc = cc + program.loss_fn.intercept_shift(Fc + cc, Y)
+    if program.loss == "softmax":
+        softmax_intercept(Fc, Y, cc)
+    else:
+        cc = cc + program.loss_fn.intercept_shift(Fc + cc, Y)
     if _restricted_objective(program, ws, Wc, cc, Fc, Y) < _restricted_objective(program, ws, W, c, F, Y):
         W[:] = Wc
         c[:] = cc
