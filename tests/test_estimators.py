@@ -223,3 +223,20 @@ def test_fit_callback_must_be_callable():
     X, y = make_data("squared", n=20, d=2)
     with pytest.raises(TypeError, match="callback must be callable"):
         ConvexReLURegressor(n_gates=4).fit(X, y, callback="print")
+
+
+def test_default_classifier_warns_up_front_when_its_softmax_program_is_large():
+    """More than COUPLED_MAX_ROWS coupled rows: the interior point falls back to conjugate
+    gradients (minutes); the user is told before the wait, with the faster alternative."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((1300, 3)), rng.integers(0, 5, 1300)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ConvexReLUClassifier(max_iter=1, n_gates=3, sampler="gaussian", random_state=0).fit(X, y)
+    assert any("formulation='gated'" in str(w.message) for w in caught)
+    with warnings.catch_warnings(record=True) as caught:  # below the threshold: no such warning
+        warnings.simplefilter("always")
+        ConvexReLUClassifier(n_gates=3, sampler="gaussian", random_state=0).fit(X[:300], y[:300])
+    assert not any("formulation='gated'" in str(w.message) for w in caught)
