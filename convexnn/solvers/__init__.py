@@ -157,8 +157,8 @@ GAP_ROUNDING = 1e-10
 
 def _into_cones(program, result, tol):
     """``result``, or, when its network does not reproduce the program's objective or its gap is
-    negative (a solver stopped outside the cones), the point with its blocks projected onto their cones
-    (:meth:`~convexnn.program.ConvexProgram.feasible`), its gap certified anew."""
+    negative (a solver stopped outside the cones), the point with its blocks projected onto their
+    cones (:meth:`~convexnn.program.ConvexProgram.feasible`), its gap certified anew."""
     if program.formulation != "relu":
         return result
     objective = program.objective(result.solution)
@@ -173,6 +173,20 @@ def _into_cones(program, result, tol):
         result, solution=solution, gap=gap, status=status,
         violation=program.constraint_violation(solution), gap_history=[*result.gap_history, gap],
     )
+
+
+def _disagreement(program, result):
+    """Why the network of ``result`` does not reproduce the program's objective (None when it
+    does): blocks still outside their cones after the projection (features of wildly different
+    scales leave the projection itself inexact)."""
+    if program.formulation != "relu":
+        return None
+    objective = program.objective(result.solution)
+    network = program.network_objective(result.solution)
+    if abs(network - objective) <= AGREEMENT * max(abs(objective), 1e-300):
+        return None
+    return (f"its network's objective {network:.6g} differs from the program's {objective:.6g} "
+            "(blocks outside their cones)")
 
 
 def _second_opinion(program, result, options):
@@ -260,6 +274,7 @@ def solve(program, solver="auto", **options) -> SolverResult:
                 reason = f"numerical breakdown, {type(error).__name__}: {error}"
         if reason is None:
             result = _into_cones(program, result, options.get("tol", 1e-6))
+            reason = _failure(program, result) or _disagreement(program, result)
         second = None
         if reason is None and solver == "auto":
             second = _second_opinion(program, result, options)
