@@ -246,6 +246,12 @@ def _arrangement_cells(C, chunk_size=2048, tie_tol=1e-10):
             first = _first_unique_columns(packed)
             all_gates.append(G[:, first])
             all_packed.append(packed[:, first])
+    if not all_gates:
+        raise ValueError(
+            "the exact sampler found no hyperplane through the points in general position (the "
+            "data are degenerate at its tolerance, e.g. rows 1e-9 apart): use the 'gaussian' or "
+            "'data' sampler"
+        )
     G = np.hstack(all_gates)
     G = G[:, _first_unique_columns(np.hstack(all_packed))]
     return G, C @ G > 0
@@ -301,7 +307,11 @@ def exact_arrangement(X, max_patterns=DEFAULT_MAX_PATTERNS):
             f"n_samples={n}, rank={r}), more than max_patterns={max_patterns}; use the "
             "'gaussian' or 'data' sampler, or raise max_patterns"
         )
-    G, masks = _arrangement_cells(C)
+    # duplicate rows share every pattern, and a subset of rows holding two of them is never
+    # independent: enumerate over the distinct rows
+    distinct, inverse = np.unique(C, axis=0, return_inverse=True)
+    G, masks = _arrangement_cells(distinct)
+    masks = masks[inverse.ravel()]
     gates = _to_input_space(basis.T @ G, mean, scale)
     nonzero = masks.any(axis=0)
     gates, masks = gates[:, nonzero], masks[:, nonzero]
