@@ -26,7 +26,7 @@ from .losses import encode_targets
 from .network import forward, network_objective, solution_to_network
 from .patterns import SAMPLERS, sample_patterns
 from .program import FORMULATIONS, ConvexProgram
-from .solvers import SOLVERS, solve
+from .solvers import SOLVERS, solve, takes
 from .solvers.interior_point import COUPLED_MAX_ROWS
 
 __all__ = ["ConvexReLURegressor", "ConvexReLUClassifier"]
@@ -107,6 +107,12 @@ class _BaseConvexReLU(BaseEstimator):
                 "only a zero loss. Use a small positive alpha for a regularised, certified fit.",
                 UserWarning,
                 stacklevel=3,
+            )
+        if self.warm_start and not takes(self.solver, "init"):
+            raise ValueError(
+                f"{name}: warm_start=True needs a solver that starts from a given point; "
+                f"solver={self.solver!r} does not (use 'auto', or one of "
+                f"{sorted(s for s in SOLVERS if takes(s, 'init'))})"
             )
         init = self._warm_start_point(X, Y)
         if init is not None:

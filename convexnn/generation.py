@@ -35,7 +35,7 @@ from .patterns import (
     unique_patterns,
 )
 from .program import ConvexProgram, ConvexSolution
-from .solvers import solve
+from .solvers import solve, takes
 from .solvers.base import SolverResult
 
 __all__ = ["GenerationResult", "generate_patterns", "fit_mlp", "mlp_patterns", "SEARCHES"]
@@ -279,7 +279,8 @@ def generate_patterns(
         budget = {} if max_iter is None else {"max_iter": max_iter}
         if callback is not None:
             budget["callback"] = partial(callback, program)
-        result = solve(program, solver, tol=tol, init=init, **budget)
+        warm = {"init": init} if takes(solver, "init") else {}  # a speed hint, where it applies
+        result = solve(program, solver, tol=tol, **warm, **budget)
         Theta = program.residual(result.solution)
         known = set(_keys(patterns.masks))
         if search == "exact":

@@ -435,14 +435,14 @@ AL_LOGISTIC_UNCERTIFIED = pytest.mark.xfail(
 def test_solver_contract(name, kind, formulation):
     """What every solver of the registry promises: a status from the closed set that agrees with
     the certified gap, the iteration budget respected (for CVXPY: Clarabel's iterations, or 100
-    times as many of SCS's), and (where it takes one) a callback called with points of the
-    program."""
-    from convexnn.solvers import SOLVERS
+    times as many of SCS's), a callback called with points of the program, a warm start honoured
+    or refused, and an option it does not take refused instead of ignored."""
+    from convexnn.solvers import SOLVERS, takes
     from convexnn.solvers.base import STATUSES
 
     program = make_program(kind, formulation, n=30, d=2, n_gates=8, alpha=1e-2)
     seen = []
-    options = {"callback": seen.append} if name != "cvxpy" else {}
+    options = {"callback": seen.append}  # CVXPY calls it once, at the end
     generous = {"max_iter": 200, "max_inner": 2000} if name == "al" else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -454,9 +454,22 @@ def test_solver_contract(name, kind, formulation):
         assert result.status != "optimal" or result.gap <= 1e-6 + 1e-15
     assert budget.n_iter <= (200 if name == "cvxpy" else 2)
     assert full.status == "optimal"
-    if name != "cvxpy":
-        assert seen and all(isinstance(s, ConvexSolution) for s in seen)
-        assert seen[-1].U.shape == program.block_shape
+    assert seen and all(isinstance(s, ConvexSolution) for s in seen)
+    assert seen[-1].U.shape == program.block_shape
+    # a warm start is honoured (started at the optimum, the solve takes no more iterations than
+    # from cold, and ends as low) or refused with an error that says so; an option no solver
+    # takes is refused by name
+    if takes(name, "init"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            again = solve(program, name, tol=1e-6, init=full.solution, **generous)
+        assert again.n_iter <= full.n_iter
+        assert program.objective(again.solution) <= program.objective(full.solution) * (1 + 1e-6)
+    else:
+        with pytest.raises(ValueError, match="does not take init"):
+            solve(program, name, init=full.solution)
+    with pytest.raises(ValueError, match="does not take max_iters"):
+        solve(program, name, max_iters=3)
 
 
 def test_compiled_softmax_intercept_is_optimal_by_a_numpy_check():

@@ -3,6 +3,7 @@ returns a :class:`~convexnn.solvers.base.SolverResult`; :func:`solve` picks one 
 
 from __future__ import annotations
 
+import inspect
 import time
 import warnings
 from dataclasses import replace
@@ -35,6 +36,7 @@ __all__ = [
     "solve_kernel_newton",
     "solve_lasso_cd",
     "solve_lasso_ip",
+    "takes",
 ]
 
 SOLVERS = {
@@ -76,6 +78,46 @@ AUTO_IPM_MIN_SIZE = 200_000
 #: measured: breast cancer, minutes against seconds), and for softmax while the K Gram matrices and
 #: factors of size n × n (two per output, 8 bytes an entry) take at most this many bytes.
 AUTO_IPM_SOFTMAX_BYTES = 4 * 2**30
+
+
+def takes(solver, option) -> bool:
+    """Whether the named solver accepts the keyword ``option`` (``"init"``, ``"callback"``, ...);
+    ``"auto"`` accepts every option and drops a warm start the solver it picks cannot use."""
+    return solver == "auto" or option in _keywords(solver)
+
+
+def _keywords(name):
+    """The keywords solver ``name`` takes (all of them, for one with ``**options``)."""
+    parameters = inspect.signature(SOLVERS[name]).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return _AnyKeyword()
+    return set(parameters) - {"program"}
+
+
+class _AnyKeyword(set):
+    def __contains__(self, key):
+        return True
+
+
+def _options_for(name, options, auto):
+    """``options`` as solver ``name`` takes them. A warm start (``init``) it cannot use is dropped
+    under ``"auto"`` and refused otherwise; a ``callback`` it does not call during the solve is
+    called once at the end (by :func:`solve`); any other option it does not take is refused."""
+    taken = _keywords(name)
+    kept = {}
+    for key, value in options.items():
+        if key in taken:
+            kept[key] = value
+        elif value is None or key == "callback" or (auto and key == "init"):
+            continue
+        else:
+            raise ValueError(
+                f"solver {name!r} does not take {key}={type(value).__name__}"
+                + (" (an interior point starts inside the cones, not from a given point)"
+                   if key == "init" else "")
+                + f"; it takes {sorted(taken)}"
+            )
+    return kept
 
 
 def ipm_fits(program) -> bool:
@@ -161,10 +203,8 @@ def _into_cones(program, result, tol):
     cones (:meth:`~convexnn.program.ConvexProgram.feasible`), its gap certified anew."""
     if program.formulation != "relu":
         return result
-    objective = program.objective(result.solution)
-    mismatch = abs(program.network_objective(result.solution) - objective)
     # a negative gap beyond rounding also proves the point lies outside its cones
-    if mismatch <= AGREEMENT * max(abs(objective), 1e-300) and result.gap >= -GAP_ROUNDING:
+    if _agrees(program, result.solution) and result.gap >= -GAP_ROUNDING:
         return result
     solution = program.feasible(result.solution, tol=1e-12)
     gap = program.duality_gap(solution).gap
@@ -179,14 +219,22 @@ def _disagreement(program, result):
     """Why the network of ``result`` does not reproduce the program's objective (None when it
     does): blocks still outside their cones after the projection (features of wildly different
     scales leave the projection itself inexact)."""
-    if program.formulation != "relu":
+    if program.formulation != "relu" or _agrees(program, result.solution):
         return None
     objective = program.objective(result.solution)
     network = program.network_objective(result.solution)
-    if abs(network - objective) <= AGREEMENT * max(abs(objective), 1e-300):
-        return None
     return (f"its network's objective {network:.6g} differs from the program's {objective:.6g} "
             "(blocks outside their cones)")
+
+
+def _agrees(program, solution):
+    """Whether the network of ``solution`` reproduces the program's objective to ``AGREEMENT``,
+    relative to the objective or, for an objective near zero (an interpolating fit), to a
+    millionth of the zero network's."""
+    objective = program.objective(solution)
+    zero = program.objective(program.zero_solution())
+    scale = max(abs(objective), 1e-6 * abs(zero), 1e-300)
+    return abs(program.network_objective(solution) - objective) <= AGREEMENT * scale
 
 
 def _second_opinion(program, result, options):
@@ -204,13 +252,22 @@ def _second_opinion(program, result, options):
     return "cvxpy" if size <= (AUTO_CVXPY_SIZE_EXP_CONE if exp_cone else AUTO_CVXPY_SIZE) else None
 
 
+def _called_back(result, name, options):
+    """``result``, after calling the callback once with its point if solver ``name`` did not call
+    it along the way (CVXPY: one call at the end)."""
+    callback = options.get("callback")
+    if callback is not None and not takes(name, "callback"):
+        callback(result.solution)
+    return result
+
+
 def _try(program, name, options):
     """``name``'s answer to ``program`` when it passes the checks (None otherwise), its warnings
     silenced (the caller warns for the fit)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            result = SOLVERS[name](program, **options)
+            result = SOLVERS[name](program, **_options_for(name, options, True))
         except (np.linalg.LinAlgError, FloatingPointError, DegenerateConeError):
             return None
     return result if _failure(program, result) is None else None
@@ -255,13 +312,15 @@ def solve(program, solver="auto", **options) -> SolverResult:
         gap = program.duality_gap(zero).gap
         return SolverResult(zero, "alpha_max", "optimal", gap, 0.0, 0, [gap], time.perf_counter() - start)
     if not isinstance(program, ConvexProgram):  # the deep dictionary programs: their own checks
-        return SOLVERS[name](program, **options)
+        return SOLVERS[name](program, **_options_for(name, options, solver == "auto"))
+    auto = solver == "auto"
+    _options_for(name, options, auto)  # refuse what the named solver cannot take, before any work
     failed = []
     while True:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                result = SOLVERS[name](program, **options)
+                result = SOLVERS[name](program, **_options_for(name, options, auto))
                 reason = _failure(program, result)
             except DegenerateConeError:
                 if solver != "auto":
@@ -283,11 +342,11 @@ def solve(program, solver="auto", **options) -> SolverResult:
             # program; the better certified point of the two is returned
             other = _try(program, second, options)
             if other is not None and other.gap < result.gap:
-                return other
+                return _called_back(other, second, options)
         if reason is None:
             for w in caught:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-            return result
+            return _called_back(result, name, options)
         failed.append(name)
         following = _fallback(program, failed) if solver == "auto" else None
         if following is None:

@@ -94,7 +94,6 @@ def solve_al(
     max_inner: int = 500,
     delta: float | None = None,
     callback=None,
-    **_ignored,
 ) -> SolverResult:
     """Solve the exact ReLU program by an augmented Lagrangian with R-FISTA inner solves.
 

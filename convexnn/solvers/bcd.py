@@ -152,7 +152,6 @@ def solve_bcd(
     anderson: int = 5,
     initial_working_set: int = 10,
     callback=None,
-    **_ignored,
 ) -> SolverResult:
     """Solve the gated program by working-set block coordinate descent.
 

@@ -107,7 +107,6 @@ def solve_cvxpy(
     max_iter: int = 500,
     verbose: bool = False,
     solvers=("CLARABEL", "SCS"),
-    **_ignored,
 ) -> SolverResult:
     """Solve ``program`` with CVXPY: Clarabel first, SCS if Clarabel fails.
 

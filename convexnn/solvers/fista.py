@@ -161,7 +161,6 @@ def solve_fista(
     init: ConvexSolution | None = None,
     check_every: int = 10,
     callback=None,
-    **_ignored,
 ) -> SolverResult:
     """Solve the gated program by R-FISTA, stopping on the certified relative duality gap.
 

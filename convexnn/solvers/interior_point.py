@@ -633,9 +633,7 @@ def solve_ipm(
     tol: float = 1e-6,
     max_iter: int = 100,
     verbose: bool = False,
-    init: ConvexSolution | None = None,
     callback=None,
-    **_ignored,
 ) -> SolverResult:
     """Solve the exact ReLU program by a primal-dual interior-point method.
 
@@ -653,9 +651,6 @@ def solve_ipm(
     max_iter : int
         Newton iterations (per output for the squared loss).
     verbose : bool
-    init : ConvexSolution, optional
-        Accepted for a uniform interface and ignored: an interior-point method starts inside the
-        cones, from the patterns' gates.
     callback : callable, optional
         ``callback(solution)`` after every iteration (one problem) or at the end.
 

@@ -201,7 +201,6 @@ def solve_kernel_newton(
     verbose: bool = False,
     init: ConvexSolution | None = None,
     callback=None,
-    **_ignored,
 ) -> SolverResult:
     """Solve the gated squared-loss program by projected Newton on the kernel weights.
 

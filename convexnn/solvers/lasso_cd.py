@@ -30,7 +30,6 @@ def solve_lasso_cd(
     verbose: bool = False,
     init: ConvexSolution | None = None,
     max_rounds: int = 8,
-    **_ignored,
 ) -> SolverResult:
     """Solve a Lasso program (squared loss) by coordinate descent to a certified gap.
 

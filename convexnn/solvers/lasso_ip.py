@@ -70,7 +70,6 @@ def solve_lasso_ip(
     verbose: bool = False,
     init: ConvexSolution | None = None,
     working_set_size: int = 200,
-    **_ignored,
 ) -> SolverResult:
     """Solve a Lasso program (squared loss) to a certified relative gap ``tol``.
 

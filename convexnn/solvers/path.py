@@ -31,7 +31,7 @@ def regularization_path(
     list of SolverResult
         One per ``alpha``, each with its ``alpha`` attribute set.
     """
-    from . import solve
+    from . import solve, takes
 
     if alphas is None:
         if not 0 < eps < 1:
@@ -43,7 +43,8 @@ def regularization_path(
         raise ValueError("alphas must be a non-empty list of non-negative values")
     results, init = [], None
     for alpha in alphas:
-        result = solve(program.with_alpha(alpha), solver, init=init, **options)
+        warm = {"init": init} if takes(solver, "init") else {}  # a speed hint, where it applies
+        result = solve(program.with_alpha(alpha), solver, **warm, **options)
         result.alpha = float(alpha)
         results.append(result)
         init = result.solution
