@@ -77,7 +77,7 @@ def gate_patterns(X, gates) -> Patterns:
     take either side depending on how the product is summed, and a gated network evaluated on its
     own training data could then disagree with its program: such a gate's bias is raised by half
     the smallest clear ``|x̃ᵀg|``, which moves the ties clearly onto the active side and no other
-    sample across.
+    sample across (a gate with no such room is dropped).
     """
     Xt = add_bias_column(np.asarray(X))
     gates = np.asarray(gates, dtype=np.float64)
@@ -86,11 +86,15 @@ def gate_patterns(X, gates) -> Patterns:
     ties = np.abs(Z) <= bound
     if ties.any():
         gates = gates.copy()
+        keep = np.ones(gates.shape[1], dtype=bool)
         for k in np.flatnonzero(ties.any(axis=0)):
             clear = np.abs(Z[~ties[:, k], k])
             step = 0.5 * float(clear.min()) if clear.size else 1e3 * float(bound[:, k].max())
             if step > 10 * float(bound[ties[:, k], k].max()):
                 gates[-1, k] += step
+            else:  # no room between the ties and the other samples: the gate is not usable
+                keep[k] = False
+        gates = gates[:, keep]
         Z = Xt @ gates
     return unique_patterns(gates, Z >= 0)
 

@@ -270,7 +270,10 @@ def _try(program, name, options):
             result = SOLVERS[name](program, **_options_for(name, options, True))
         except (np.linalg.LinAlgError, FloatingPointError, DegenerateConeError):
             return None
-    return result if _failure(program, result) is None else None
+    if _failure(program, result) is not None:
+        return None
+    result = _into_cones(program, result, options.get("tol", 1e-6))
+    return None if _failure(program, result) or _disagreement(program, result) else result
 
 
 def _fallback(program, failed):
