@@ -298,8 +298,17 @@ class ConvexProgram:
         norms, such as :func:`convexnn.cone.multiplier_block_norms` builds from its multipliers.
         """
         primal = self.objective(solution)
-        Theta = self.residual(solution) if theta is None else theta
-        Theta = self.loss_fn.zero_sum(np.asarray(Theta, dtype=np.float64), self.Y)
+        Theta = np.asarray(self.residual(solution) if theta is None else theta, dtype=np.float64)
+        centred = self.loss_fn.zero_sum(Theta, self.Y)
+        if block_norms is not None and centred is not Theta:
+            # the solver's bounds were for θ: a move Δ changes every block's value by at most
+            # ‖X̃ᵀD_kΔ‖ + R|1ᵀD_kΔ| ≤ (‖X̃‖_F + R√n)‖Δ‖ (R = max_i ‖x_i‖; docs/maths.md, "The
+            # duality gap and the certificate")
+            X = self.X.astype(np.float64)
+            reach = np.linalg.norm(add_bias_column(X)) + np.sqrt(self.n_samples) * float(
+                np.max(np.linalg.norm(X, axis=1), initial=0.0))
+            block_norms = block_norms + reach * np.linalg.norm(centred - Theta, axis=0)[:, None]
+        Theta = centred
         if np.abs(Theta.sum(axis=0)).max() > 1e-9 * max(1.0, float(np.abs(Theta).sum())):
             # the intercept shift did not converge: 1ᵀθ = 0 fails and no dual bound is certified
             return DualityGap(primal, -np.inf, np.inf, 0.0)
