@@ -169,7 +169,9 @@ class _ReluProblem:
         B[:, np.arange(p + 1), np.arange(p + 1)] += self.regularisation
         form = newton_form(n, p - 1, P, K)
         if form == "primal":
-            return self._primal(B, exact, root[:, 0, 0], Q[:, 0])
+            # (no intercept direction when every sample's curvature has underflowed to zero)
+            q = Q[:, 0] if Q.shape[1] else np.zeros(n)
+            return self._primal(B, exact, root[:, 0, 0], q)
         Binv = _psd_inverse(B)
 
         # Woodbury: the data term through (nI + P S H B⁻¹ Hᵀ S P), H B⁻¹ Hᵀ = blockdiag_o(Z_oZ_oᵀ)
