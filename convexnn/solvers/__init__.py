@@ -83,20 +83,18 @@ AUTO_IPM_SOFTMAX_BYTES = 4 * 2**30
 def takes(solver, option) -> bool:
     """Whether the named solver accepts the keyword ``option`` (``"init"``, ``"callback"``, ...);
     ``"auto"`` accepts every option and drops a warm start the solver it picks cannot use."""
-    return solver == "auto" or option in _keywords(solver)
+    if solver == "auto":
+        return True
+    keywords = _keywords(solver)
+    return keywords is None or option in keywords
 
 
 def _keywords(name):
-    """The keywords solver ``name`` takes (all of them, for one with ``**options``)."""
+    """The keywords solver ``name`` takes, or None when it takes any (``**options``)."""
     parameters = inspect.signature(SOLVERS[name]).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-        return _AnyKeyword()
+        return None
     return set(parameters) - {"program"}
-
-
-class _AnyKeyword(set):
-    def __contains__(self, key):
-        return True
 
 
 def _options_for(name, options, auto):
@@ -106,7 +104,7 @@ def _options_for(name, options, auto):
     taken = _keywords(name)
     kept = {}
     for key, value in options.items():
-        if key in taken:
+        if taken is None or key in taken:
             kept[key] = value
         elif value is None or key == "callback" or (auto and key == "init"):
             continue
@@ -144,11 +142,16 @@ def _auto(program, interior_point=True):
         small = n * P * (d + 1) * program.n_outputs <= AUTO_IPM_MIN_SIZE
         if ipm_fits(program) and not (program.loss == "squared" and small):
             return "ipm"
-    size = program.n_samples * program.n_patterns * (program.n_features + 1) * program.n_outputs
-    exp_cone = program.formulation == "relu" and program.loss != "squared"
-    if size <= (AUTO_CVXPY_SIZE_EXP_CONE if exp_cone else AUTO_CVXPY_SIZE):
+    if _cvxpy_is_small(program):
         return "cvxpy"
     return "fista" if program.formulation == "gated" else "al"
+
+
+def _cvxpy_is_small(program):
+    """Whether the program is small enough for CVXPY's dense formulation (``"auto"``'s rule)."""
+    size = program.n_samples * program.n_patterns * (program.n_features + 1) * program.n_outputs
+    exp_cone = program.formulation == "relu" and program.loss != "squared"
+    return size <= (AUTO_CVXPY_SIZE_EXP_CONE if exp_cone else AUTO_CVXPY_SIZE)
 
 
 class SolverFailure(RuntimeError):
@@ -204,7 +207,7 @@ def _into_cones(program, result, tol):
     if program.formulation != "relu":
         return result
     # a negative gap beyond rounding also proves the point lies outside its cones
-    if _agrees(program, result.solution) and result.gap >= -GAP_ROUNDING:
+    if _disagreement(program, result) is None and result.gap >= -GAP_ROUNDING:
         return result
     solution = program.feasible(result.solution, tol=1e-12)
     gap = program.duality_gap(solution).gap
@@ -219,22 +222,17 @@ def _disagreement(program, result):
     """Why the network of ``result`` does not reproduce the program's objective (None when it
     does): blocks still outside their cones after the projection (features of wildly different
     scales leave the projection itself inexact)."""
-    if program.formulation != "relu" or _agrees(program, result.solution):
+    if program.formulation != "relu":
         return None
+    # to AGREEMENT relative to the objective or, for an objective near zero (an interpolating
+    # fit), to a millionth of the zero network's
     objective = program.objective(result.solution)
     network = program.network_objective(result.solution)
+    zero = program.objective(program.zero_solution())
+    if abs(network - objective) <= AGREEMENT * max(abs(objective), 1e-6 * abs(zero), 1e-300):
+        return None
     return (f"its network's objective {network:.6g} differs from the program's {objective:.6g} "
             "(blocks outside their cones)")
-
-
-def _agrees(program, solution):
-    """Whether the network of ``solution`` reproduces the program's objective to ``AGREEMENT``,
-    relative to the objective or, for an objective near zero (an interpolating fit), to a
-    millionth of the zero network's."""
-    objective = program.objective(solution)
-    zero = program.objective(program.zero_solution())
-    scale = max(abs(objective), 1e-6 * abs(zero), 1e-300)
-    return abs(program.network_objective(solution) - objective) <= AGREEMENT * scale
 
 
 def _second_opinion(program, result, options):
@@ -247,9 +245,7 @@ def _second_opinion(program, result, options):
     if result.solver.startswith("cvxpy"):
         relu = program.formulation == "relu" and program.alpha > 0
         return "ipm" if relu and ipm_fits(program) else None
-    size = program.n_samples * program.n_patterns * (program.n_features + 1) * program.n_outputs
-    exp_cone = program.formulation == "relu" and program.loss != "squared"
-    return "cvxpy" if size <= (AUTO_CVXPY_SIZE_EXP_CONE if exp_cone else AUTO_CVXPY_SIZE) else None
+    return "cvxpy" if _cvxpy_is_small(program) else None
 
 
 def _called_back(result, name, options):
@@ -261,19 +257,33 @@ def _called_back(result, name, options):
     return result
 
 
+def _attempt(program, name, options, auto):
+    """Run solver ``name`` and check its answer: ``(result, None)``, or ``(result or None, why it
+    is no usable point)``. A point outside its cones is projected first (:func:`_into_cones`) and
+    checked again; a numerical breakdown is a failed answer. ``DegenerateConeError`` (``ipm``
+    cannot start) is left to the caller."""
+    try:
+        result = SOLVERS[name](program, **_options_for(name, options, auto))
+    except (np.linalg.LinAlgError, FloatingPointError) as error:
+        # a factorisation or a step broke down (an ill-conditioned system): no point
+        return None, f"numerical breakdown, {type(error).__name__}: {error}"
+    reason = _failure(program, result)
+    if reason is None:
+        result = _into_cones(program, result, options.get("tol", 1e-6))
+        reason = _failure(program, result) or _disagreement(program, result)
+    return result, reason
+
+
 def _try(program, name, options):
     """``name``'s answer to ``program`` when it passes the checks (None otherwise), its warnings
     silenced (the caller warns for the fit)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            result = SOLVERS[name](program, **_options_for(name, options, True))
-        except (np.linalg.LinAlgError, FloatingPointError, DegenerateConeError):
+            result, reason = _attempt(program, name, options, auto=True)
+        except DegenerateConeError:
             return None
-    if _failure(program, result) is not None:
-        return None
-    result = _into_cones(program, result, options.get("tol", 1e-6))
-    return None if _failure(program, result) or _disagreement(program, result) else result
+    return result if reason is None else None
 
 
 def _fallback(program, failed):
@@ -314,31 +324,24 @@ def solve(program, solver="auto", **options) -> SolverResult:
         zero = program.zero_solution()
         gap = program.duality_gap(zero).gap
         return SolverResult(zero, "alpha_max", "optimal", gap, 0.0, 0, [gap], time.perf_counter() - start)
-    if not isinstance(program, ConvexProgram):  # the deep dictionary programs: their own checks
-        return SOLVERS[name](program, **_options_for(name, options, solver == "auto"))
     auto = solver == "auto"
+    if not isinstance(program, ConvexProgram):  # the deep dictionary programs: their own checks
+        return SOLVERS[name](program, **_options_for(name, options, auto))
     _options_for(name, options, auto)  # refuse what the named solver cannot take, before any work
     failed = []
     while True:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                result = SOLVERS[name](program, **_options_for(name, options, auto))
-                reason = _failure(program, result)
+                result, reason = _attempt(program, name, options, auto)
             except DegenerateConeError:
-                if solver != "auto":
+                if not auto:
                     raise
                 # a pattern's cone has an empty interior: the interior-point method cannot start
                 name = _auto(program, interior_point=False)
                 continue
-            except (np.linalg.LinAlgError, FloatingPointError) as error:
-                # a factorisation or a step broke down (an ill-conditioned system): no point
-                reason = f"numerical breakdown, {type(error).__name__}: {error}"
-        if reason is None:
-            result = _into_cones(program, result, options.get("tol", 1e-6))
-            reason = _failure(program, result) or _disagreement(program, result)
         second = None
-        if reason is None and solver == "auto":
+        if reason is None and auto:
             second = _second_opinion(program, result, options)
         if second is not None:
             # the solver gave up short of tol: the other interior point may still certify the
@@ -351,7 +354,7 @@ def solve(program, solver="auto", **options) -> SolverResult:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
             return _called_back(result, name, options)
         failed.append(name)
-        following = _fallback(program, failed) if solver == "auto" else None
+        following = _fallback(program, failed) if auto else None
         if following is None:
             raise SolverFailure(
                 f"solver {name!r} returned no usable point ({reason})"
