@@ -27,7 +27,7 @@ from .network import forward, network_objective, solution_to_network
 from .patterns import SAMPLERS, sample_patterns
 from .program import FORMULATIONS, ConvexProgram
 from .solvers import SOLVERS, solve, takes
-from .solvers.interior_point import COUPLED_MAX_ROWS
+from .solvers.interior_point import COUPLED_MAX_ROWS, newton_form
 
 __all__ = ["ConvexReLURegressor", "ConvexReLUClassifier"]
 
@@ -421,10 +421,11 @@ class ConvexReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseConvexR
 def _warn_if_slow(program, solver, name):
     """Say up front when the exact ReLU softmax program is too large for one factorisation: its
     Newton systems are then solved by conjugate gradients, minutes to tens of minutes."""
-    rows = program.n_samples * program.n_outputs
+    n, d, P, K = program.n_samples, program.n_features, program.n_patterns, program.n_outputs
+    rows = n * K
     if (
         solver in ("auto", "ipm") and program.formulation == "relu" and program.loss == "softmax"
-        and rows > COUPLED_MAX_ROWS
+        and newton_form(n, d, P, K) == "cg"
     ):
         warnings.warn(
             f"{name}: the exact ReLU program with {program.n_outputs} classes on "

@@ -187,9 +187,8 @@ class SoftmaxLoss:
         guess = np.log(counts / n) - np.mean(log_softmax(F, axis=1), axis=0)
         guess -= guess[-1]
         delta = np.zeros(k)
-        value = objective(delta)
-        if np.all(np.isfinite(guess)) and objective(guess) < value:
-            delta, value = guess, objective(guess)
+        if np.all(np.isfinite(guess)) and objective(guess) < objective(delta):
+            delta = guess
         softmax_intercept(np.ascontiguousarray(F, dtype=np.float64),
                           np.ascontiguousarray(Y, dtype=np.float64), delta, max_iter)
         return delta

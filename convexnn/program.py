@@ -220,6 +220,15 @@ class ConvexProgram:
             worst, size = max(worst, w), max(size, s)
         return worst / size
 
+    @cached_property
+    def _block_reach(self) -> float:
+        """``‖X̃‖_F + R√n`` (``R = max_i ‖x_i‖``): a move ``Δ`` of a dual point changes every
+        block's value by at most ``‖X̃ᵀD_kΔ‖ + R|1ᵀD_kΔ| ≤`` this times ``‖Δ‖`` (docs/maths.md,
+        "The duality gap and the certificate")."""
+        X = self.X.astype(np.float64)
+        radius = float(np.max(np.linalg.norm(X, axis=1), initial=0.0))
+        return float(np.linalg.norm(add_bias_column(X))) + np.sqrt(self.n_samples) * radius
+
     def network_objective(self, solution: ConvexSolution) -> float:
         """The objective of the network that ``solution`` maps to: each exact-ReLU block acts as
         ``relu(X̃ u)`` rather than ``D X̃ u`` (the two agree where the block holds its cone)."""
@@ -301,13 +310,9 @@ class ConvexProgram:
         Theta = np.asarray(self.residual(solution) if theta is None else theta, dtype=np.float64)
         centred = self.loss_fn.zero_sum(Theta, self.Y)
         if block_norms is not None and centred is not Theta:
-            # the solver's bounds were for θ: a move Δ changes every block's value by at most
-            # ‖X̃ᵀD_kΔ‖ + R|1ᵀD_kΔ| ≤ (‖X̃‖_F + R√n)‖Δ‖ (R = max_i ‖x_i‖; docs/maths.md, "The
-            # duality gap and the certificate")
-            X = self.X.astype(np.float64)
-            reach = np.linalg.norm(add_bias_column(X)) + np.sqrt(self.n_samples) * float(
-                np.max(np.linalg.norm(X, axis=1), initial=0.0))
-            block_norms = block_norms + reach * np.linalg.norm(centred - Theta, axis=0)[:, None]
+            # the solver's bounds were for θ: widen them by what the move can add
+            moved = np.linalg.norm(centred - Theta, axis=0)[:, None]
+            block_norms = block_norms + self._block_reach * moved
         Theta = centred
         if np.abs(Theta.sum(axis=0)).max() > 1e-9 * max(1.0, float(np.abs(Theta).sum())):
             # the intercept shift did not converge: 1ᵀθ = 0 fails and no dual bound is certified

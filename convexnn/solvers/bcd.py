@@ -234,6 +234,16 @@ def solve_bcd(
     )
 
 
+def _minimise_intercept(program, F, Y, c):
+    """Set ``c`` (in place) to the intercept minimising the loss of ``F + c``; for softmax by the
+    compiled Newton solve warm-started at ``c`` (the loss's own ``intercept_shift`` starts cold,
+    and this runs after every epoch)."""
+    if program.loss == "softmax":
+        softmax_intercept(F, Y, c)
+    else:
+        c += program.loss_fn.intercept_shift(F + c, Y)
+
+
 def _restricted_objective(program, ws, W, c, F, Y):
     return program.loss_fn.value(F + c, Y) + program.alpha * float(np.sum(np.linalg.norm(W, axis=1)))
 
@@ -248,10 +258,7 @@ def _solve_working_set(program, ws, W, c, Xt, Y, code, outer_gap, max_epochs, an
     extrapolator = DualExtrapolator()
     for epoch in range(1, max_epochs + 1):
         bcd_epoch(Xt, ws.row_ptr, ws.rows, ws.block_output, W, ws.lipschitz, F, Y, c, alpha, g, code)
-        if code == 2:
-            softmax_intercept(F, Y, c)
-        else:
-            c[:] += program.loss_fn.intercept_shift(F + c, Y)
+        _minimise_intercept(program, F, Y, c)
         if anderson:
             past.append(np.concatenate([W.ravel(), c]))
             if len(past) == anderson + 1:
@@ -318,10 +325,7 @@ def _anderson_step(program, ws, W, c, F, Y, Xt, past):
     Wc = candidate[: W.size].reshape(W.shape)
     cc = candidate[W.size :]
     Fc = working_set_forward(Xt, ws.row_ptr, ws.rows, ws.block_output, Wc, F.shape[1])
-    if program.loss == "softmax":
-        softmax_intercept(Fc, Y, cc)
-    else:
-        cc = cc + program.loss_fn.intercept_shift(Fc + cc, Y)
+    _minimise_intercept(program, Fc, Y, cc)
     if _restricted_objective(program, ws, Wc, cc, Fc, Y) < _restricted_objective(program, ws, W, c, F, Y):
         W[:] = Wc
         c[:] = cc
