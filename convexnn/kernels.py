@@ -129,6 +129,52 @@ def _softmax_value_and_probabilities(F, c, P):
 
 
 @njit(cache=True)
+def logistic_intercept(f, target, c, max_iter=200):
+    """The root ``c`` of ``Σ_i σ(f_i + c) = target`` (``0 < target < n``), by Newton's method from
+    ``c``, kept inside the bracket the signs of the residual have established (bisection when a
+    step leaves it): the solve behind ``LogisticLoss.intercept_shift``, after every epoch of
+    ``bcd``. Stops when a step is below ``1e-15 + 4 eps |c|``, as ``brentq`` would."""
+    n = f.shape[0]
+    lo, hi = -np.inf, np.inf
+    eps = np.finfo(np.float64).eps
+    for _ in range(max_iter):
+        total, curvature = 0.0, 0.0
+        for i in range(n):
+            z = f[i] + c
+            if z >= 0.0:
+                p = 1.0 / (1.0 + np.exp(-z))
+            else:
+                e = np.exp(z)
+                p = e / (1.0 + e)
+            total += p
+            curvature += p * (1.0 - p)
+        excess = total - target
+        if excess == 0.0:
+            return c
+        if excess > 0.0:
+            hi = min(hi, c)
+        else:
+            lo = max(lo, c)
+        step = excess / curvature if curvature > 0.0 else np.inf * np.sign(excess)
+        reach = max(1.0, 2.0 * abs(c))
+        bracketed = np.isfinite(lo) and np.isfinite(hi)
+        if not bracketed:  # no bracket yet: grow it at most geometrically
+            step = min(max(step, -reach), reach)
+        if abs(step) <= 1e-15 + 4.0 * eps * abs(c):
+            return c - step
+        new = c - step
+        if not (lo < new < hi):
+            if bracketed:
+                new = 0.5 * (lo + hi)
+            elif np.isfinite(hi):
+                new = hi - reach
+            else:
+                new = lo + reach
+        c = new
+    return c
+
+
+@njit(cache=True)
 def softmax_intercept(F, Y, c, max_iter=50):
     """Minimise the mean softmax loss of ``F + c`` over the intercept ``c`` (last entry fixed), in
     place, by damped Newton from the current ``c`` (the solve behind

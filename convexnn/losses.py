@@ -10,10 +10,9 @@ negated conjugate ``-ℓ*(-θ_i, y_i)``: for a dual variable ``θ`` built from t
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import brentq
 from scipy.special import expit, logit, xlogy
 
-from .kernels import softmax_intercept
+from .kernels import logistic_intercept, softmax_intercept
 
 
 # Row-wise log-sum-exp and softmax in plain NumPy: scipy.special's array-API versions cost tens
@@ -112,20 +111,15 @@ class LogisticLoss:
 
     @staticmethod
     def intercept_shift(F, Y):
-        f, target = F[:, 0], float(np.sum(Y))
-        n = f.shape[0]
+        """The shift ``δ`` whose outputs ``F + δ`` sum their probabilities to the number of
+        positives (compiled: :func:`convexnn.kernels.logistic_intercept`)."""
+        target, n = float(np.sum(Y)), F.shape[0]
         if target <= 0.0 or target >= n:
             raise ValueError("the logistic loss needs both classes among the targets")
-
-        def excess(delta):
-            return float(np.sum(expit(f + delta))) - target
-
-        lo, hi = -1.0, 1.0
-        while excess(lo) > 0:
-            lo *= 2.0
-        while excess(hi) < 0:
-            hi *= 2.0
-        return np.array([brentq(excess, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps)])
+        if not np.all(np.isfinite(F)):
+            raise ValueError("the model outputs are not finite")
+        f = np.ascontiguousarray(F[:, 0], dtype=np.float64)
+        return np.array([logistic_intercept(f, target, 0.0)])
 
 
 class SoftmaxLoss:

@@ -21,7 +21,7 @@ import time
 import numpy as np
 from numba import njit
 
-from ..kernels import softmax_intercept
+from ..kernels import logistic_intercept, softmax_intercept
 from ..operators import masked_adjoint
 from ..program import ConvexProgram, ConvexSolution
 from .base import SolverResult
@@ -235,11 +235,13 @@ def solve_bcd(
 
 
 def _minimise_intercept(program, F, Y, c):
-    """Set ``c`` (in place) to the intercept minimising the loss of ``F + c``; for softmax by the
-    compiled Newton solve warm-started at ``c`` (the loss's own ``intercept_shift`` starts cold,
-    and this runs after every epoch)."""
+    """Set ``c`` (in place) to the intercept minimising the loss of ``F + c``; for the logistic and
+    softmax losses by the compiled Newton solves warm-started at ``c`` (the loss's own
+    ``intercept_shift`` starts cold, and this runs after every epoch)."""
     if program.loss == "softmax":
         softmax_intercept(F, Y, c)
+    elif program.loss == "logistic":
+        c[0] = logistic_intercept(np.ascontiguousarray(F[:, 0]), float(Y.sum()), float(c[0]))
     else:
         c += program.loss_fn.intercept_shift(F + c, Y)
 
