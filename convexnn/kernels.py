@@ -129,6 +129,24 @@ def _softmax_value_and_probabilities(F, c, P):
 
 
 @njit(cache=True)
+def softmax_loss_sum(F, Y):
+    """``Σ_i logsumexp(F_i) − Y_iᵀF_i``: the softmax loss, summed (``SoftmaxLoss.value``, which
+    ``bcd`` evaluates several times an epoch)."""
+    n, K = F.shape
+    value = 0.0
+    for i in range(n):
+        top = F[i, 0]
+        for j in range(1, K):
+            top = max(top, F[i, j])
+        total, fit = 0.0, 0.0
+        for j in range(K):
+            total += np.exp(F[i, j] - top)
+            fit += Y[i, j] * F[i, j]
+        value += top + np.log(total) - fit
+    return value
+
+
+@njit(cache=True)
 def logistic_intercept(f, target, c, max_iter=200):
     """The root ``c`` of ``Σ_i σ(f_i + c) = target`` (``0 < target < n``), by Newton's method from
     ``c``, kept inside the bracket the signs of the residual have established (bisection when a
