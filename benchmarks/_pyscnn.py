@@ -26,7 +26,7 @@ What pyscnn 0.0.10 minimises, read from its source (paths relative to the ``scnn
 So with one output and ``lam = alpha`` the gated program is exactly convexnn's ``"gated"`` program
 with the output intercept fixed at ``c = 0``; the ReLU program differs in two ways, the fixed
 intercept and the penalised hidden bias (convexnn's ``"relu"`` penalises only ``‖u_k[:d]‖``,
-MATH.md §3). With ``K`` outputs pyscnn's objective is convexnn's divided by ``K`` when
+:ref:`maths-programs`). With ``K`` outputs pyscnn's objective is convexnn's divided by ``K`` when
 ``lam = alpha / K``.
 
 How the programs are matched here:

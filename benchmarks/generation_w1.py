@@ -2,7 +2,7 @@
 
 W1: ``make_classification(n_samples=2000, n_features=20, n_informative=10, random_state=0)``, 75 %
 train, standardised, targets ±1, squared loss, ``alpha = 1e-3``. Every method is scored by the
-objective of record J (MATH.md §1) on the training set. Baselines: ``MLPRegressor`` with lbfgs and
+objective of record J (:ref:`maths-objective`) on the training set. Baselines: ``MLPRegressor`` with lbfgs and
 full-batch adam/sgd, ``alpha_sklearn = alpha * n``, widths 100 and 500, learning rates
 {1e-1, 1e-2, 1e-3}. Ours: the exact ReLU program (``solver="auto"``, the interior point here) on
 the patterns of an L-BFGS MLP of the same widths (``sampler="mlp"``), and on Gaussian patterns

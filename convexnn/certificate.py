@@ -1,6 +1,6 @@
-"""Certificates of global optimality for two-layer ReLU networks (MATH.md §5).
+"""Certificates of global optimality for two-layer ReLU networks (:ref:`maths-gap`).
 
-The training problem of record (MATH.md §1) is non-convex, but weak duality gives a lower bound on
+The training problem of record (:ref:`maths-objective`) is non-convex, but weak duality gives a lower bound on
 its global optimum — at every width — from any dual point ``θ`` that satisfies::
 
     γ(θ) = max_{‖u[:d]‖ ≤ 1} |θᵀ(X̃u)_+|  ≤  n·alpha.
@@ -59,7 +59,7 @@ class Certificate:
     Attributes
     ----------
     objective : float
-        The network's training objective ``J`` (MATH.md §1).
+        The network's training objective ``J`` (:ref:`maths-objective`).
     lower_bound : float
         A certified lower bound on the global optimum over networks of any width (weak duality).
     gap : float
@@ -196,7 +196,7 @@ def pattern_values(X, masks, theta, *, above=None, limit=None):
 
 
 def valid_gamma_bound(X, theta):
-    """A valid upper bound on ``γ(θ)`` over *all* patterns, without enumerating them (MATH.md §5).
+    """A valid upper bound on ``γ(θ)`` over *all* patterns, without enumerating them (:ref:`maths-gap`).
 
     Every pattern but the all-ones one is cut by its hyperplane inside the data, so
     ``|b + wᵀx̄| ≤ R‖w‖`` with ``R = max_i ‖x_i − x̄‖`` (``x̄`` the data mean; ``γ`` does not depend on
@@ -214,7 +214,7 @@ def valid_gamma_bound(X, theta):
 
 
 def ascent_patterns(X, theta, starts, n_iter=25):
-    """Patterns visited by the alternating ascent ``u ← X̃ᵀDθ/‖·‖``, ``D ← 1[X̃u ≥ 0]`` (MATH.md §5).
+    """Patterns visited by the alternating ascent ``u ← X̃ᵀDθ/‖·‖``, ``D ← 1[X̃u ≥ 0]`` (:ref:`maths-gap`).
 
     Run for ``θ`` and ``−θ`` from each start gate; a heuristic search for patterns with a large
     dual-constraint value.
@@ -321,7 +321,7 @@ def certify(
     ``MLPClassifier`` (``mlp.coefs_, mlp.intercepts_``; its ``alpha`` is ``alpha * n`` here), or
     hand-made weights. The lower bound is the dual objective at the network's residual ``θ`` (after
     the optimal output intercept shift), rescaled by ``s ≤ n·alpha/γ`` to satisfy the dual
-    constraint, with ``s`` chosen to maximise the dual (MATH.md §5). Weak duality makes it a lower
+    constraint, with ``s`` chosen to maximise the dual (:ref:`maths-gap`). Weak duality makes it a lower
     bound on the objective of *every* two-layer ReLU network, of any width, on ``(X, y)``.
 
     Parameters
@@ -332,7 +332,7 @@ def certify(
     y : ndarray
         Targets as for :func:`convexnn.network_objective`.
     alpha : float
-        Regularisation, Lasso convention (MATH.md §1).
+        Regularisation, Lasso convention (:ref:`maths-objective`).
     loss : {"squared", "logistic", "softmax"}
     patterns : {"auto", "exact", "heuristic"}, default="auto"
         ``"exact"`` enumerates every pattern (raises ``ValueError`` if Cover's count exceeds
@@ -344,7 +344,7 @@ def certify(
         Multi-output networks only. ``"shared"``: hidden neurons may feed every output; the bound
         uses ``‖(γ_o)_o‖₂ ≥ max_{‖z‖≤1} γ(Θz)`` (γ is sublinear), valid but not exact.
         ``"per_output"``: every neuron feeds at most one output (the networks of the per-output
-        convex program, MATH.md §3); the bound, with ``max_o γ_o``, is then for that class of
+        convex program, :ref:`maths-programs`); the bound, with ``max_o γ_o``, is then for that class of
         networks. ``"auto"`` picks ``"per_output"`` when the second layer has that structure.
     n_starts : int, default=200
         Start gates of each kind (Gaussian, data) for the heuristic search.

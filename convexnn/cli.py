@@ -1,7 +1,7 @@
 """The ``convexnn`` command line.
 
 ``convexnn bench`` trains every method on every dataset at every alpha, scores each returned
-network with the objective of record ``J`` (MATH.md §1), and writes a table, CSV, JSON and plots.
+network with the objective of record ``J`` (:ref:`maths-objective`), and writes a table, CSV, JSON and plots.
 ``convexnn plot`` remakes the table and plots from one or more ``results.json`` files.
 
 The grid runs through joblib (``--n-jobs``); any joblib backend, Dask's included
@@ -106,7 +106,7 @@ def build_parser():
         help="compare training methods on datasets × alphas by the objective J",
         description=(
             "Methods × datasets × alphas, every network scored by the training objective J of "
-            "MATH.md §1. Writes table.md, results.csv, results.json and PNG plots to --out. "
+            "docs/maths.md. Writes table.md, results.csv, results.json and PNG plots to --out. "
             "The grid runs through joblib (--n-jobs); joblib's backends, Dask's included, run "
             "the same grid on a cluster."
         ),

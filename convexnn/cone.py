@@ -1,4 +1,4 @@
-"""The dual norm of one pattern's cone, by non-negative least squares (MATH.md §5).
+"""The dual norm of one pattern's cone, by non-negative least squares (:ref:`maths-gap`).
 
 For a pattern ``D`` with cone ``K = {u : (2D − I) X̃ u ≥ 0}`` and a dual vector ``θ``,
 
@@ -110,7 +110,7 @@ def relu_block_norms(X, masks, Theta, threshold=None):
     """Upper bounds on ``max(γ_k(θ_o), γ_k(−θ_o))`` for every output ``o`` and pattern ``k``: (K, P).
 
     First the cheap bound ``‖XᵀD_kθ‖ + R |1ᵀD_kθ|`` (``R = max_i ‖x_i‖``; valid because a
-    hyperplane that splits the data has ``|b| ≤ R‖w‖``, MATH.md §5), exact for the all-ones
+    hyperplane that splits the data has ``|b| ≤ R‖w‖``, :ref:`maths-gap`), exact for the all-ones
     pattern. The NNLS value replaces it where the bound exceeds ``threshold`` (everywhere when
     ``threshold`` is None), so every entry above ``threshold`` is the tight value.
     """

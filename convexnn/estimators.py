@@ -259,7 +259,7 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
 
     Minimises ``(1/n) Σ ½‖f(x_i) − y_i‖² + (alpha/2) Σ_j (‖w_j‖² + ‖a_j‖²)`` over networks
     ``f(x) = Σ_j a_j (w_jᵀx + b_j)_+ + c`` by solving the equivalent convex program on sampled
-    activation patterns (MATH.md). scikit-learn's ``MLPRegressor(alpha=alpha * n_samples)`` trained
+    activation patterns (:ref:`maths-programs`). scikit-learn's ``MLPRegressor(alpha=alpha * n_samples)`` trained
     full-batch minimises the same objective.
 
     Parameters
@@ -328,7 +328,7 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
     gates_ : ndarray of shape (n_features + 1, m)
         Gates of the neurons (``formulation="gated"`` only), in the input space.
     objective_ : float
-        The training objective ``J`` of the returned network (MATH.md §1).
+        The training objective ``J`` of the returned network (:ref:`maths-objective`).
     convex_objective_ : float
         The convex program's objective at the solver's solution (equal to ``objective_``).
     gap_ : float

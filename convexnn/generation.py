@@ -1,4 +1,4 @@
-"""Column generation of activation patterns for the exact ReLU program (MATH.md §5).
+"""Column generation of activation patterns for the exact ReLU program (:ref:`maths-gap`).
 
 A pattern whose dual constraint is violated at the current solution — ``γ_k(±θ_o) > n·alpha`` for
 the residual ``θ`` — is a neuron worth adding: add it (with zero blocks), re-solve warm-started,
@@ -126,7 +126,7 @@ def fit_mlp(X, Y, loss, alpha, width, random_state=None, **params):
     """A scikit-learn MLP with ``width`` hidden ReLU neurons trained on the objective of record.
 
     ``MLPRegressor``/``MLPClassifier`` with ``alpha * n_samples`` minimise the same objective as the
-    convex program at ``alpha`` (MATH.md §1). ``params`` go to the MLP (default: L-BFGS, at most
+    convex program at ``alpha`` (:ref:`maths-objective`). ``params`` go to the MLP (default: L-BFGS, at most
     2000 iterations); its convergence warning is silenced.
     """
     from sklearn.neural_network import MLPClassifier, MLPRegressor

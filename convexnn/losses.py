@@ -2,9 +2,9 @@
 
 Every loss ``ℓ(f, y)`` acts on one sample's model output ``f`` (a row of ``F``, shape
 ``(n_samples, n_outputs)``) and sums over outputs; the objective uses the *mean* over samples
-(MATH.md §1). The dual of a program ``min (1/n) Σ ℓ(z_i, y_i) + penalty`` is written with the
+(:ref:`maths-objective`). The dual of a program ``min (1/n) Σ ℓ(z_i, y_i) + penalty`` is written with the
 negated conjugate ``-ℓ*(-θ_i, y_i)``: for a dual variable ``θ`` built from the residual
-``θ = -∇ℓ(F)`` the dual objective is ``(1/n) Σ_i -ℓ*(-θ_i, y_i)`` (MATH.md §5).
+``θ = -∇ℓ(F)`` the dual objective is ``(1/n) Σ_i -ℓ*(-θ_i, y_i)`` (:ref:`maths-gap`).
 """
 
 from __future__ import annotations

@@ -34,10 +34,10 @@ def forward(coefs, intercepts, X, gates=None):
 
 
 def network_objective(coefs, intercepts, X, y, alpha, loss, gates=None):
-    """The objective of record ``J`` (MATH.md §1) of a ReLU network on ``(X, y)``.
+    """The objective of record ``J`` (:ref:`maths-objective`) of a ReLU network on ``(X, y)``.
 
     ``J = (1/n) Σ_i ℓ(f(x_i), y_i) + (alpha/2) Σ_layers ‖W‖²_F``; biases are not penalised, except
-    the hidden biases of a gated network (they belong to its penalised blocks, MATH.md §3).
+    the hidden biases of a gated network (they belong to its penalised blocks, :ref:`maths-programs`).
 
     Parameters
     ----------
@@ -69,7 +69,7 @@ def network_objective(coefs, intercepts, X, y, alpha, loss, gates=None):
 
 
 def solution_to_network(program, solution):
-    """Map a solution of ``program`` to two-layer network weights (MATH.md §4).
+    """Map a solution of ``program`` to two-layer network weights (:ref:`maths-mapping`).
 
     Each non-zero block ``u`` becomes one neuron with ``(w, b) = u / √s`` and output weight ``±√s``
     on its own output, ``s`` the penalised norm of ``u``; so the network's objective equals the convex

@@ -1,4 +1,4 @@
-"""The linear maps of the convex programs, through the pattern masks (MATH.md §6).
+"""The linear maps of the convex programs, through the pattern masks (:ref:`solvers-guide`).
 
 The block variable of a program with ``K`` outputs, ``P`` patterns and ``d`` features is an array
 ``U`` of shape ``(K, d + 1, P)``: column ``U[o, :, k]`` is the block ``u_{k,o}``. The model output

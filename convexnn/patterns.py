@@ -1,4 +1,4 @@
-"""Activation patterns of the data: hyperplane arrangements ``D(g) = diag(1[X̃g ≥ 0])`` (MATH.md §2).
+"""Activation patterns of the data: hyperplane arrangements ``D(g) = diag(1[X̃g ≥ 0])`` (:ref:`maths-patterns`).
 
 A sampler returns :class:`Patterns`: the gates ``g`` (in the *original* input space, bias last) and the
 boolean masks of the training points, with duplicate and all-zero patterns removed.
@@ -186,7 +186,7 @@ def _sign_vectors(k):
 
 
 def _arrangement_cells(C, chunk_size=2048, tie_tol=1e-10):
-    """Every open cell of the central arrangement of the rows of ``C`` (MATH.md §2, exact sampler).
+    """Every open cell of the central arrangement of the rows of ``C`` (:ref:`maths-patterns`, exact sampler).
 
     ``C`` (n × r) has rank ``r``. Every closed cell is a pointed cone and so has an extreme ray,
     the null vector ``v`` of ``r − 1`` linearly independent rows ``S``. The cells around the ray
@@ -264,7 +264,7 @@ def _arrangement_cells(C, chunk_size=2048, tie_tol=1e-10):
 def cover_count(n_samples: int, rank: int) -> int:
     """Number of activation patterns of ``n_samples`` points in general position: Cover's count.
 
-    ``2 Σ_{k<r} C(n − 1, k)`` for ``r = rank X̃`` (MATH.md §2), the all-zero pattern included; an
+    ``2 Σ_{k<r} C(n − 1, k)`` for ``r = rank X̃`` (:ref:`maths-patterns`), the all-zero pattern included; an
     upper bound on the count for points in any position.
     """
     return 2 * sum(comb(n_samples - 1, k) for k in range(rank))
@@ -286,7 +286,7 @@ DEFAULT_MAX_PATTERNS = 100_000
 
 
 def exact_arrangement(X, max_patterns=DEFAULT_MAX_PATTERNS):
-    """Every activation pattern of ``X``, with gates in the input space (MATH.md §2, ``exact``).
+    """Every activation pattern of ``X``, with gates in the input space (:ref:`maths-patterns`, ``exact``).
 
     Unlike :func:`exact_patterns` this keeps every pattern, including any whose gate does not
     reproduce it to floating-point precision in the input space (for certificates, which need the
@@ -324,7 +324,7 @@ def exact_arrangement(X, max_patterns=DEFAULT_MAX_PATTERNS):
 
 
 def exact_patterns(X, n_gates=None, random_state=None, *, max_patterns=DEFAULT_MAX_PATTERNS):
-    """Every activation pattern of ``X`` (small rank only): the ``exact`` sampler (MATH.md §2).
+    """Every activation pattern of ``X`` (small rank only): the ``exact`` sampler (:ref:`maths-patterns`).
 
     For each ``(r − 1)``-subset of rows of ``X̃`` with full rank, its null vector ``±v`` and every
     assignment of the rows through it; each pattern gets a gate inside its cell. On points in
@@ -359,7 +359,7 @@ def exact_patterns(X, n_gates=None, random_state=None, *, max_patterns=DEFAULT_M
 
 
 def data_patterns(X, n_gates, random_state=None, *, sketch_dim=50):
-    """Gates of hyperplanes through data points: the ``data`` sampler (MATH.md §2).
+    """Gates of hyperplanes through data points: the ``data`` sampler (:ref:`maths-patterns`).
 
     Each gate is the null vector of ``d`` randomly chosen rows of the standardised ``X̃`` (a
     hyperplane through ``d`` data points), with a random sign, nudged so that the points on the
@@ -417,7 +417,7 @@ def sample_patterns(X, n_gates=100, sampler="gaussian", random_state=None) -> Pa
         Number of gates drawn; duplicates and all-zero patterns are removed, so at most this many
         patterns are returned.
     sampler : {"gaussian", "data", "exact"}
-        How gates are drawn (MATH.md §2). ``"exact"`` ignores ``n_gates`` and returns every
+        How gates are drawn (:ref:`maths-patterns`). ``"exact"`` ignores ``n_gates`` and returns every
         pattern (small rank only; see :func:`exact_patterns`).
     random_state : int, RandomState instance or None
 

@@ -1,4 +1,4 @@
-"""One description of the convex training program, consumed by every solver (MATH.md §3, §5).
+"""One description of the convex training program, consumed by every solver (:ref:`maths-programs`, :ref:`maths-gap`).
 
 A :class:`ConvexProgram` holds the data, the activation patterns, the loss, ``alpha`` and the
 formulation, and scores any :class:`ConvexSolution` with the one objective of record:
@@ -86,7 +86,7 @@ class ConvexProgram:
         Gates and activation masks on ``X``.
     loss : {"squared", "logistic", "softmax"}
     alpha : float
-        Regularisation strength, Lasso convention (MATH.md §1).
+        Regularisation strength, Lasso convention (:ref:`maths-objective`).
     formulation : {"relu", "gated"}
     """
 
@@ -299,7 +299,7 @@ class ConvexProgram:
     def duality_gap(
         self, solution: ConvexSolution, theta: np.ndarray | None = None, block_norms=None
     ) -> DualityGap:
-        """Certified relative duality gap at ``solution`` (MATH.md §5).
+        """Certified relative duality gap at ``solution`` (:ref:`maths-gap`).
 
         The dual point is the residual ``θ`` (after the optimal intercept shift), shrunk by
         ``min(1, n·alpha / max_k norm_k(θ))`` so that every block constraint holds. A solver may

@@ -161,7 +161,7 @@ def test_bench_npz_folder_and_series(tmp_path, capsys):
 
 
 def test_objective_of_record_matches_sklearn_lbfgs_loss():
-    # scikit-learn's full-batch objective with alpha_sklearn = alpha * n is J (MATH.md §1)
+    # scikit-learn's full-batch objective with alpha_sklearn = alpha * n is J (:ref:`maths-objective`)
     X, y = make_data("softmax", n=50, d=3)
     ds = make_dataset("toy", "s", "classification", X[:40], y[:40], X[40:], y[40:])
     from sklearn.neural_network import MLPClassifier

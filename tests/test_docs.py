@@ -119,3 +119,24 @@ def test_api_reference_lists_every_public_module():
     }
     missing = public - listed
     assert not missing, f"add these modules to docs/api.rst: {sorted(missing)}"
+
+
+def test_code_and_docs_cite_the_projects_own_maths_page():
+    """The maths is docs/maths.md (stable labels such as ``maths-gap``); nothing in the project
+    points at a document outside it."""
+    outside = "MATH" + ".md"
+    citing = [
+        str(path.relative_to(ROOT))
+        for folder in ("convexnn", "docs", "tests", "benchmarks")
+        for path in (ROOT / folder).rglob("*")
+        if path.suffix in {".py", ".md", ".rst", ".txt"} and "_build" not in path.parts
+        and outside in path.read_text(errors="ignore")
+    ] + [name for name in ("README.md",) if outside in (ROOT / name).read_text()]
+    assert not citing, f"these files cite {outside}, not docs/maths.md: {citing}"
+    labels = set(re.findall(r"^\((maths-[\w-]+)\)=$", (DOCS / "maths.md").read_text(), re.M))
+    cited = {
+        label
+        for path in (ROOT / "convexnn").rglob("*.py")
+        for label in re.findall(r":ref:`(maths-[\w-]+)`", path.read_text())
+    }
+    assert cited and cited <= labels, f"labels cited but not defined: {sorted(cited - labels)}"

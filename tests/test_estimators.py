@@ -126,7 +126,7 @@ def test_convergence_warning_names_gap_and_tol():
 def test_mlp_sampler_is_never_worse_than_its_mlp(Estimator, kind):
     # the exact ReLU program over a trained MLP's patterns contains that MLP (its weights map to a
     # feasible point), so the convex network is at least as good on the objective; single output
-    # only: with several outputs the program's neurons each feed one output (MATH.md §3)
+    # only: with several outputs the program's neurons each feed one output (:ref:`maths-programs`)
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 
     from convexnn import network_objective

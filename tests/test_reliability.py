@@ -82,7 +82,7 @@ def _fit(Estimator, params, X, y):
 @PROPERTY_SETTINGS
 @given(problems())
 def test_mapped_network_gap_predictions_and_pickling(problem):
-    """The mapped network's objective equals the convex objective (MATH.md §4), the certified gap
+    """The mapped network's objective equals the convex objective (:ref:`maths-mapping`), the certified gap
     is non-negative (weak duality; up to rounding and the constraint tolerance), predictions are
     finite, and a pickled model predicts exactly as the original."""
     Estimator, params, X, y = problem

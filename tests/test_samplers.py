@@ -21,7 +21,7 @@ def test_samplers_are_registered():
 
 
 def test_cover_count_formula():
-    # MATH.md §2: n = 30 points in general position in the plane have 872 patterns
+    # :ref:`maths-patterns`: n = 30 points in general position in the plane have 872 patterns
     assert cover_count(30, 3) == 872
     assert cover_count(5, 1) == 2
 

@@ -1,7 +1,7 @@
 """Benchmarks of convex training against scikit-learn's SGD, Adam and L-BFGS (``convexnn bench``).
 
 Datasets (:mod:`.datasets`) × methods (:mod:`.methods`) × alphas, every run scored by the objective
-of record ``J`` (MATH.md §1); results as tables, CSV/JSON and plots (:mod:`.report`).
+of record ``J`` (:ref:`maths-objective`); results as tables, CSV/JSON and plots (:mod:`.report`).
 """
 
 from .datasets import BUNDLED, Dataset, load_bundled, load_csv, load_npz_folder, load_series

@@ -2,7 +2,7 @@
 
 Each runner fits one method on one :class:`~convexnn.bench.datasets.Dataset` at one ``alpha`` and
 returns a record (a plain ``dict``). ``J`` is always :func:`convexnn.network_objective` of the
-returned network on the training split (MATH.md §1), whatever trained it. scikit-learn's MLPs get
+returned network on the training split (:ref:`maths-objective`), whatever trained it. scikit-learn's MLPs get
 the matched regularisation: ``alpha_sklearn = alpha * batch_size`` for mini-batch SGD/Adam,
 ``alpha * n`` for full-batch L-BFGS.
 """
@@ -24,7 +24,7 @@ from ..network import network_objective, solution_to_network
 
 __all__ = ["METHODS", "DEFAULT_LEARNING_RATES", "MethodConfig", "run_method"]
 
-# the step sizes of Mishkin, Sahiner & Pilanci (MATH.md §8)
+# the step sizes of Mishkin, Sahiner & Pilanci (:ref:`benchmarks-protocol`)
 DEFAULT_LEARNING_RATES = (10.0, 5.0, 1.0, 0.5, 0.1, 0.01, 0.001)
 
 
@@ -48,7 +48,7 @@ class MethodConfig:
     learning_rates : sequence of float
         SGD/Adam step sizes swept; the best by training objective is reported.
     batch_fraction : float
-        Mini-batch size as a fraction of the training set (10 % in MATH.md §8).
+        Mini-batch size as a fraction of the training set (10 % in :ref:`benchmarks-protocol`).
     lbfgs_max_iter : int
     seed : int
     """

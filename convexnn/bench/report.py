@@ -1,6 +1,6 @@
 """Tables, files and plots of benchmark records (see :mod:`convexnn.bench.methods`).
 
-The performance profile follows Mishkin, Sahiner & Pilanci (MATH.md §8): a *problem* is one
+The performance profile follows Mishkin, Sahiner & Pilanci (:ref:`benchmarks-protocol`): a *problem* is one
 (dataset, split, alpha); a method *solves* it by time ``t`` when its best objective found within
 time ``t`` is at most ``(1 + tol) · J*``, ``J*`` the best objective any method found on the problem.
 """

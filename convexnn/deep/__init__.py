@@ -1,4 +1,4 @@
-"""Deeper ReLU networks from convex programs (MATH.md §7).
+"""Deeper ReLU networks from convex programs (:ref:`deep-networks`).
 
 - :mod:`.stacking`: layer-wise convex stacking of two-layer blocks (each block a certified
   optimum of its own program, no guarantee for the whole).

@@ -144,7 +144,7 @@ _STACK_DOC = """
         (one convex block each). Actual widths (``hidden_layer_sizes_``) can be smaller: a block
         keeps only the neurons its optimum uses.
     alpha : float, default=1e-3
-        Weight decay of every block, Lasso convention (MATH.md §1).
+        Weight decay of every block, Lasso convention (:ref:`maths-objective`).
     n_gates : int, default=100
         Gates drawn on every block's input.
     sampler : {"gaussian"}, default="gaussian"
@@ -168,7 +168,7 @@ _STACK_DOC = """
         Per block: patterns, neurons, convex objective, certified gap, solver.
     block_gaps_, block_objectives_ : list of float
     objective_ : float
-        Weight-decay objective of record (MATH.md §1, summed over all layers) of the whole network:
+        Weight-decay objective of record (:ref:`maths-objective`, summed over all layers) of the whole network:
         for information, it is not certified.
     fit_time_ : float
 """
@@ -246,7 +246,7 @@ class ConvexDeep1DRegressor(RegressorMixin, BaseEstimator):
     through its equivalent Lasso over the ramp/reflection dictionary of Zeger, Wang & Pilanci
     (2024), to a certified duality gap, and maps the Lasso solution to network weights: the
     network's objective ``objective_`` equals the Lasso optimum ``lasso_objective_``. For
-    ``depth=2`` the penalty is ordinary weight decay (MATH.md §1). See :mod:`convexnn.deep.oned`.
+    ``depth=2`` the penalty is ordinary weight decay (:ref:`maths-objective`). See :mod:`convexnn.deep.oned`.
 
     Parameters
     ----------

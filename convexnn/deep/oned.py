@@ -1,4 +1,4 @@
-"""Exact training of deep ReLU networks on one-dimensional inputs as a Lasso (MATH.md §7).
+"""Exact training of deep ReLU networks on one-dimensional inputs as a Lasso (:ref:`deep-networks`).
 
 Zeger, Wang, Mishkin, Ergen, Candès & Pilanci, "A library of mirrors: deep neural nets in low
 dimensions are convex Lasso models with reflection features" (2024), show that training a deep
@@ -12,7 +12,7 @@ where every path ``h_p`` is a chain of ``L − 1`` scalar ReLU layers
     min  ½ ‖Φ z + c 1 − y‖² + β ‖z‖₁
 
 over a fixed dictionary ``Φ`` of features of the training points. Divided by ``n`` this is our
-convention (MATH.md §1): mean loss, ``alpha = β / n``,
+convention (:ref:`maths-objective`): mean loss, ``alpha = β / n``,
 
     J_L = (1/n) Σ_i ½(f(x_i) − y_i)² + (alpha/L) Σ_layers ‖W‖_L^L
         = (1/(2n)) ‖Φ z + c − y‖² + alpha ‖z‖₁   at the mapped weights.
@@ -189,7 +189,7 @@ def build_dictionary(x, depth, breakpoints=None, chunk_size=200_000, random_stat
 
 
 class DictionaryProgram:
-    """The Lasso of a deep narrow ReLU network on 1-D inputs (module docstring, MATH.md §7).
+    """The Lasso of a deep narrow ReLU network on 1-D inputs (module docstring, :ref:`deep-networks`).
 
     ``min (1/n) Σ_i ℓ((Φ z)_i + c, y_i) + alpha ‖z‖₁`` with a free intercept ``c``: the group
     Lasso of :class:`~convexnn.program.ConvexProgram` with groups of size one. A point is a
@@ -324,7 +324,7 @@ class DictionaryProgram:
         return np.abs(self.design_adjoint(Theta))
 
     def duality_gap(self, solution: ConvexSolution, theta: np.ndarray | None = None) -> DualityGap:
-        """Certified relative duality gap (MATH.md §5 with groups of size one).
+        """Certified relative duality gap (:ref:`maths-gap` with groups of size one).
 
         The dual point is the residual shrunk by ``min(1, n·alpha / max_j |φ_jᵀθ|)``.
         """
@@ -389,7 +389,7 @@ def deep_objective(coefs, intercepts, X, Y, alpha, loss="squared", power=None):
 
     ``J_L = (1/n) Σ_i ℓ(f(x_i), y_i) + (alpha/p) Σ_layers Σ |W|^p`` with ``p = power`` (default
     the depth ``L = len(coefs)``); biases are free. For a two-layer network this is the objective
-    of record (MATH.md §1).
+    of record (:ref:`maths-objective`).
 
     Parameters
     ----------

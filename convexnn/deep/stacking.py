@@ -1,13 +1,13 @@
 """Layer-wise convex stacking: deep ReLU networks from a sequence of two-layer convex programs.
 
-Block ``l`` is the exact ReLU program (MATH.md §3) of a two-layer network from the previous
+Block ``l`` is the exact ReLU program (:ref:`maths-programs`) of a two-layer network from the previous
 block's activations ``H_{l−1}`` (``H_0 = X``) to the *final* targets, solved to a certified gap;
 its hidden layer (at most ``hidden_layer_sizes[l]`` neurons) becomes layer ``l`` of the deep
 network and ``H_l = (H_{l−1} W_l + b_l)_+`` feeds the next block. The last block's output layer is
 the network's output layer.
 
 When a block's solution has more neurons than allowed, the strongest ones (largest ``‖w‖·|a|``,
-which is the block norm ``s`` of MATH.md §4) are kept and the block is re-solved on their patterns
+which is the block norm ``s`` of :ref:`maths-mapping`) are kept and the block is re-solved on their patterns
 only; so every kept layer is the hidden layer of a certified optimum of its own (restricted)
 program. **Each block is a global optimum of its own program; nothing is claimed for the whole
 network**, whose objective is reported for information only.
@@ -106,7 +106,7 @@ def stack_convex_blocks(
     hidden_layer_sizes : sequence of int
         Maximum width of every hidden layer; its length is the number of hidden layers.
     alpha : float
-        Weight decay of every block (Lasso convention, MATH.md §1).
+        Weight decay of every block (Lasso convention, :ref:`maths-objective`).
     n_gates, sampler : see :func:`convexnn.patterns.sample_patterns`
         Patterns are drawn afresh on every block's input.
     solver, tol, max_iter : passed to :func:`convexnn.solvers.solve`.

@@ -305,7 +305,7 @@ def _fallback(program, failed):
 def solve(program, solver="auto", **options) -> SolverResult:
     """Solve ``program`` with the named solver (``"auto"`` picks one for the formulation).
 
-    When ``program.alpha >= program.alpha_max()`` the all-zero blocks are optimal (MATH.md §5) and
+    When ``program.alpha >= program.alpha_max()`` the all-zero blocks are optimal (:ref:`maths-gap`) and
     are returned exactly, without running a solver.
 
     A solver's answer is checked before it is returned: finite weights and objective, cone

@@ -1,4 +1,4 @@
-"""Augmented Lagrangian solver of the exact ReLU program (MATH.md §6).
+"""Augmented Lagrangian solver of the exact ReLU program (:ref:`solvers-guide`).
 
 The cone constraints ``(2D_k − I) X̃ u_k ≥ 0`` enter through the penalty
 

@@ -28,7 +28,7 @@ class SolverResult:
         the solver could make no more progress, ``"inaccurate"`` when a backend stopped (by its
         own rule) at a point whose certified gap is above ``tol``.
     gap : float
-        Relative duality gap certified at ``solution`` (MATH.md §5).
+        Relative duality gap certified at ``solution`` (:ref:`maths-gap`).
     violation : float
         Largest relative cone-constraint violation (0 for the gated program).
     n_iter : int

@@ -1,7 +1,7 @@
 """Working-set block coordinate descent with Anderson extrapolation, for the gated program.
 
 The solution of the group-Lasso program is sparse in blocks (few neurons), so the solver works on a
-small *working set* of blocks (skglm-style, MATH.md §6):
+small *working set* of blocks (skglm-style, :ref:`solvers-guide`):
 
 1. compute the dual point ``θ`` from the residual and the certified gap on the *whole* program
    (one adjoint product); stop when the gap is below ``tol``;

@@ -51,7 +51,7 @@ def build_cvxpy_problem(program: ConvexProgram):
             penalty += cp.sum(cp.norm(U[o], 2, axis=0))
         outputs.append(f + c[o])
 
-    # The model outputs as their own variable: the multiplier of this equality is θ/n (MATH.md §5),
+    # The model outputs as their own variable: the multiplier of this equality is θ/n (:ref:`maths-gap`),
     # a far more accurate dual point than the residual of an interior-point primal solution.
     Z = cp.Variable((n, K))
     constraints.append(Z == cp.vstack(outputs).T)

@@ -1,4 +1,4 @@
-"""R-FISTA: accelerated proximal gradient with backtracking and adaptive restart (MATH.md §6).
+"""R-FISTA: accelerated proximal gradient with backtracking and adaptive restart (:ref:`solvers-guide`).
 
 :func:`fista` minimises ``smooth(W, c) + penalty(W)`` for any :class:`Composite` — blocks ``W`` with
 a group penalty and a free intercept ``c`` — and is shared by the gated solver

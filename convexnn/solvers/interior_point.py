@@ -17,7 +17,7 @@ Cholesky factorisation of ``nI + P_c (Σ_k D_k X̃ C_k X̃ᵀ D_k) P_c``, ``C_k`
 ``L_kL_kᵀ = C_k``: the solver never forms the design times itself. Interior-point methods need a few
 tens of iterations whatever the conditioning, where the augmented Lagrangian needs thousands.
 
-Certificate (MATH.md §5): the residual of the iterate, made dual feasible with the non-negative
+Certificate (:ref:`maths-gap`): the residual of the iterate, made dual feasible with the non-negative
 least squares of :mod:`convexnn.cone`, restricted to the rows whose multipliers the solver found
 non-negligible (and on every row wherever that is not enough), so the certified gap costs a
 fraction of a full certificate. The solver stops when that gap is below ``tol`` and the rows

@@ -12,7 +12,7 @@ with ``B(t) = I + K(t)/n`` and ``K(t) = Σ_k t_k D_k X̃X̃ᵀ D_k = (X̃X̃ᵀ)
 ``q_k = X̃ᵀD_k r / n``; the gradient is ``∂J/∂t_k = (α² − ‖q_k‖²)/2`` (zero exactly where the dual
 constraint of block ``k`` is tight) and the Hessian ``(1/n) Zᵀ S̃ Z`` with ``z_k = D_k X̃ q_k`` and
 ``S̃`` the inverse of ``B`` restricted to ``1ᵀr = 0``. A projected Newton method (Bertsekas, 1982)
-on ``t`` converges quadratically, so the certified gap (MATH.md §5) drops to rounding in a few tens
+on ``t`` converges quadratically, so the certified gap (:ref:`maths-gap`) drops to rounding in a few tens
 of iterations. Each costs an ``n × n`` Cholesky factorisation: the solver is for ``n`` up to a few
 thousand samples, where it beats the first-order methods by a wide margin.
 """

@@ -6,7 +6,7 @@ For the squared loss the program of :class:`~convexnn.deep.oned.DictionaryProgra
 sharing an input share a dictionary row: the solver works on the distinct inputs, with their
 counts as sample weights and the mean target of each (scikit-learn's weighted objective then
 differs from ours by a constant only). scikit-learn's own stopping test is not our certificate:
-its ``tol`` is tightened, warm-starting, until the certified gap of MATH.md §5 reaches ``tol``.
+its ``tol`` is tightened, warm-starting, until the certified gap of :ref:`maths-gap` reaches ``tol``.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def solve_lasso_cd(
         Any program with a ``dictionary`` (``values``, distinct ``points``), ``inverse``,
         ``counts`` and the certificate methods of :class:`~convexnn.program.ConvexProgram`.
     tol : float
-        Target relative duality gap ``(P − D)/|P|`` (MATH.md §5).
+        Target relative duality gap ``(P − D)/|P|`` (:ref:`maths-gap`).
     max_iter : int
         Epoch budget of each call to scikit-learn.
     verbose : bool

@@ -9,7 +9,7 @@ method, as the quadratic program (distinct inputs ``u``, their counts ``w_u`` an
     min  (1/(2n)) Σ_u w_u r_u² + alpha 1ᵀ(p + q)
     s.t. r + Φ_W (p − q) + c 1 = ȳ,   p, q ≥ 0,
 
-then the certificate of MATH.md §5 is computed over the *whole* dictionary; features whose dual
+then the certificate of :ref:`maths-gap` is computed over the *whole* dictionary; features whose dual
 constraint ``|φ_jᵀθ| ≤ n·alpha`` is violated join the working set, until the certified relative gap
 reaches ``tol``. The answer is therefore certified for the full program, not only the working set.
 """
@@ -79,7 +79,7 @@ def solve_lasso_ip(
         A program with a ``dictionary`` (``values`` on the distinct inputs), ``inverse``,
         ``counts`` and the certificate methods.
     tol : float
-        Target relative duality gap over the whole dictionary (MATH.md §5).
+        Target relative duality gap over the whole dictionary (:ref:`maths-gap`).
     max_iter : int
         Working-set rounds.
     verbose : bool
