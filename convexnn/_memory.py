@@ -73,7 +73,7 @@ def estimate_memory(
         return data + 8 * (3 * n * n + 2 * n * P + P * P) + 8 * K * (d + 1) * P
     if solver == "ipm":  # float64: Z = [D_k X̃ L_k] and its product, n × n matrices, slacks and
         # multipliers of the rows of both block families, the outer products x̃x̃ᵀ, barrier blocks
-        from .solvers.interior_point import newton_form
+        from .solvers.ipm import newton_form
 
         if loss != "softmax":  # one output at a time: three n × n matrices, or in the primal
             # form the dense matrix over 2P(d + 2) unknowns and its factor

@@ -27,7 +27,7 @@ from .network import forward, network_objective, solution_to_network
 from .patterns import SAMPLERS, sample_patterns
 from .program import FORMULATIONS, ConvexProgram
 from .solvers import SOLVERS, solve, takes
-from .solvers.interior_point import COUPLED_MAX_ROWS, newton_form
+from .solvers.ipm import COUPLED_MAX_ROWS, newton_form
 
 __all__ = ["ConvexReLURegressor", "ConvexReLUClassifier"]
 

@@ -50,7 +50,7 @@ def test_scs_fallback_spends_a_bounded_budget():
     """Softmax on features spanning sixteen decades: Clarabel fails and SCS used to run 50,000
     iterations (90 s on 48 samples) before answering with a gap of 0.1. Its budget is now a small
     multiple of Clarabel's."""
-    from convexnn.solvers.cvxpy_backend import SCS_ITERATIONS_PER_CLARABEL
+    from convexnn.solvers.cvxpy import SCS_ITERATIONS_PER_CLARABEL
 
     case = load_case(REGRESSIONS / "scs-fallback-runs-for-minutes.npz")
     model = case.estimator(**{**case.params, "max_iter": 25}).set_params(solver="cvxpy")

@@ -266,7 +266,7 @@ def test_interior_point_zeroes_the_blocks_the_optimum_leaves_out():
 def test_interior_point_needs_cones_with_an_interior_and_auto_falls_back():
     from convexnn.patterns import Patterns
     from convexnn.solvers import _auto
-    from convexnn.solvers.interior_point import DegenerateConeError
+    from convexnn.solvers.ipm import DegenerateConeError
 
     program = make_program("squared", "relu", n=30, d=2, n_gates=8, alpha=1e-2)
     assert _auto(program) == "cvxpy"  # small: Clarabel certifies it at once
@@ -305,9 +305,9 @@ def test_interior_point_newton_solves_match_the_dense_system(loss, K, form, monk
     Newton matrix: block diagonal plus the data term (1/n) Jᵀ ∇²f J of f(W) = min_c mean loss,
     whose Hessian in the outputs is the loss's, with the intercept eliminated (its Schur
     complement) — for the squared loss the centring (1/n) Jᵀ P_c J."""
-    import convexnn.solvers.interior_point as interior_point
+    import convexnn.solvers.ipm as interior_point
     from convexnn.losses import get_loss
-    from convexnn.solvers.interior_point import _cone_index, _ReluProblem
+    from convexnn.solvers.ipm import _cone_index, _ReluProblem
 
     # every way of solving the Newton system: Woodbury through n × n (nK × nK) matrices, the dense
     # primal matrix, or conjugate gradients preconditioned per output

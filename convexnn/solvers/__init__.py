@@ -11,12 +11,12 @@ from dataclasses import replace
 import numpy as np
 
 from ..program import ConvexProgram
-from .augmented import solve_al
+from .al import solve_al
 from .base import SolverResult
 from .bcd import solve_bcd
-from .cvxpy_backend import solve_cvxpy
+from .cvxpy import solve_cvxpy
 from .fista import solve_fista
-from .interior_point import DegenerateConeError, newton_form, solve_ipm
+from .ipm import DegenerateConeError, newton_form, solve_ipm
 from .kernel_newton import solve_kernel_newton
 from .lasso_cd import solve_lasso_cd
 from .lasso_ip import solve_lasso_ip
