@@ -17,11 +17,11 @@ import numpy as np
 
 from convexnn.bench.report import (
     TOLERANCES,
-    _problem,
-    _solve_times,
     add_relative_excess,
     performance_profile,
+    problem_key,
     read_json,
+    solve_times,
     solved_fractions,
 )
 
@@ -39,7 +39,7 @@ def profile(records, method):
             cells = ", ".join(f"tol {t:g}: {v:.3f}" for t, v in by_tol.items())
             print(f"  {m:<14} {cells}")
         for tol in TOLERANCES:
-            _, times = _solve_times(records, tol, time_key)
+            _, times = solve_times(records, tol, time_key)
             grid = np.unique(np.concatenate([t[np.isfinite(t)] for t in times.values()]))
             _, frac = performance_profile(records, tol, grid, time_key)
             for other in frac:
@@ -72,9 +72,9 @@ def misses(records, method, tol):
     winner = {}
     for r in add_relative_excess(records):
         if r["rel_excess"] <= 0:
-            winner.setdefault(_problem(r), r["method"])
+            winner.setdefault(problem_key(r), r["method"])
     missed = sorted(
-        (r["rel_excess"], r["dataset"], r["alpha"], winner.get(_problem(r), "a trajectory"))
+        (r["rel_excess"], r["dataset"], r["alpha"], winner.get(problem_key(r), "a trajectory"))
         for r in records
         if r["method"] == method and r["rel_excess"] > tol
     )

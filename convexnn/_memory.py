@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .solvers import resolve_solver
+
 __all__ = [
     "estimate_memory",
     "estimate_sampling_memory",
@@ -96,15 +98,6 @@ def estimate_sampling_memory(n_samples: int, n_features: int, n_gates: int) -> i
     ``n × n_gates`` products ``X̃G`` (float64), their boolean masks and the deduplication."""
     n, d, g = int(n_samples), int(n_features), int(n_gates)
     return n * g * (8 + 1 + 1) + 2 * (d + 1) * g * 8
-
-
-def resolve_solver(program, solver: str) -> str:
-    """The solver that :func:`convexnn.solvers.solve` will run for ``program``."""
-    if solver != "auto":
-        return solver
-    from .solvers import _auto
-
-    return _auto(program)
 
 
 def available_memory() -> int | None:

@@ -3,6 +3,8 @@ predictions from its outputs, the encoding of class labels, and the conversion t
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy.special import expit, softmax
 from sklearn.preprocessing import LabelBinarizer, LabelEncoder
@@ -11,7 +13,19 @@ from sklearn.utils.validation import check_is_fitted
 
 from .losses import encode_targets
 
-__all__ = ["ClassifierOutputsMixin", "RegressorOutputsMixin", "fill_mlp"]
+
+def validated_fit(fit):
+    """Decorate ``fit`` to check the estimator's parameters against its
+    ``_parameter_constraints`` first (scikit-learn's validation, with its error messages)."""
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        self._validate_params()
+        return fit(self, *args, **kwargs)
+
+    return wrapper
+
+__all__ = ["ClassifierOutputsMixin", "RegressorOutputsMixin", "fill_mlp", "validated_fit"]
 
 
 def fill_mlp(mlp, estimator, alpha_sklearn):

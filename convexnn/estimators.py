@@ -12,14 +12,14 @@ from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._memory import check_program_memory, check_sampling_memory
-from ._outputs import ClassifierOutputsMixin, RegressorOutputsMixin, fill_mlp
+from ._outputs import ClassifierOutputsMixin, RegressorOutputsMixin, fill_mlp, validated_fit
 from .certificate import certify
 from .generation import generate_patterns, has_all_patterns, mlp_patterns
 from .losses import encode_targets
@@ -344,7 +344,7 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
         Whether the pattern generation ended with no violated pattern.
     """
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @validated_fit
     def fit(self, X, y, callback=None):
         """Fit the network to ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, k).
 
@@ -388,7 +388,7 @@ class ConvexReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseConvexR
     :class:`ConvexReLURegressor`; in addition ``classes_`` holds the labels.
     """
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @validated_fit
     def fit(self, X, y, callback=None):
         """Fit the network to ``X`` (n_samples, n_features) and labels ``y`` (any label type).
 

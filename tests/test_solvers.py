@@ -196,16 +196,16 @@ def test_kernel_newton_certifies_to_rounding_and_refuses_what_it_cannot_solve():
 
 
 def test_auto_sends_gated_squared_programs_to_kernel_newton_while_factorising_is_cheap():
-    from convexnn.solvers import _auto
+    from convexnn.solvers import resolve_solver
 
     program = make_program("squared", "gated", n=60, d=3, n_gates=20)
-    assert _auto(program) == "kernel_newton"
+    assert resolve_solver(program) == "kernel_newton"
     assert solve(program).solver == "kernel_newton"
-    assert _auto(make_program("logistic", "gated", n=60, d=3, n_gates=20)) == "cvxpy"
-    assert _auto(program.with_alpha(0.0)) != "kernel_newton"
+    assert resolve_solver(make_program("logistic", "gated", n=60, d=3, n_gates=20)) == "cvxpy"
+    assert resolve_solver(program.with_alpha(0.0)) != "kernel_newton"
     # many samples, few small patterns: a factorisation costs more than R-FISTA's whole budget
     wide = make_program("squared", "gated", n=3000, d=1, n_gates=2)
-    assert _auto(wide) != "kernel_newton"
+    assert resolve_solver(wide) != "kernel_newton"
 
 
 def test_kernel_newton_leaves_the_blas_thread_settings_as_it_found_them():
@@ -265,19 +265,19 @@ def test_interior_point_zeroes_the_blocks_the_optimum_leaves_out():
 
 def test_interior_point_needs_cones_with_an_interior_and_auto_falls_back():
     from convexnn.patterns import Patterns
-    from convexnn.solvers import _auto
+    from convexnn.solvers import resolve_solver
     from convexnn.solvers.ipm import DegenerateConeError
 
     program = make_program("squared", "relu", n=30, d=2, n_gates=8, alpha=1e-2)
-    assert _auto(program) == "cvxpy"  # small: Clarabel certifies it at once
-    assert _auto(make_program("squared", "relu", n=700, d=9, n_gates=40)) == "ipm"
+    assert resolve_solver(program) == "cvxpy"  # small: Clarabel certifies it at once
+    assert resolve_solver(make_program("squared", "relu", n=700, d=9, n_gates=40)) == "ipm"
     # logistic and softmax: the interior point at every size (CVXPY's exponential cones are slow)
-    assert _auto(make_program("logistic", "relu", n=30, d=2, n_gates=8)) == "ipm"
-    assert _auto(make_program("softmax", "relu", n=700, d=9, n_gates=40)) == "ipm"
-    assert _auto(make_program("softmax", "relu", n=3000, d=9, n_gates=40)) == "ipm"
+    assert resolve_solver(make_program("logistic", "relu", n=30, d=2, n_gates=8)) == "ipm"
+    assert resolve_solver(make_program("softmax", "relu", n=700, d=9, n_gates=40)) == "ipm"
+    assert resolve_solver(make_program("softmax", "relu", n=3000, d=9, n_gates=40)) == "ipm"
     # beyond n = 10,000: ipm while its Newton matrix over the blocks is small (primal form)
-    assert _auto(make_program("logistic", "relu", n=12_000, d=3, n_gates=5)) == "ipm"
-    assert _auto(make_program("logistic", "relu", n=12_000, d=30, n_gates=200)) != "ipm"
+    assert resolve_solver(make_program("logistic", "relu", n=12_000, d=3, n_gates=5)) == "ipm"
+    assert resolve_solver(make_program("logistic", "relu", n=12_000, d=30, n_gates=200)) != "ipm"
     # a duplicated sample on both sides of pattern 0: its cone lies in the hyperplane x̃ᵀu = 0
     X = np.vstack([program.X, program.X[:1]])
     masks = np.vstack([program.masks, program.masks[:1]])
@@ -307,7 +307,7 @@ def test_interior_point_newton_solves_match_the_dense_system(loss, K, form, monk
     complement) — for the squared loss the centring (1/n) Jᵀ P_c J."""
     import convexnn.solvers.ipm as interior_point
     from convexnn.losses import get_loss
-    from convexnn.solvers.ipm import _cone_index, _ReluProblem
+    from convexnn.solvers.ipm import ReluProblem, cone_index
 
     # every way of solving the Newton system: Woodbury through n × n (nK × nK) matrices, the dense
     # primal matrix, or conjugate gradients preconditioned per output
@@ -320,7 +320,7 @@ def test_interior_point_newton_solves_match_the_dense_system(loss, K, form, monk
     M = Xt @ rng.standard_normal((d + 1, P)) >= 0
     Y = {"squared": rng.standard_normal((n, 1)), "logistic": (rng.random((n, 1)) < 0.4) * 1.0,
          "softmax": np.eye(K)[np.arange(n) % K]}[loss]
-    problem = _ReluProblem(Xt, M, Y, 1e-2, get_loss(loss))
+    problem = ReluProblem(Xt, M, Y, 1e-2, get_loss(loss))
     p = d + 1
     nb = 2 * P * K
     weights = rng.random((n, nb)) * np.logspace(-8, 2, nb)  # some blocks far below nI
@@ -331,7 +331,7 @@ def test_interior_point_newton_solves_match_the_dense_system(loss, K, form, monk
     size = p + 1
     H = np.zeros((nb * size, nb * size))
     J = np.zeros((n * K, nb * size))  # rows (o, i)
-    cone = _cone_index(p)
+    cone = cone_index(p)
     for b in range(nb):
         o, j = divmod(b, 2 * P)
         block = np.zeros((size, size))

@@ -52,7 +52,7 @@ CSV_FIELDS = [
 TOLERANCES = (1.0, 0.5, 0.1)
 
 
-def _problem(record):
+def problem_key(record):
     return (record["dataset"], record["split"], record["alpha"])
 
 
@@ -62,7 +62,7 @@ def best_objectives(records):
     for r in records:
         values = [r["objective"]] + [j for _, j in r.get("trajectory", [])]
         value = min(values)
-        key = _problem(r)
+        key = problem_key(r)
         best[key] = min(best.get(key, math.inf), value)
     return best
 
@@ -71,7 +71,7 @@ def add_relative_excess(records):
     """Set ``rel_excess = (J − J*) / |J*|`` on every record (``inf`` for failed runs)."""
     best = best_objectives(records)
     for r in records:
-        star = best[_problem(r)]
+        star = best[problem_key(r)]
         r["rel_excess"] = (
             (r["objective"] - star) / max(abs(star), 1e-300)
             if math.isfinite(r["objective"])
@@ -80,17 +80,17 @@ def add_relative_excess(records):
     return records
 
 
-def _solve_times(records, tol, time_key="time"):
+def solve_times(records, tol, time_key="time"):
     """For each method, the time at which each problem was solved (``inf`` when never)."""
     best = best_objectives(records)
     problems = sorted(best, key=str)
     times = {}
     for r in records:
-        star = best[_problem(r)]
+        star = best[problem_key(r)]
         threshold = star + tol * max(abs(star), 1e-300)
         offset = r["time_sweep"] - r["time"] if time_key == "time_sweep" else 0.0
         hit = [t + offset for t, j in r.get("trajectory", []) if j <= threshold]
-        times.setdefault(r["method"], {})[_problem(r)] = min(hit) if hit else math.inf
+        times.setdefault(r["method"], {})[problem_key(r)] = min(hit) if hit else math.inf
     return problems, {m: np.array([t.get(p, math.inf) for p in problems]) for m, t in times.items()}
 
 
@@ -112,7 +112,7 @@ def performance_profile(records, tol, grid=None, time_key="time"):
     grid : ndarray
     fractions : dict of method -> ndarray, non-decreasing in time
     """
-    problems, times = _solve_times(records, tol, time_key)
+    problems, times = solve_times(records, tol, time_key)
     if grid is None:
         finite = np.concatenate([t[np.isfinite(t)] for t in times.values()] + [np.zeros(0)])
         grid = np.unique(finite) if finite.size else np.zeros(1)
@@ -125,7 +125,7 @@ def solved_fractions(records, tolerances=TOLERANCES, time_key="time"):
     """Fraction of problems each method solves at all (at unlimited time), per tolerance."""
     out = {}
     for tol in tolerances:
-        problems, times = _solve_times(records, tol, time_key)
+        problems, times = solve_times(records, tol, time_key)
         for method, t in times.items():
             out.setdefault(method, {})[tol] = float(np.isfinite(t).mean()) if len(problems) else 0.0
     return out

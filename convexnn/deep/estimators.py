@@ -14,12 +14,12 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._outputs import ClassifierOutputsMixin, RegressorOutputsMixin, fill_mlp
+from .._outputs import ClassifierOutputsMixin, RegressorOutputsMixin, fill_mlp, validated_fit
 from ..losses import encode_targets
 from ..network import forward, network_objective
 from ..patterns import SAMPLERS
@@ -186,7 +186,7 @@ class ConvexDeepReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvex
         + _STACK_DOC
     )
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @validated_fit
     def fit(self, X, y):
         """Fit the network to ``X`` (n_samples, n_features) and ``y`` (n_samples[, k])."""
         X, y = self._check_X_y(X, y, multi_output=True, y_numeric=True)
@@ -222,7 +222,7 @@ class ConvexDeepReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseCon
 """
     )
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @validated_fit
     def fit(self, X, y):
         """Fit the network to ``X`` (n_samples, n_features) and labels ``y``."""
         X, y = self._check_X_y(X, y)
@@ -315,7 +315,7 @@ class ConvexDeep1DRegressor(RegressorMixin, BaseEstimator):
         self.max_iter = max_iter
         self.verbose = verbose
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @validated_fit
     def fit(self, X, y):
         """Fit to one-dimensional inputs ``X`` (n_samples, 1) and targets ``y`` (n_samples,)."""
         if self.depth not in DEPTHS:

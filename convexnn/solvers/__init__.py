@@ -27,6 +27,7 @@ __all__ = [
     "SolverFailure",
     "SolverResult",
     "regularization_path",
+    "resolve_solver",
     "solve",
     "solve_al",
     "solve_bcd",
@@ -145,6 +146,12 @@ def _auto(program, interior_point=True):
     if _cvxpy_is_small(program):
         return "cvxpy"
     return "fista" if program.formulation == "gated" else "al"
+
+
+def resolve_solver(program, solver: str = "auto") -> str:
+    """The solver :func:`solve` runs first for ``program`` when asked for ``solver`` (``"auto"``
+    resolved by the rules above; any other name is returned as it is)."""
+    return _auto(program) if solver == "auto" else solver
 
 
 def _cvxpy_is_small(program):

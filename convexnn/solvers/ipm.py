@@ -41,8 +41,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ..cone import supported_block_norms
 from ..program import ConvexProgram, ConvexSolution
-from .base import SolverResult
-from .kernel_newton import _numpy_blas_single_threaded
+from .base import SolverResult, numpy_blas_single_threaded
 
 __all__ = ["solve_ipm", "interior_start", "newton_form", "DegenerateConeError"]
 
@@ -77,7 +76,7 @@ def interior_start(Xt, masks, gates):
     return G / np.linalg.norm(G, axis=1, keepdims=True)
 
 
-class _ReluProblem:
+class ReluProblem:
     """The exact ReLU program in primal-dual form, for one output (squared or logistic loss) or
     for the ``K`` coupled outputs of the softmax loss.
 
@@ -158,7 +157,7 @@ class _ReluProblem:
         n, p, P, K = self.n, self.p, self.P, self.K
         root, Q = self.curvature(XW)
         B = np.zeros((2 * P * K, p + 1, p + 1))
-        cone = _cone_index(p)
+        cone = cone_index(p)
         B[np.ix_(np.arange(2 * P * K), cone, cone)] = cone_hessian
         # X̃ᵀdiag(weights_b)X̃ for every block at once: one product with the outer products x̃x̃ᵀ
         B[:, :p, :p] += blas.dgemm(1.0, weights, self.outer, trans_a=1).reshape(2 * P * K, p, p)
@@ -414,7 +413,7 @@ def _centring_soc(v, target):
     return np.concatenate([((r1 + r2) / 2)[:, None], ((r1 - r2) / 2)[:, None] * unit], axis=1)
 
 
-def _cone_index(p):
+def cone_index(p):
     """Where the cone coordinates ``(t, w[:d])`` of a block sit in its ``(w, t)`` vector."""
     return np.r_[p, np.arange(p - 1)]
 
@@ -500,7 +499,7 @@ class _Point:
         ``λ∘λ → shift_cones`` (Jordan product, Nesterov–Todd scaled), with the largest steps that
         keep the primal and the dual iterates inside their cones."""
         problem, S, Z, Zc, inverse = self.problem, self.S, self.Z, self.Zc, self.inverse
-        cone = _cone_index(problem.p)
+        cone = cone_index(problem.p)
         rt = _jordan_solve(self.lam, shift_cones)  # W Δz + W⁻¹ Δx = rt (with λ∘λ removed)
         rhs = -self.smooth
         rhs[:, cone] += np.einsum("bij,bj->bi", inverse, rt)
@@ -521,7 +520,7 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
     called after every iteration."""
     n_rows = problem.S2.size
     n_cones = W.shape[0]
-    cone = _cone_index(problem.p)
+    cone = cone_index(problem.p)
     G = problem.products(W) * problem.S2
     # infeasible start on the rows: slacks S apart from G = (2D − I)X̃W, S − G → 0
     S = np.maximum(G, np.mean(np.abs(G), axis=0, keepdims=True))
@@ -686,10 +685,10 @@ def solve_ipm(
     V = np.zeros((K, p, P))
     intercept = np.zeros(K)
     n_iter, gaps, history = 0, [], []
-    with _numpy_blas_single_threaded():
+    with numpy_blas_single_threaded():
         for outputs in groups:
             Y = program.Y[:, outputs].astype(np.float64)
-            problem = _ReluProblem(Xt, masks, Y, program.alpha / scale, program.loss_fn)
+            problem = ReluProblem(Xt, masks, Y, program.alpha / scale, program.loss_fn)
             W, T = _start(Xt, centres, Y)
             single = program.with_outputs(outputs) if len(groups) > 1 else program
 

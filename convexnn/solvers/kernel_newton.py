@@ -19,18 +19,15 @@ thousand samples, where it beats the first-order methods by a wide margin.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import os
 import time
 
 import numpy as np
 from scipy.linalg import blas, cho_solve, cholesky, solve_triangular
-from threadpoolctl import ThreadpoolController
 
 from ..operators import masked_adjoint, masked_forward
 from ..program import ConvexProgram, ConvexSolution
-from .base import SolverResult
+from .base import SolverResult, numpy_blas_single_threaded
 
 __all__ = ["solve_kernel_newton", "KernelObjective"]
 
@@ -96,22 +93,6 @@ class KernelObjective:
         WtW = blas.dsyrk(1.0, W, trans=1)  # upper triangle of WᵀW, in scipy's BLAS
         WtW = np.triu(WtW) + np.triu(WtW, 1).T
         return (WtW - np.outer(h, h) / (w1 @ w1)) / self.n
-
-
-def _numpy_blas_single_threaded():
-    """A context in which numpy's BLAS pool runs one thread, when scipy brings its own BLAS.
-
-    The factorisations and the large products of this solver run in scipy's BLAS; numpy's is left
-    with the masked maps of single vectors. Two pools that each take every core slow each other
-    down: on two cores the solver ran 3× slower with both at two threads (W1: 1.5 s against 0.5 s).
-    Where numpy and scipy share one library nothing is changed."""
-    controller = ThreadpoolController()
-    root = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy")
-    blas_libs = [lib for lib in controller.lib_controllers if lib.user_api == "blas"]
-    numpy_libs = [lib.filepath for lib in blas_libs if lib.filepath.startswith(root)]
-    if not numpy_libs or len(numpy_libs) == len(blas_libs):
-        return contextlib.nullcontext()
-    return controller.select(filepath=numpy_libs).limit(limits=1)
 
 
 def _cold_start(objective, newton_steps=2):
@@ -225,7 +206,7 @@ def solve_kernel_newton(
         )
     if program.alpha <= 0:
         raise ValueError("solver 'kernel_newton' needs alpha > 0; use 'fista' for alpha = 0")
-    with _numpy_blas_single_threaded():
+    with numpy_blas_single_threaded():
         return _solve(program, tol, max_iter, verbose, init, callback)
 
 
