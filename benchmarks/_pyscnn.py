@@ -235,7 +235,7 @@ def cvxpy_pyscnn_program(program, shift):
 
 def check(problem="tiny", n_gates=20):
     """Agreement of pyscnn with CVXPY on a small problem, both formulations."""
-    from solvers import make_problem
+    from problems import make_problem
 
     from convexnn import solve
 

@@ -20,11 +20,9 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.datasets import make_classification
+from problems import training_data
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPRegressor
-from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from convexnn import ConvexReLURegressor, network_objective
@@ -33,11 +31,8 @@ WIDTHS = (100, 500)
 
 
 def w1(n_samples, n_features):
-    X, y = make_classification(
-        n_samples=n_samples, n_features=n_features, n_informative=10, random_state=0
-    )
-    X_train, _, y_train, _ = train_test_split(X, y, train_size=0.75, random_state=0)
-    return StandardScaler().fit_transform(X_train), 2.0 * y_train - 1.0
+    X_train, y_train = training_data(n_samples, n_features)
+    return X_train, 2.0 * y_train - 1.0
 
 
 def main(argv=None):

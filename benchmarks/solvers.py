@@ -27,25 +27,9 @@ import time
 
 import _pyscnn
 import numpy as np
-from sklearn.datasets import make_classification
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
+from problems import PROBLEMS, make_problem
 
-from convexnn import ConvexProgram, sample_patterns, solve
-from convexnn.losses import encode_targets
-
-PROBLEMS = {"W1": (2000, 20), "W2": (8000, 50), "tiny": (400, 10)}
-
-
-def make_problem(name, formulation, n_gates=500, alpha=1e-3, dtype=np.float64, loss="squared"):
-    n, d = PROBLEMS[name]
-    X, y = make_classification(n_samples=n, n_features=d, n_informative=min(10, d - 2),
-                               random_state=0)
-    X_train, _, y_train, _ = train_test_split(X, y, train_size=0.75, random_state=0)
-    X_train = StandardScaler().fit_transform(X_train).astype(dtype)
-    patterns = sample_patterns(X_train, n_gates, random_state=0)
-    targets = 2.0 * y_train - 1.0 if loss == "squared" else y_train
-    return ConvexProgram(X_train, encode_targets(targets, loss), patterns, loss, alpha, formulation)
+from convexnn import solve
 
 
 def run(program, solver, reference, **options):

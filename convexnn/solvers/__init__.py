@@ -64,7 +64,7 @@ AUTO_CVXPY_SIZE_EXP_CONE = 300_000
 
 #: "auto" solves the gated squared-loss program by kernel Newton while one n × n factorisation
 #: (n³/3 flops, a Newton iteration) costs less than this many R-FISTA iterations (two products of
-#: n·P·(d + 1) each); Newton needs under ten iterations where R-FISTA needs thousands (W1, W2).
+#: n·P·(d + 1) each); Newton needs under ten iterations where R-FISTA needs thousands (the benchmark problems of benchmarks/solvers.py).
 AUTO_KERNEL_NEWTON_ITERATIONS = 1000
 #: ... and while its n × n matrices fit comfortably.
 AUTO_KERNEL_NEWTON_MAX_SAMPLES = 10_000

@@ -62,7 +62,7 @@ def numpy_blas_single_threaded():
     The factorisations and the large products of the second-order solvers (``kernel_newton``,
     ``ipm``) run in scipy's BLAS; numpy's is left
     with the masked maps of single vectors. Two pools that each take every core slow each other
-    down: on two cores the solver ran 3× slower with both at two threads (W1: 1.5 s against 0.5 s).
+    down: on two cores the solver ran 3× slower with both at two threads (1,500 samples, 500 patterns: 1.5 s against 0.5 s).
     Where numpy and scipy share one library nothing is changed."""
     controller = ThreadpoolController()
     root = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy")
