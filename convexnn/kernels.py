@@ -15,6 +15,7 @@ __all__ = [
     "group_soft_threshold",
     "cone_violation",
     "augmented_residual",
+    "augmented_residuals",
     "update_multipliers",
 ]
 
@@ -96,6 +97,23 @@ def augmented_residual(Z, M, Lam, delta, g, sign, out):
                     out[i, k] = h
                 else:
                     out[i, k] = 0.0
+    return total
+
+
+@njit(cache=True)
+def augmented_residuals(Z, M, Lam, delta, G, out):
+    """:func:`augmented_residual` for every block matrix at once: ``Z``, ``Lam`` and ``out`` of
+    shape (2, K, n, P) (the ``U`` and ``V`` families, one per output), ``G`` the loss gradient
+    (n, K). Returns the sum of ``Σ H²`` over all of them; one call instead of ``2K`` (the augmented
+    Lagrangian evaluates it at every inner iteration)."""
+    total = 0.0
+    g = np.empty(G.shape[0], dtype=out.dtype)
+    for s in range(2):
+        sign = 1.0 if s == 0 else -1.0
+        for o in range(Z.shape[1]):
+            for i in range(G.shape[0]):
+                g[i] = G[i, o]
+            total += augmented_residual(Z[s, o], M, Lam[s, o], delta, g, sign, out[s, o])
     return total
 
 

@@ -16,13 +16,23 @@ import time
 
 import numpy as np
 
-from ..kernels import augmented_residual, group_soft_threshold, masked_rowsum, update_multipliers
+from ..kernels import (
+    augmented_residual,
+    augmented_residuals,
+    group_soft_threshold,
+    masked_rowsum,
+    update_multipliers,
+)
 from ..program import ConvexProgram, ConvexSolution
 from .base import SolverResult
 from .extrapolation import best_gap
 from .fista import fista, initial_step
 
 __all__ = ["solve_al", "AugmentedComposite"]
+
+#: Programs whose cone terms have at most this many entries (``2 K n P``) evaluate them in one
+#: compiled call, with a buffer of that size.
+FUSED_MAX_ENTRIES = 2**21
 
 
 class AugmentedComposite:
@@ -36,7 +46,10 @@ class AugmentedComposite:
         self.delta = delta
         K, P = program.n_outputs, program.n_patterns
         self.Lam = np.zeros((2, K, program.n_samples, P), dtype=program.X.dtype)
-        self._buffer = np.empty((program.n_samples, P), dtype=program.X.dtype)
+        # small programs take every block in one compiled call (the per-call overhead is most of
+        # an inner iteration there); large ones one block at a time, with one block's buffer
+        shape = (2, K) if 2 * K * program.n_samples * P <= FUSED_MAX_ENTRIES else ()
+        self._buffer = np.empty((*shape, program.n_samples, P), dtype=program.X.dtype)
 
     def image(self, W):
         """``(Z, F)``: the products ``Z = X̃W`` (2, K, n, P) the cone terms need, and the outputs."""
@@ -51,6 +64,12 @@ class AugmentedComposite:
         F = F + c
         G = self.loss.gradient(F, self.Y) / self.n
         total = self.loss.value(F, self.Y)
+        if self._buffer.ndim == 4:
+            sq = augmented_residuals(Z, self.masks, self.Lam, self.delta, G, self._buffer)
+            total += sq / (2.0 * self.delta)
+            if not gradient:
+                return total, None, None
+            return total, np.matmul(self.Xt.T, self._buffer), G.sum(axis=0)
         shape = (2, Z.shape[1], self.Xt.shape[1], Z.shape[3])
         grad = np.empty(shape, dtype=Z.dtype) if gradient else None
         for s, sign in ((0, 1.0), (1, -1.0)):
