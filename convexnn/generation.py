@@ -6,7 +6,7 @@ repeat until no pattern violates its constraint by more than the tolerance. With
 ``search="exact"`` the candidates are *every* pattern of the data (small rank): when the loop stops
 no pattern is violated, so the solution is optimal for the program over all patterns and the mapped
 network is a certified global optimum of the non-convex training problem. With
-``search="heuristic"`` candidates come from an alternating ascent (:func:`~convexnn.certificate.
+``search="heuristic"`` candidates come from an alternating ascent (:func:`~convexnn.dual.
 ascent_patterns`) started from random gates, hyperplanes through data points, the current neurons
 and the hidden neurons of a quick scikit-learn MLP fit.
 """
@@ -23,7 +23,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
-from .certificate import ascent_patterns, pattern_values
+from .dual import ascent_patterns, pattern_values
 from .patterns import (
     DEFAULT_MAX_PATTERNS,
     Patterns,

@@ -9,13 +9,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from convexnn import ConvexReLUClassifier, ConvexReLURegressor, certify, network_objective
-from convexnn.certificate import (
+from convexnn.cone import cone_value
+from convexnn.dual import (
     best_dual_scale,
     pattern_value_bounds,
     pattern_values,
     valid_gamma_bound,
 )
-from convexnn.cone import cone_value
 from convexnn.losses import get_loss
 from convexnn.patterns import exact_arrangement
 
