@@ -28,7 +28,6 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from .dual import (
-    ascent_patterns,
     best_dual_scale,
     pattern_values,
     residual_dual_point,
@@ -45,6 +44,7 @@ from .patterns import (
     gaussian_patterns,
     unique_patterns,
 )
+from .patterns.search import ascent_patterns
 
 __all__ = ["Certificate", "certify"]
 

@@ -5,9 +5,9 @@ For a dual point ``θ`` (one output's residual), each activation pattern ``D`` h
 norm of its cone, :func:`convexnn.cone.cone_value` of ``±θ``. This module evaluates those values
 over a set of patterns with cheap upper bounds screening most of them out
 (:func:`pattern_value_bounds`, :func:`pattern_values`), bounds their maximum over *every* pattern
-without enumerating them (:func:`valid_gamma_bound`), finds patterns of large value by alternating
-ascent (:func:`ascent_patterns`), and rescales ``θ`` into the dual feasible set at the best scale
-(:func:`best_dual_scale`, :func:`residual_dual_point`).
+without enumerating them (:func:`valid_gamma_bound`), and rescales ``θ`` into the dual feasible set
+at the best scale (:func:`best_dual_scale`, :func:`residual_dual_point`). The search for patterns
+of large value is :func:`convexnn.patterns.search.ascent_patterns`.
 """
 
 from __future__ import annotations
@@ -17,14 +17,12 @@ from scipy.optimize import minimize_scalar
 
 from .cone import cone_value
 from .losses import get_loss
-from .patterns import add_bias_column, unique_patterns
 
 __all__ = [
     "centred",
     "pattern_value_bounds",
     "pattern_values",
     "valid_gamma_bound",
-    "ascent_patterns",
     "best_dual_scale",
     "residual_dual_point",
 ]
@@ -140,42 +138,6 @@ def valid_gamma_bound(X, theta):
         float(np.maximum(theta, 0.0) @ (radius + R)), float(np.maximum(-theta, 0.0) @ (radius + R))
     )
     return max(crossing, float(np.linalg.norm(Xc.T @ theta)))
-
-
-def ascent_patterns(X, theta, starts, n_iter=25):
-    """Patterns visited by the alternating ascent ``u ← X̃ᵀDθ/‖·‖``, ``D ← 1[X̃u ≥ 0]`` (:ref:`maths-gap`).
-
-    Run for ``θ`` and ``−θ`` from each start gate; a heuristic search for patterns with a large
-    dual-constraint value.
-
-    Parameters
-    ----------
-    X : ndarray (n_samples, n_features)
-    theta : ndarray (n_samples,)
-    starts : ndarray (n_features + 1, n_starts)
-        Start gates in the input space.
-
-    Returns
-    -------
-    gates : ndarray (n_features + 1, m), masks : ndarray (n_samples, m) bool
-        Every distinct non-zero pattern visited, with a gate reproducing it.
-    """
-    X = np.asarray(X, dtype=np.float64)
-    Xt = add_bias_column(X)
-    theta = np.asarray(theta, dtype=np.float64)
-    gates, masks = [], []
-    for sign in (1.0, -1.0):
-        U = np.asarray(starts, dtype=np.float64).copy()
-        for _ in range(n_iter):
-            D = Xt @ U >= 0
-            gates.append(U)
-            masks.append(D)
-            U = Xt.T @ (D * (sign * theta)[:, None])
-            norms = np.linalg.norm(U[:-1], axis=0)
-            norms[norms == 0] = 1.0
-            U = U / norms
-    G, M = np.hstack(gates), np.hstack(masks)
-    return unique_patterns(G, M)
 
 
 # -- the dual value and its rescaling ----------------------------------------------------------

@@ -21,10 +21,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._memory import check_program_memory, check_sampling_memory
 from ._outputs import ClassifierOutputsMixin, RegressorOutputsMixin, fill_mlp, validated_fit
 from .certificate import certify
-from .generation import generate_patterns, has_all_patterns, mlp_patterns
+from .generation import generate_patterns, has_all_patterns
 from .losses import encode_targets
 from .network import forward, network_objective, solution_to_network
-from .patterns import SAMPLERS, sample_patterns
+from .patterns import SAMPLERS, mlp_patterns, sample_patterns
 from .program import FORMULATIONS, ConvexProgram
 from .solvers import SOLVERS, solve, takes
 from .solvers.ipm import COUPLED_MAX_ROWS, newton_form
@@ -277,7 +277,7 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
 
         - ``"mlp"``: the patterns of the ``n_gates`` hidden neurons of scikit-learn's MLP trained
           by L-BFGS on the same objective, ``mlp_max_iter`` iterations
-          (:func:`convexnn.generation.mlp_patterns`). With one output (regression, binary
+          (:func:`convexnn.patterns.mlp_patterns`). With one output (regression, binary
           classification) the network is then never worse on the objective than
           ``MLPRegressor``/``MLPClassifier(hidden_layer_sizes=(n_gates,), solver="lbfgs",
           alpha=alpha * n_samples, max_iter=mlp_max_iter, random_state=random_state)``: that

@@ -6,7 +6,7 @@ repeat until no pattern violates its constraint by more than the tolerance. With
 ``search="exact"`` the candidates are *every* pattern of the data (small rank): when the loop stops
 no pattern is violated, so the solution is optimal for the program over all patterns and the mapped
 network is a certified global optimum of the non-convex training problem. With
-``search="heuristic"`` candidates come from an alternating ascent (:func:`~convexnn.dual.
+``search="heuristic"`` candidates come from an alternating ascent (:func:`~convexnn.patterns.search.
 ascent_patterns`) started from random gates, hyperplanes through data points, the current neurons
 and the hidden neurons of a quick scikit-learn MLP fit.
 """
@@ -21,24 +21,24 @@ from functools import partial
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from threadpoolctl import threadpool_limits
 
-from .dual import ascent_patterns, pattern_values
+from .dual import pattern_values
 from .patterns import (
     DEFAULT_MAX_PATTERNS,
     Patterns,
     add_bias_column,
     data_patterns,
     exact_arrangement,
-    gate_patterns,
     gaussian_patterns,
     unique_patterns,
 )
+from .patterns.mlp import mlp_gates
+from .patterns.search import ascent_patterns
 from .program import ConvexProgram, ConvexSolution
 from .solvers import solve, takes
 from .solvers.base import SolverResult
 
-__all__ = ["GenerationResult", "generate_patterns", "fit_mlp", "mlp_patterns", "SEARCHES"]
+__all__ = ["GenerationResult", "generate_patterns", "SEARCHES"]
 
 SEARCHES = ("exact", "heuristic")
 
@@ -120,55 +120,6 @@ def _diverse(masks, order, count):
 def _keys(masks):
     packed = np.packbits(np.asarray(masks, dtype=bool), axis=0)
     return [packed[:, k].tobytes() for k in range(packed.shape[1])]
-
-
-def fit_mlp(X, Y, loss, alpha, width, random_state=None, **params):
-    """A scikit-learn MLP with ``width`` hidden ReLU neurons trained on the objective of record.
-
-    ``MLPRegressor``/``MLPClassifier`` with ``alpha * n_samples`` minimise the same objective as the
-    convex program at ``alpha`` (:ref:`maths-objective`). ``params`` go to the MLP (default: L-BFGS, at most
-    2000 iterations); its convergence warning is silenced.
-    """
-    from sklearn.neural_network import MLPClassifier, MLPRegressor
-
-    params = {"solver": "lbfgs", "max_iter": 2000, **params}
-    common = dict(hidden_layer_sizes=(width,), alpha=alpha * X.shape[0], random_state=random_state)
-    # one BLAS thread: the MLP's products are small, and two threads on two cores made the
-    # L-BFGS fit 7× slower (breast cancer, width 100: 2.0 s against 0.29 s)
-    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        if loss == "squared":
-            return MLPRegressor(**common, **params).fit(X, Y if Y.shape[1] > 1 else Y[:, 0])
-        labels = Y[:, 0].astype(int) if loss == "logistic" else np.argmax(Y, axis=1)
-        return MLPClassifier(**common, **params).fit(X, labels)
-
-
-def mlp_patterns(X, Y, loss, alpha, n_gates, random_state=None, max_iter=2000) -> Patterns:
-    """The activation patterns of an L-BFGS-trained scikit-learn MLP's hidden neurons (the
-    estimators' ``sampler="mlp"``).
-
-    The MLP has ``n_gates`` neurons and is trained on the same objective (:func:`fit_mlp`). With one
-    output (squared or logistic loss) its weights map to a feasible point of the exact ReLU program
-    over these patterns, so that program's optimum is a network at least as good as the MLP. (With
-    several outputs the program's neurons each feed one output while the MLP's are shared, and
-    the program may end above the MLP.) ``max_iter`` bounds the MLP's L-BFGS iterations.
-    """
-    X = np.asarray(X, dtype=np.float64)
-    mlp = fit_mlp(X, Y, loss, alpha, n_gates, random_state, max_iter=max_iter)
-    return gate_patterns(X, _hidden_gates(mlp))
-
-
-def _hidden_gates(mlp):
-    """The hidden neurons ``[w; b]`` of a fitted scikit-learn MLP, as gates (bias last)."""
-    return np.vstack([mlp.coefs_[0], mlp.intercepts_[0][None, :]])
-
-
-def _mlp_gates(X, Y, loss, alpha, width, random_state):
-    """Hidden neurons ``[w; b]`` of a quick full-batch Adam fit of a scikit-learn MLP."""
-    return _hidden_gates(fit_mlp(
-        X, Y, loss, alpha, width, random_state,
-        solver="adam", batch_size=X.shape[0], learning_rate_init=1e-2, max_iter=200,
-    ))  # fmt: skip
 
 
 def generate_patterns(
@@ -259,7 +210,7 @@ def generate_patterns(
             data_patterns(Xf, n_starts, rng).gates,
         ]
         if mlp_width:
-            neurons = _mlp_gates(Xf, Y, loss, alpha, mlp_width, rng.randint(2**31 - 1))
+            neurons = mlp_gates(Xf, Y, loss, alpha, mlp_width, rng.randint(2**31 - 1))
             starts.append(neurons)
             # the quick fit's own patterns join the first program: its optimum is then no worse
             # than that network's objective (its weights map to a feasible point)

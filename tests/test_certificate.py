@@ -252,7 +252,7 @@ def test_heuristic_generation_starts_no_worse_than_its_quick_mlp(monkeypatch):
     ).fit(X, y)
     J = network_objective(mlp.coefs_, mlp.intercepts_, X, y, alpha, "squared")
     neurons = np.vstack([mlp.coefs_[0], mlp.intercepts_[0][None, :]])
-    monkeypatch.setattr(generation, "_mlp_gates", lambda *args: neurons)
+    monkeypatch.setattr(generation, "mlp_gates", lambda *args: neurons)
     result = generation.generate_patterns(
         X, y[:, None], "squared", alpha, sample_patterns(X, 2, random_state=0),
         search="heuristic", solver="cvxpy", max_rounds=1, random_state=0,

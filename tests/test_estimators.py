@@ -176,11 +176,11 @@ def test_mlp_sampler_falls_back_to_gaussian_patterns_when_the_mlp_is_dead(monkey
     # make fit fail; the patterns are then the Gaussian sampler's
     from types import SimpleNamespace
 
-    import convexnn.generation as generation
+    import convexnn.patterns.mlp as mlp_sampler
 
     X, y = make_data("squared", n=30, d=2)
     dead = SimpleNamespace(coefs_=[np.zeros((2, 4))], intercepts_=[-np.ones(4)])
-    monkeypatch.setattr(generation, "fit_mlp", lambda *args, **kwargs: dead)
+    monkeypatch.setattr(mlp_sampler, "fit_mlp", lambda *args, **kwargs: dead)
     model = ConvexReLURegressor(sampler="mlp", n_gates=4, random_state=0).fit(X, y)
     gaussian = ConvexReLURegressor(sampler="gaussian", n_gates=4, random_state=0).fit(X, y)
     assert np.array_equal(model._patterns.masks, gaussian._patterns.masks)

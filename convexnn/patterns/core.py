@@ -1,0 +1,138 @@
+"""Activation patterns as data: :class:`Patterns`, and the patterns a set of gates induces
+(:ref:`maths-patterns`); with the standardisation and tie-breaking every sampler shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "Patterns",
+    "add_bias_column",
+    "unique_patterns",
+    "gate_patterns",
+    "standardisation",
+    "to_input_space",
+    "tie_breaking_steps",
+]
+
+
+def add_bias_column(X):
+    """``X̃ = [X, 1]``."""
+    X = np.asarray(X)
+    return np.hstack([X, np.ones((X.shape[0], 1), dtype=X.dtype)])
+
+
+@dataclass(frozen=True)
+class Patterns:
+    """Gates and their activation patterns on the training data.
+
+    Attributes
+    ----------
+    gates : ndarray of shape (n_features + 1, n_patterns)
+        Gate vectors ``g = [w, b]`` in the original input space; pattern ``k`` is ``X̃ gates[:, k] ≥ 0``.
+    masks : ndarray of shape (n_samples, n_patterns), bool
+        The patterns on the training data.
+    """
+
+    gates: np.ndarray
+    masks: np.ndarray
+
+    @property
+    def n_patterns(self) -> int:
+        return self.masks.shape[1]
+
+    def subset(self, index) -> Patterns:
+        return Patterns(self.gates[:, index], self.masks[:, index])
+
+
+def unique_patterns(gates, masks):
+    """Drop all-zero patterns and repeated patterns (keeping the first gate of each)."""
+    masks = np.asarray(masks, dtype=bool)
+    keep = masks.any(axis=0)
+    gates, masks = gates[:, keep], masks[:, keep]
+    if masks.shape[1] == 0:
+        return Patterns(gates, masks)
+    packed = np.packbits(masks, axis=0)
+    _, first = np.unique(packed, axis=1, return_index=True)
+    first = np.sort(first)
+    return Patterns(np.ascontiguousarray(gates[:, first]), np.ascontiguousarray(masks[:, first]))
+
+
+def gate_patterns(X, gates) -> Patterns:
+    """The distinct non-zero patterns ``1[X̃g ≥ 0]`` that ``gates`` (bias last) induce on ``X``.
+
+    A sample within rounding of a gate's hyperplane (``|x̃ᵀg|`` below ``1e-10 Σ_j |x̃_j g_j|``) would
+    take either side depending on how the product is summed, and a gated network evaluated on its
+    own training data could then disagree with its program: such a gate's bias is raised by half
+    the smallest clear ``|x̃ᵀg|``, which moves the ties clearly onto the active side and no other
+    sample across (a gate with no such room is dropped).
+    """
+    Xt = add_bias_column(np.asarray(X))
+    gates = np.asarray(gates, dtype=np.float64)
+    Z = Xt @ gates
+    bound = 1e-10 * (np.abs(Xt) @ np.abs(gates))
+    ties = np.abs(Z) <= bound
+    if ties.any():
+        gates = gates.copy()
+        keep = np.ones(gates.shape[1], dtype=bool)
+        for k in np.flatnonzero(ties.any(axis=0)):
+            clear = np.abs(Z[~ties[:, k], k])
+            step = 0.5 * float(clear.min()) if clear.size else 1e3 * float(bound[:, k].max())
+            if step > 10 * float(bound[ties[:, k], k].max()):
+                gates[-1, k] += step
+            else:  # no room between the ties and the other samples: the gate is not usable
+                keep[k] = False
+        gates = gates[:, keep]
+        Z = Xt @ gates
+    return unique_patterns(gates, Z >= 0)
+
+
+def standardisation(X):
+    """Mean and scale of every feature. The scale is at least ``1e-4 |mean|``: a gate drawn for
+    the standardised data is used on ``X`` itself, where its bias carries ``mean/scale`` times its
+    weights, and that cancellation loses ``eps·|mean|/scale`` of every product (dividing by the
+    rounding noise of a constant feature made gates of ±1e15 whose masks were noise; at
+    ``|mean|/scale = 1e8`` the ``data`` sampler's tie-breaking nudges were lost). A constant
+    feature keeps scale 1."""
+    X = np.asarray(X, dtype=np.float64)
+    mean = X.mean(axis=0)
+    scale = np.maximum(X.std(axis=0), 1e-4 * np.abs(mean))
+    scale[scale == 0] = 1.0
+    return mean, scale
+
+
+def to_input_space(G, mean, scale):
+    """Gates for the standardised data ``[(X − mean)/scale, 1]`` as gates for ``[X, 1]``."""
+    d = mean.shape[0]
+    gates = np.empty_like(G)
+    gates[:d] = G[:d] / scale[:, None]
+    gates[d] = G[d] - (mean / scale) @ G[:d]
+    return gates
+
+
+def tie_breaking_steps(C, v, rho, ties, fraction=0.5):
+    """A safe step along ``rho`` from the rays ``v``: ``fraction`` of the largest one.
+
+    For ray ``v_j`` (rows of ``C`` with ``C_i v_j = 0`` are the ties) and direction ``rho_j``, a
+    step ``ε < min_{i not a tie} |C_i v_j| / |C_i rho_j|`` keeps the sign of every other row;
+    ``fraction`` of it leaves a margin of at least ``(1 − fraction)|C_i v_j|`` on them.
+
+    Parameters
+    ----------
+    C : ndarray (n, r)
+    v : ndarray (m, r)
+    rho : ndarray (m, r, q)
+    ties : ndarray (n, m), bool
+
+    Returns
+    -------
+    ndarray (m, q)
+    """
+    proj = np.abs(C @ v.T)  # (n, m)
+    step = np.abs(np.einsum("nr,mrq->nmq", C, rho))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(ties[:, :, None] | (step == 0), np.inf, proj[:, :, None] / step)
+    eps = fraction * np.min(ratio, axis=0, initial=np.inf)
+    return np.where(np.isfinite(eps), eps, 1.0)
