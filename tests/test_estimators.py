@@ -119,6 +119,16 @@ def test_bad_parameters_and_usage():
 def test_convergence_warning_names_gap_and_tol():
     X, y = make_data("squared", n=40, d=2)
     with pytest.warns(ConvergenceWarning, match=r"relative duality gap .* \(tol=1e-06"):
+        ConvexReLURegressor(solver="al", max_iter=2, **FAST).fit(X, y)
+
+
+def test_a_named_interior_point_stopped_too_early_to_beat_the_zero_network_raises():
+    """Two iterations of Clarabel, then two of SCS (its fallback gets the same budget), leave a
+    point worse than the zero network: a named solver raises instead of returning it."""
+    from convexnn.solvers import SolverFailure
+
+    X, y = make_data("squared", n=40, d=2)
+    with pytest.raises(SolverFailure, match="above the zero network"):
         ConvexReLURegressor(solver="cvxpy", max_iter=2, **FAST).fit(X, y)
 
 
