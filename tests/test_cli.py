@@ -14,7 +14,7 @@ from conftest import make_data
 from convexnn.bench.datasets import autoregressive_windows, load_npz_folder, make_dataset
 from convexnn.bench.methods import MethodConfig, run_lbfgs, run_method
 from convexnn.bench.report import performance_profile, solved_fractions
-from convexnn.cli import main
+from convexnn.bench.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ["--n-gates", "8", "--epochs", "3", "--lrs", "0.1,0.01", "--quiet"]
@@ -264,7 +264,7 @@ def test_empty_folder_and_bad_npz(tmp_path, capsys):
 
 def test_console_command_reports_errors_without_traceback(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "convexnn.cli", "bench", "--data-dir", str(tmp_path)],
+        [sys.executable, "-m", "convexnn.bench.cli", "bench", "--data-dir", str(tmp_path)],
         capture_output=True,
         text=True,
         cwd=ROOT,

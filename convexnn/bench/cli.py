@@ -93,8 +93,8 @@ def _option(text):
 
 def build_parser():
     """The argument parser of ``convexnn`` (subcommands ``bench`` and ``plot``)."""
-    from .bench.datasets import BUNDLED
-    from .bench.methods import DEFAULT_LEARNING_RATES
+    from .datasets import BUNDLED
+    from .methods import DEFAULT_LEARNING_RATES
 
     parser = argparse.ArgumentParser(
         prog="convexnn",
@@ -282,7 +282,7 @@ def build_parser():
 
 
 def _load_datasets(args, parser):
-    from .bench import datasets as ds
+    from . import datasets as ds
 
     found = []
     try:
@@ -325,7 +325,7 @@ def _load_datasets(args, parser):
 
 
 def _methods(args, parser):
-    from .bench.methods import METHODS, pyscnn_available
+    from .methods import METHODS, pyscnn_available
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     known = set(METHODS) | {"pyscnn"}
@@ -346,7 +346,7 @@ def _methods(args, parser):
 
 
 def _write_outputs(records, config, out, args, make_plots=True):
-    from .bench import report
+    from . import report
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -383,7 +383,7 @@ def _write_outputs(records, config, out, args, make_plots=True):
 
 
 def _bench(args, parser):
-    from .bench.methods import MethodConfig
+    from .methods import MethodConfig
 
     if not args.no_plots:
         try:
@@ -403,7 +403,7 @@ def _bench(args, parser):
     methods = _methods(args, parser)
     convex_options = dict(args.convex_opt)
     if convex_options:
-        from .estimators import ConvexReLURegressor
+        from ..estimators import ConvexReLURegressor
 
         valid = set(ConvexReLURegressor().get_params())
         bad = sorted(set(convex_options) - valid)
@@ -454,7 +454,7 @@ def _bench(args, parser):
 def _run_jobs(jobs, config, n_jobs, progress):
     from joblib import Parallel, delayed
 
-    from .bench.methods import run_method
+    from .methods import run_method
 
     bar = None
     if progress:
@@ -476,7 +476,7 @@ def _run_jobs(jobs, config, n_jobs, progress):
 
 
 def _plot(args, parser):
-    from .bench import report
+    from . import report
 
     records, config = [], {}
     for path in args.results:
