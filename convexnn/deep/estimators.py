@@ -106,6 +106,13 @@ class _BaseConvexDeepReLU(BaseEstimator):
         self.blocks_ = reports
         self.block_gaps_ = [r.gap for r in reports]
         self.block_objectives_ = [r.objective for r in reports]
+        # the attributes of the two-layer estimators, over the whole stack: the worst block's gap
+        # and status, the iterations and solvers of all blocks
+        self.gap_ = max(self.block_gaps_)
+        self.n_iter_ = sum(r.n_iter for r in reports)
+        failed = [r.status for r in reports if r.status != "optimal"]
+        self.status_ = failed[0] if failed else "optimal"
+        self.solver_ = ",".join(dict.fromkeys(r.solver for r in reports))
         self.objective_ = network_objective(coefs, intercepts, X, Y, self.alpha, loss)
         self.fit_time_ = time.perf_counter() - start
         late = [i + 1 for i, r in enumerate(reports) if r.status != "optimal" or r.gap > self.tol]
@@ -167,6 +174,14 @@ _STACK_DOC = """
     blocks_ : list of BlockReport
         Per block: patterns, neurons, convex objective, certified gap, solver.
     block_gaps_, block_objectives_ : list of float
+    gap_ : float
+        The largest of the blocks' certified gaps (each block's program is certified on its own).
+    status_ : str
+        ``"optimal"`` when every block certified its gap, else the first other status.
+    solver_ : str
+        The solvers that answered, in block order, comma-separated.
+    n_iter_ : int
+        Solver iterations over all blocks.
     objective_ : float
         Weight-decay objective of record (:ref:`maths-objective`, summed over all layers) of the whole network:
         for information, it is not certified.
@@ -283,6 +298,8 @@ class ConvexDeep1DRegressor(RegressorMixin, BaseEstimator):
     gap_ : float
         Certified relative duality gap of the Lasso.
     solver_, status_ : str
+    n_iter_ : int
+        Iterations of the Lasso solver.
     fit_time_ : float
     """
 
@@ -350,6 +367,7 @@ class ConvexDeep1DRegressor(RegressorMixin, BaseEstimator):
         self.gap_ = result.gap
         self.gap_history_ = list(result.gap_history)
         self.solver_, self.status_ = result.solver, result.status
+        self.n_iter_ = result.n_iter
         self._n_train = X.shape[0]
         self.fit_time_ = time.perf_counter() - start
         if result.status != "optimal" or result.gap > self.tol:

@@ -47,6 +47,8 @@ class BlockReport:
     status, solver : str
     restricted : bool
         Whether the block was re-solved on the patterns of its strongest neurons.
+    n_iter : int
+        Solver iterations spent on the block, its re-solves included.
     """
 
     n_inputs: int
@@ -57,6 +59,7 @@ class BlockReport:
     status: str
     solver: str
     restricted: bool
+    n_iter: int = 0
 
 
 def _neuron_patterns(program, solution):
@@ -128,6 +131,7 @@ def stack_convex_blocks(
         seed = rng.randint(np.iinfo(np.int32).max)
         patterns = sample_patterns(H, n_gates, sampler, seed)
         program, result = _solve_block(H, Y, loss, alpha, patterns, options)
+        n_iter = result.n_iter
         neuron_pattern, strength = _neuron_patterns(program, result.solution)
         restricted = False
         # keep the patterns of the strongest neurons and re-solve on them; a pattern can carry up
@@ -138,6 +142,7 @@ def stack_convex_blocks(
             keep = list(dict.fromkeys(ranked.tolist()))[:cap]
             patterns = program.patterns.subset(np.sort(np.array(keep, dtype=int)))
             program, result = _solve_block(H, Y, loss, alpha, patterns, options)
+            n_iter += result.n_iter
             neuron_pattern, strength = _neuron_patterns(program, result.solution)
             restricted = True
             cap = min(len(keep) - 1, len(keep) * width // max(neuron_pattern.shape[0], 1))
@@ -158,6 +163,7 @@ def stack_convex_blocks(
                 result.status,
                 result.solver,
                 restricted,
+                n_iter,
             )
         )
         if verbose:
