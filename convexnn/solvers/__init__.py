@@ -213,8 +213,10 @@ def _into_cones(program, result, tol):
     cones (:meth:`~convexnn.program.ConvexProgram.feasible`), its gap certified anew."""
     if program.formulation != "relu":
         return result
-    # a negative gap beyond rounding also proves the point lies outside its cones
-    if _disagreement(program, result) is None and result.gap >= -GAP_ROUNDING:
+    # a negative gap beyond rounding also proves the point lies outside its cones; the
+    # projection is made at a tenth of the promised agreement, which leaves room for the
+    # rounding between two evaluations of the network's objective
+    if _disagreement(program, result, AGREEMENT / 10) is None and result.gap >= -GAP_ROUNDING:
         return result
     solution = program.feasible(result.solution, tol=1e-12)
     gap = program.duality_gap(solution).gap
@@ -225,10 +227,10 @@ def _into_cones(program, result, tol):
     )
 
 
-def _disagreement(program, result):
-    """Why the network of ``result`` does not reproduce the program's objective (None when it
-    does): blocks still outside their cones after the projection (features of wildly different
-    scales leave the projection itself inexact)."""
+def _disagreement(program, result, agreement=AGREEMENT):
+    """Why the network of ``result`` does not reproduce the program's objective to ``agreement``
+    (None when it does): blocks still outside their cones after the projection (features of
+    wildly different scales leave the projection itself inexact)."""
     if program.formulation != "relu":
         return None
     # to AGREEMENT relative to the objective or, for an objective near zero (an interpolating
@@ -236,7 +238,7 @@ def _disagreement(program, result):
     objective = program.objective(result.solution)
     network = program.network_objective(result.solution)
     zero = program.objective(program.zero_solution())
-    if abs(network - objective) <= AGREEMENT * max(abs(objective), 1e-6 * abs(zero), 1e-300):
+    if abs(network - objective) <= agreement * max(abs(objective), 1e-6 * abs(zero), 1e-300):
         return None
     return (f"its network's objective {network:.6g} differs from the program's {objective:.6g} "
             "(blocks outside their cones)")
