@@ -213,10 +213,12 @@ def _into_cones(program, result, tol):
     cones (:meth:`~convexnn.program.ConvexProgram.feasible`), its gap certified anew."""
     if program.formulation != "relu":
         return result
-    # a negative gap beyond rounding also proves the point lies outside its cones; the
-    # projection is made at a tenth of the promised agreement, which leaves room for the
-    # rounding between two evaluations of the network's objective
-    if _disagreement(program, result, AGREEMENT / 10) is None and result.gap >= -GAP_ROUNDING:
+    # a negative gap beyond rounding also proves the point lies outside its cones. A point
+    # stopped short of tol is projected at a tenth of the promised agreement, which leaves room
+    # for the rounding between two evaluations of the network's objective; a certified point
+    # only past the agreement itself (its projection can cost it the certificate)
+    agreement = AGREEMENT if result.status == "optimal" else AGREEMENT / 10
+    if _disagreement(program, result, agreement) is None and result.gap >= -GAP_ROUNDING:
         return result
     solution = program.feasible(result.solution, tol=1e-12)
     gap = program.duality_gap(solution).gap
@@ -225,6 +227,24 @@ def _into_cones(program, result, tol):
         result, solution=solution, gap=gap, status=status,
         violation=program.constraint_violation(solution), gap_history=[*result.gap_history, gap],
     )
+
+
+def _zero_instead(program, result):
+    """For a solver stopped by its budget (``max_iter``, or a backend's own inaccurate stop) at a
+    finite point worse than the zero network: the zero network instead, the best point seen, with
+    its certified gap and the solver's status (so the fit warns). None for any other failure."""
+    if result is None or result.status not in ("max_iter", "inaccurate"):
+        return None
+    solution = result.solution
+    blocks = [solution.U, solution.intercept] + ([] if solution.V is None else [solution.V])
+    if not all(np.all(np.isfinite(b)) for b in blocks):
+        return None
+    zero = program.zero_solution()
+    if not program.objective(solution) > program.objective(zero):
+        return None
+    gap = program.duality_gap(zero).gap
+    return replace(result, solution=zero, gap=gap, violation=0.0,
+                   gap_history=[*result.gap_history, gap])
 
 
 def _disagreement(program, result, agreement=AGREEMENT):
@@ -321,7 +341,9 @@ def solve(program, solver="auto", **options) -> SolverResult:
     constraints that hold, an objective no worse than the zero network's, and a finite certified
     gap. With ``solver="auto"`` a failed check moves on to the next solver (CVXPY where its memory
     fits, then the matrix-free solver), with a warning that says what failed; a named solver that
-    fails raises :class:`SolverFailure` instead of returning the point.
+    fails raises :class:`SolverFailure` instead of returning the point. A solver stopped by its
+    iteration budget at a point worse than the zero network hands back the zero network instead
+    (with its gap and the solver's status): never a point worse than the best one seen.
     """
     name = _auto(program) if solver == "auto" else solver
     if name not in SOLVERS:
@@ -365,6 +387,9 @@ def solve(program, solver="auto", **options) -> SolverResult:
         failed.append(name)
         following = _fallback(program, failed) if auto else None
         if following is None:
+            zero = _zero_instead(program, result)
+            if zero is not None:
+                return _called_back(zero, name, options)
             raise SolverFailure(
                 f"solver {name!r} returned no usable point ({reason})"
                 + (f" after {', '.join(map(repr, failed[:-1]))} failed" if len(failed) > 1 else "")
