@@ -67,7 +67,9 @@ def build_cvxpy_problem(program: ConvexProgram):
 
 def _solution_from(program, variables):
     U, V, c, _ = variables
-    dtype = program.X.dtype
+    # float64 whatever the data's dtype, as ipm: blocks rounded to float32 leave their cones by
+    # the rounding (3e-8), and a near-interpolating network then disagrees with its program
+    dtype = np.float64
     Uarr = np.stack([u.value for u in U]).astype(dtype)
     Varr = np.stack([v.value for v in V]).astype(dtype) if V else None
     sol = ConvexSolution(Uarr, Varr, np.asarray(c.value, dtype=dtype).reshape(-1))
