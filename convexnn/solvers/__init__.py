@@ -64,7 +64,8 @@ AUTO_CVXPY_SIZE_EXP_CONE = 300_000
 
 #: "auto" solves the gated squared-loss program by kernel Newton while one n × n factorisation
 #: (n³/3 flops, a Newton iteration) costs less than this many R-FISTA iterations (two products of
-#: n·P·(d + 1) each); Newton needs under ten iterations where R-FISTA needs thousands (the benchmark problems of benchmarks/solvers.py).
+#: n·P·(d + 1) each); Newton needs under ten iterations where R-FISTA needs thousands (the
+#: benchmark problems of benchmarks/solvers.py).
 AUTO_KERNEL_NEWTON_ITERATIONS = 1000
 #: ... and while its n × n matrices fit comfortably.
 AUTO_KERNEL_NEWTON_MAX_SAMPLES = 10_000
@@ -171,12 +172,17 @@ class SolverFailure(RuntimeError):
 MAX_VIOLATION = 1e-3
 
 
+def _finite(solution):
+    """Whether every weight and intercept of ``solution`` is finite."""
+    blocks = [solution.U, solution.intercept] + ([] if solution.V is None else [solution.V])
+    return all(np.all(np.isfinite(b)) for b in blocks)
+
+
 def _failure(program, result):
     """Why ``result`` is no usable answer to ``program`` (None when it is). A missing gap is
     computed here first, at the returned point."""
     solution = result.solution
-    blocks = [solution.U, solution.intercept] + ([] if solution.V is None else [solution.V])
-    if not all(np.all(np.isfinite(b)) for b in blocks):
+    if not _finite(solution):
         return "non-finite weights"
     objective = program.objective(solution)
     if not np.isfinite(objective):
@@ -236,8 +242,7 @@ def _zero_instead(program, result):
     if result is None or result.status not in ("max_iter", "inaccurate"):
         return None
     solution = result.solution
-    blocks = [solution.U, solution.intercept] + ([] if solution.V is None else [solution.V])
-    if not all(np.all(np.isfinite(b)) for b in blocks):
+    if not _finite(solution):
         return None
     zero = program.zero_solution()
     if not program.objective(solution) > program.objective(zero):
