@@ -28,7 +28,7 @@ from .losses import get_loss
 from .operators import masked_forward, max_cone_violation, numeric_masks
 from .patterns import Patterns, add_bias_column
 
-__all__ = ["ConvexProgram", "ConvexSolution", "FORMULATIONS", "DualityGap"]
+__all__ = ["ConvexProgram", "ConvexSolution", "FORMULATIONS", "DualityGap", "Program"]
 
 FORMULATIONS = ("relu", "gated")
 
@@ -73,7 +73,171 @@ class DualityGap:
     """Factor by which the residual was shrunk to make it dual feasible (1 means no shrinking)."""
 
 
-class ConvexProgram:
+class Program:
+    """What every convex program offers its solvers, the answer checks of
+    :func:`~convexnn.solvers.solve` and the certificate: a mean loss at a linear model output
+    plus ``alpha`` times a sum of block norms (:ref:`maths-programs`, :ref:`maths-gap`).
+
+    A subclass holds ``X``, ``Y`` (encoded targets, float64), ``loss``, ``loss_fn``, ``alpha`` and
+    ``formulation``, and defines the model: ``block_shape``, :meth:`predict`, :meth:`block_norms`
+    and :meth:`dual_block_norms`. Everything else (the zero network, the penalty and objective,
+    the residual, the certified gap, ``alpha_max``) is written here once. A program with cone
+    constraints (``formulation == "relu"``) also overrides :meth:`constraint_violation`,
+    :meth:`network_objective` and :meth:`feasible`.
+    """
+
+    formulation: str
+
+    def _checked(self, X, Y, loss: str, alpha: float) -> np.ndarray:
+        """Check the targets, the loss and ``alpha`` against the inputs ``X``; set ``loss_fn``.
+        Returns ``Y`` in float64: the targets stay float64 with float32 features (the program
+        is the user's, not a rounding of it)."""
+        Y = np.asarray(Y, dtype=np.float64)
+        if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
+            raise ValueError(f"Y must have shape (n_samples, n_outputs); got {Y.shape}")
+        if alpha < 0:
+            raise ValueError(f"alpha must be non-negative, got {alpha}")
+        self.loss_fn = get_loss(loss)
+        if loss == "logistic" and Y.shape[1] != 1:
+            raise ValueError("the logistic loss takes a single output")
+        if loss == "softmax" and Y.shape[1] < 2:
+            raise ValueError("the softmax loss needs at least two outputs")
+        return Y
+
+    @property
+    def n_samples(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def n_outputs(self) -> int:
+        return self.Y.shape[1]
+
+    @property
+    def block_shape(self) -> tuple[int, int, int]:
+        """Shape of ``ConvexSolution.U``: (n_outputs, block size, n_patterns)."""
+        raise NotImplementedError
+
+    def with_alpha(self, alpha: float):
+        """The same program with another ``alpha`` (shares the data and what is derived from it)."""
+        if alpha < 0:
+            raise ValueError(f"alpha must be non-negative, got {alpha}")
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.alpha = float(alpha)
+        return new
+
+    def zero_solution(self) -> ConvexSolution:
+        """All blocks zero, the intercept optimal for them."""
+        U = np.zeros(self.block_shape, dtype=self.X.dtype)
+        V = np.zeros_like(U) if self.formulation == "relu" else None
+        return ConvexSolution(U, V, self._zero_intercept.copy())
+
+    @cached_property
+    def _zero_intercept(self) -> np.ndarray:
+        # asked for by alpha_max, the solvers' start and the first gap: computed once
+        c = self.loss_fn.intercept_shift(np.zeros(self.Y.shape), self.Y)
+        return np.asarray(c, dtype=self.X.dtype)
+
+    # -- primal -----------------------------------------------------------------------------------
+    def predict(self, solution: ConvexSolution) -> np.ndarray:
+        """Model output at ``solution``, shape (n_samples, n_outputs)."""
+        raise NotImplementedError
+
+    def block_norms(self, blocks: np.ndarray) -> np.ndarray:
+        """The penalised norm of every block: shape (n_outputs, n_patterns)."""
+        raise NotImplementedError
+
+    def penalty(self, solution: ConvexSolution) -> float:
+        """``alpha`` times the sum of the penalised block norms."""
+        total = float(np.sum(self.block_norms(solution.U)))
+        if solution.V is not None:
+            total += float(np.sum(self.block_norms(solution.V)))
+        return self.alpha * total
+
+    def objective(self, solution: ConvexSolution) -> float:
+        """The convex objective (mean loss plus group penalty) at ``solution``."""
+        return self.loss_fn.value(self.predict(solution), self.Y) + self.penalty(solution)
+
+    def constraint_violation(self, solution: ConvexSolution) -> float:
+        """Largest relative constraint violation at ``solution``: 0 without constraints."""
+        return 0.0
+
+    def network_objective(self, solution: ConvexSolution) -> float:
+        """The objective of the network ``solution`` maps to (the convex objective, where the
+        program has no constraints to leave)."""
+        return self.objective(solution)
+
+    def feasible(self, solution: ConvexSolution, tol: float = 1e-10) -> ConvexSolution:
+        """``solution`` moved into the program's constraints (itself, where there are none)."""
+        return solution
+
+    # -- dual ----------------------------------------------------------------------------------
+    def residual(self, solution: ConvexSolution) -> np.ndarray:
+        """``θ = −∇ℓ`` at the model output after the optimal intercept shift (so ``1ᵀθ = 0``)."""
+        return self.residual_at(self.predict(solution))
+
+    def residual_at(self, F: np.ndarray) -> np.ndarray:
+        """``θ = −∇ℓ(F + δ)`` for model outputs ``F``, ``δ`` the optimal intercept shift."""
+        F = np.asarray(F, dtype=np.float64)
+        Y = self.Y.astype(np.float64)
+        return -self.loss_fn.gradient(F + self.loss_fn.intercept_shift(F, Y), Y)
+
+    def dual_block_norms(self, Theta: np.ndarray, threshold: float | None = None) -> np.ndarray:
+        """Per block, the value the dual constraint bounds by ``n·alpha``: shape (K, P); upper
+        bounds, tight wherever they exceed ``threshold``, for a program that only bounds them."""
+        raise NotImplementedError
+
+    @cached_property
+    def _block_reach(self) -> float:
+        """A bound on how much a move of the dual point by ``Δ`` changes any block's dual norm,
+        per unit of ``‖Δ‖`` (used to widen a solver's own bounds, :meth:`duality_gap`)."""
+        raise NotImplementedError
+
+    def duality_gap(
+        self, solution: ConvexSolution, theta: np.ndarray | None = None, block_norms=None
+    ) -> DualityGap:
+        """Certified relative duality gap at ``solution`` (:ref:`maths-gap`).
+
+        The dual point is the residual ``θ`` (after the optimal intercept shift), shrunk by
+        ``min(1, n·alpha / max_k norm_k(θ))`` so that every block constraint holds. A solver may
+        pass its own ``block_norms`` of ``θ`` (shape (K, P)): valid *upper bounds* on the dual
+        norms, such as :func:`convexnn.cone.multiplier_block_norms` builds from its multipliers.
+        """
+        primal = self.objective(solution)
+        Theta = np.asarray(self.residual(solution) if theta is None else theta, dtype=np.float64)
+        centred = self.loss_fn.zero_sum(Theta, self.Y)
+        if block_norms is not None and centred is not Theta:
+            # the solver's bounds were for θ: widen them by what the move can add
+            moved = np.linalg.norm(centred - Theta, axis=0)[:, None]
+            block_norms = block_norms + self._block_reach * moved
+        Theta = centred
+        if np.abs(Theta.sum(axis=0)).max() > 1e-9 * max(1.0, float(np.abs(Theta).sum())):
+            # the intercept shift did not converge: 1ᵀθ = 0 fails and no dual bound is certified
+            return DualityGap(primal, -np.inf, np.inf, 0.0)
+        bound = self.n_samples * self.alpha
+        if block_norms is None:
+            block_norms = self.dual_block_norms(Theta, threshold=bound)
+        worst = float(np.max(block_norms, initial=0.0))
+        scale = 1.0 if worst <= bound else bound / worst
+        dual = self.loss_fn.dual(scale * Theta, self.Y.astype(np.float64))
+        gap = (primal - dual) / max(abs(primal), 1e-12)
+        return DualityGap(primal, dual, gap, scale)
+
+    def zero_is_optimal(self) -> bool:
+        """Whether the all-zero blocks solve the program (``alpha >= alpha_max``)."""
+        if self.alpha <= 0:
+            return False
+        Theta = self.residual(self.zero_solution())
+        bound = self.n_samples * self.alpha * (1.0 + 1e-12)  # alpha = alpha_max(), up to rounding
+        return float(np.max(self.dual_block_norms(Theta, threshold=bound), initial=0.0)) <= bound
+
+    def alpha_max(self) -> float:
+        """The smallest ``alpha`` for which the all-zero blocks are optimal."""
+        Theta = self.residual(self.zero_solution())
+        return float(np.max(self.dual_block_norms(Theta), initial=0.0)) / self.n_samples
+
+
+class ConvexProgram(Program):
     """The convex program of a two-layer ReLU network with weight decay.
 
     Parameters
@@ -96,21 +260,11 @@ class ConvexProgram:
         X = np.asarray(X)
         if X.dtype not in (np.float32, np.float64):
             X = X.astype(np.float64)
-        # the targets stay float64 with float32 features: the program is the user's, not a rounding
-        Y = np.asarray(Y, dtype=np.float64)
-        if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
-            raise ValueError(f"Y must have shape (n_samples, n_outputs); got {Y.shape}")
+        Y = self._checked(X, Y, loss, alpha)
         if patterns.masks.shape[0] != X.shape[0]:
             raise ValueError("the patterns were computed on a different number of samples")
         if patterns.gates.shape[0] != X.shape[1] + 1:
             raise ValueError("the gates do not match the number of features (plus the bias)")
-        if alpha < 0:
-            raise ValueError(f"alpha must be non-negative, got {alpha}")
-        self.loss_fn = get_loss(loss)
-        if loss == "logistic" and Y.shape[1] != 1:
-            raise ValueError("the logistic loss takes a single output")
-        if loss == "softmax" and Y.shape[1] < 2:
-            raise ValueError("the softmax loss needs at least two outputs")
         self.X, self.Y, self.patterns = X, Y, patterns
         self.loss, self.alpha, self.formulation = loss, float(alpha), formulation
 
@@ -132,16 +286,8 @@ class ConvexProgram:
         return numeric_masks(self.masks, self.X.dtype)
 
     @property
-    def n_samples(self) -> int:
-        return self.X.shape[0]
-
-    @property
     def n_features(self) -> int:
         return self.X.shape[1]
-
-    @property
-    def n_outputs(self) -> int:
-        return self.Y.shape[1]
 
     @property
     def n_patterns(self) -> int:
@@ -150,15 +296,6 @@ class ConvexProgram:
     @property
     def block_shape(self) -> tuple[int, int, int]:
         return (self.n_outputs, self.n_features + 1, self.n_patterns)
-
-    def with_alpha(self, alpha: float) -> ConvexProgram:
-        """The same program with another ``alpha`` (shares the data)."""
-        new = object.__new__(ConvexProgram)
-        new.__dict__.update(self.__dict__)
-        if alpha < 0:
-            raise ValueError(f"alpha must be non-negative, got {alpha}")
-        new.alpha = float(alpha)
-        return new
 
     def with_outputs(self, columns) -> ConvexProgram:
         """The program of the squared-loss outputs ``columns`` alone, sharing the data and whatever
@@ -172,18 +309,6 @@ class ConvexProgram:
         new.Y = self.Y[:, list(columns)]
         return new
 
-    def zero_solution(self) -> ConvexSolution:
-        """All blocks zero, the intercept optimal for them."""
-        U = np.zeros(self.block_shape, dtype=self.X.dtype)
-        V = None if self.formulation == "gated" else np.zeros_like(U)
-        return ConvexSolution(U, V, self._zero_intercept.copy())
-
-    @cached_property
-    def _zero_intercept(self) -> np.ndarray:
-        # asked for by alpha_max, the solvers' start and the first gap: computed once
-        c = self.loss_fn.intercept_shift(np.zeros(self.Y.shape), self.Y)
-        return np.asarray(c, dtype=self.X.dtype)
-
     # -- primal -----------------------------------------------------------------------------------
     def predict(self, solution: ConvexSolution) -> np.ndarray:
         """Model output ``Σ_k D_k X̃ (u_k − v_k) + c``, shape (n_samples, n_outputs)."""
@@ -193,12 +318,6 @@ class ConvexProgram:
         """The penalised norm of every block: shape (n_outputs, n_patterns)."""
         penalised = blocks[:, :-1, :] if self.formulation == "relu" else blocks
         return np.sqrt(np.sum(penalised.astype(np.float64) ** 2, axis=1))
-
-    def penalty(self, solution: ConvexSolution) -> float:
-        total = float(np.sum(self.block_norms(solution.U)))
-        if solution.V is not None:
-            total += float(np.sum(self.block_norms(solution.V)))
-        return self.alpha * total
 
     def objective(self, solution: ConvexSolution) -> float:
         """The convex objective (mean loss plus group penalty) at ``solution``, evaluated in float64
@@ -275,16 +394,6 @@ class ConvexProgram:
         return ConvexSolution(families[0], families[1], np.asarray(solution.intercept, np.float64))
 
     # -- dual ---------------------------------------------------------------------------------------
-    def residual(self, solution: ConvexSolution) -> np.ndarray:
-        """``θ = −∇ℓ`` at the model output after the optimal intercept shift (so ``1ᵀθ = 0``)."""
-        return self.residual_at(self.predict(solution))
-
-    def residual_at(self, F: np.ndarray) -> np.ndarray:
-        """``θ = −∇ℓ(F + δ)`` for model outputs ``F``, ``δ`` the optimal intercept shift."""
-        F = np.asarray(F, dtype=np.float64)
-        Y = self.Y.astype(np.float64)
-        return -self.loss_fn.gradient(F + self.loss_fn.intercept_shift(F, Y), Y)
-
     def dual_block_norms(self, Theta: np.ndarray, threshold: float | None = None) -> np.ndarray:
         """Per block, the value the dual constraint bounds by ``n·alpha``: shape (K, P).
 
@@ -296,47 +405,11 @@ class ConvexProgram:
             return gated_block_norms(add_bias_column(X), self.mask_matrix, Theta)
         return relu_block_norms(X, self.masks, Theta, threshold)
 
-    def duality_gap(
-        self, solution: ConvexSolution, theta: np.ndarray | None = None, block_norms=None
-    ) -> DualityGap:
-        """Certified relative duality gap at ``solution`` (:ref:`maths-gap`).
-
-        The dual point is the residual ``θ`` (after the optimal intercept shift), shrunk by
-        ``min(1, n·alpha / max_k norm_k(θ))`` so that every block constraint holds. A solver may
-        pass its own ``block_norms`` of ``θ`` (shape (K, P)): valid *upper bounds* on the dual
-        norms, such as :func:`convexnn.cone.multiplier_block_norms` builds from its multipliers.
-        """
-        primal = self.objective(solution)
-        Theta = np.asarray(self.residual(solution) if theta is None else theta, dtype=np.float64)
-        centred = self.loss_fn.zero_sum(Theta, self.Y)
-        if block_norms is not None and centred is not Theta:
-            # the solver's bounds were for θ: widen them by what the move can add
-            moved = np.linalg.norm(centred - Theta, axis=0)[:, None]
-            block_norms = block_norms + self._block_reach * moved
-        Theta = centred
-        if np.abs(Theta.sum(axis=0)).max() > 1e-9 * max(1.0, float(np.abs(Theta).sum())):
-            # the intercept shift did not converge: 1ᵀθ = 0 fails and no dual bound is certified
-            return DualityGap(primal, -np.inf, np.inf, 0.0)
-        bound = self.n_samples * self.alpha
-        if block_norms is None:
-            block_norms = self.dual_block_norms(Theta, threshold=bound)
-        worst = float(np.max(block_norms, initial=0.0))
-        scale = 1.0 if worst <= bound else bound / worst
-        dual = self.loss_fn.dual(scale * Theta, self.Y.astype(np.float64))
-        gap = (primal - dual) / max(abs(primal), 1e-12)
-        return DualityGap(primal, dual, gap, scale)
-
     def zero_is_optimal(self) -> bool:
-        """Whether the all-zero blocks solve the program (``alpha >= alpha_max``), cheaply."""
-        if self.alpha <= 0:
-            return False
+        """Whether the all-zero blocks solve the program (``alpha >= alpha_max``), cheaply: the
+        exact ReLU test stops at the first violated block (no NNLS for the others)."""
+        if self.formulation != "relu" or self.alpha <= 0:
+            return super().zero_is_optimal()
         Theta = self.residual(self.zero_solution())
         bound = self.n_samples * self.alpha * (1.0 + 1e-12)  # alpha = alpha_max(), up to rounding
-        if self.formulation == "relu":  # stop at the first violated block: no NNLS for the others
-            return not relu_exceeds(self.X.astype(np.float64), self.masks, Theta, bound)
-        return float(np.max(self.dual_block_norms(Theta, threshold=bound), initial=0.0)) <= bound
-
-    def alpha_max(self) -> float:
-        """The smallest ``alpha`` for which the all-zero blocks are optimal."""
-        Theta = self.residual(self.zero_solution())
-        return float(np.max(self.dual_block_norms(Theta), initial=0.0)) / self.n_samples
+        return not relu_exceeds(self.X.astype(np.float64), self.masks, Theta, bound)

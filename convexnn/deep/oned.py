@@ -48,7 +48,7 @@ import numpy as np
 
 from ..losses import get_loss
 from ..network import forward
-from ..program import ConvexSolution, DualityGap
+from ..program import ConvexSolution, Program
 
 __all__ = [
     "DEPTHS",
@@ -188,7 +188,7 @@ def build_dictionary(x, depth, breakpoints=None, chunk_size=200_000, random_stat
     return Dictionary(depth, signs, anchors, points, values, b)
 
 
-class DictionaryProgram:
+class DictionaryProgram(Program):
     """The Lasso of a deep narrow ReLU network on 1-D inputs (module docstring, :ref:`deep-networks`).
 
     ``min (1/n) Σ_i ℓ((Φ z)_i + c, y_i) + alpha ‖z‖₁`` with a free intercept ``c``: the group
@@ -220,12 +220,7 @@ class DictionaryProgram:
                 "the deep 1-D program takes one-dimensional inputs (n_samples, 1); "
                 f"got X with shape {X.shape}"
             )
-        Y = np.asarray(Y, dtype=np.float64)
-        if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
-            raise ValueError(f"Y must have shape (n_samples, n_outputs); got {Y.shape}")
-        if alpha < 0:
-            raise ValueError(f"alpha must be non-negative, got {alpha}")
-        self.loss_fn = get_loss(loss)
+        Y = self._checked(X, Y, loss, alpha)
         if dictionary is None:
             dictionary = build_dictionary(X[:, 0], depth, breakpoints)
         elif dictionary.depth != depth:
@@ -235,15 +230,6 @@ class DictionaryProgram:
         self.inverse = np.searchsorted(dictionary.points, X[:, 0])
         if not np.array_equal(dictionary.points[self.inverse], X[:, 0]):
             raise ValueError("the dictionary was built on other inputs")
-
-    # -- shapes ---------------------------------------------------------------------------------
-    @property
-    def n_samples(self) -> int:
-        return self.X.shape[0]
-
-    @property
-    def n_outputs(self) -> int:
-        return self.Y.shape[1]
 
     @property
     def n_patterns(self) -> int:
@@ -259,22 +245,17 @@ class DictionaryProgram:
         """How many training samples sit at each distinct input."""
         return np.bincount(self.inverse, minlength=self.dictionary.points.shape[0]).astype(float)
 
-    def with_alpha(self, alpha: float) -> DictionaryProgram:
-        """The same program with another ``alpha`` (shares the dictionary)."""
-        if alpha < 0:
-            raise ValueError(f"alpha must be non-negative, got {alpha}")
-        new = object.__new__(DictionaryProgram)
-        new.__dict__.update(self.__dict__)
-        new.alpha = float(alpha)
-        return new
+    @cached_property
+    def mean_targets(self) -> np.ndarray:
+        """The mean target at each distinct input, shape (n_distinct_inputs, n_outputs): with
+        :attr:`counts` as weights, the squared loss on the distinct inputs differs from the
+        loss on the samples by a constant only."""
+        pooled = [
+            np.bincount(self.inverse, self.Y[:, o], minlength=self.counts.shape[0])
+            for o in range(self.n_outputs)
+        ]
+        return np.stack(pooled, axis=1) / self.counts[:, None]
 
-    def zero_solution(self) -> ConvexSolution:
-        """All coefficients zero, the intercept optimal for them."""
-        U = np.zeros(self.block_shape)
-        c = self.loss_fn.intercept_shift(np.zeros(self.Y.shape), self.Y)
-        return ConvexSolution(U, None, np.asarray(c, dtype=np.float64))
-
-    # -- primal ---------------------------------------------------------------------------------
     def design_product(self, Z: np.ndarray) -> np.ndarray:
         """``Φ Zᵀ`` on the training samples, ``Z`` of shape (n_outputs, n_features)."""
         return (self.dictionary.values @ Z.T)[self.inverse]
@@ -299,51 +280,16 @@ class DictionaryProgram:
         """``|z|`` of every coefficient, shape (n_outputs, n_features)."""
         return np.abs(blocks[:, 0, :])
 
-    def penalty(self, solution: ConvexSolution) -> float:
-        return self.alpha * float(np.sum(np.abs(solution.U)))
-
-    def objective(self, solution: ConvexSolution) -> float:
-        """The Lasso objective (mean loss plus ``alpha ‖z‖₁``) at ``solution``."""
-        return self.loss_fn.value(self.predict(solution), self.Y) + self.penalty(solution)
-
-    def constraint_violation(self, solution: ConvexSolution) -> float:
-        """0: the Lasso has no constraints."""
-        return 0.0
-
-    # -- dual -------------------------------------------------------------------------------------
-    def residual(self, solution: ConvexSolution) -> np.ndarray:
-        """``θ = −∇ℓ`` at the model output after the optimal intercept shift (so ``1ᵀθ = 0``)."""
-        return self.residual_at(self.predict(solution))
-
-    def residual_at(self, F: np.ndarray) -> np.ndarray:
-        F = np.asarray(F, dtype=np.float64)
-        return -self.loss_fn.gradient(F + self.loss_fn.intercept_shift(F, self.Y), self.Y)
-
-    def dual_block_norms(self, Theta: np.ndarray) -> np.ndarray:
-        """``|φ_jᵀ θ_o|`` for every feature and output, shape (n_outputs, n_features)."""
+    def dual_block_norms(self, Theta: np.ndarray, threshold: float | None = None) -> np.ndarray:
+        """``|φ_jᵀ θ_o|`` for every feature and output, shape (n_outputs, n_features) (exact:
+        ``threshold`` is not needed)."""
         return np.abs(self.design_adjoint(Theta))
 
-    def duality_gap(self, solution: ConvexSolution, theta: np.ndarray | None = None) -> DualityGap:
-        """Certified relative duality gap (:ref:`maths-gap` with groups of size one).
-
-        The dual point is the residual shrunk by ``min(1, n·alpha / max_j |φ_jᵀθ|)``.
-        """
-        primal = self.objective(solution)
-        Theta = self.residual(solution) if theta is None else theta
-        worst = float(np.max(self.dual_block_norms(Theta), initial=0.0))
-        bound = self.n_samples * self.alpha
-        scale = 1.0 if worst <= bound else bound / worst
-        dual = self.loss_fn.dual(scale * Theta, self.Y)
-        return DualityGap(primal, dual, (primal - dual) / max(abs(primal), 1e-12), scale)
-
-    def alpha_max(self) -> float:
-        """The smallest ``alpha`` for which ``z = 0`` is optimal."""
-        Theta = self.residual(self.zero_solution())
-        return float(np.max(self.dual_block_norms(Theta), initial=0.0)) / self.n_samples
-
-    def zero_is_optimal(self) -> bool:
-        """Whether ``z = 0`` solves the program (``alpha >= alpha_max``)."""
-        return self.alpha > 0 and self.alpha >= self.alpha_max()
+    @cached_property
+    def _block_reach(self) -> float:
+        """``max_j ‖φ_j‖`` over the training samples: ``|φ_jᵀΔ| ≤`` this times ``‖Δ‖``."""
+        squares = self.counts @ np.square(self.dictionary.values)
+        return float(np.sqrt(np.max(squares, initial=0.0)))
 
 
 def dictionary_to_network(program: DictionaryProgram, solution: ConvexSolution):

@@ -1,5 +1,7 @@
-"""Solvers of the convex programs. Each takes a :class:`~convexnn.program.ConvexProgram` and
-returns a :class:`~convexnn.solvers.base.SolverResult`; :func:`solve` picks one by name."""
+"""Solvers of the convex programs. Each takes a program (a :class:`~convexnn.program.Program`:
+the two-layer :class:`~convexnn.program.ConvexProgram`, or a program an extension registers with
+its own solvers, :func:`register_solver`) and returns a :class:`~convexnn.solvers.base.SolverResult`;
+:func:`solve` picks one by name and checks its answer."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..program import ConvexProgram
+from ..program import ConvexProgram, Program
 from .al import solve_al
 from .base import SolverResult
 from .bcd import solve_bcd
@@ -18,8 +20,6 @@ from .cvxpy import solve_cvxpy
 from .fista import solve_fista
 from .ipm import DegenerateConeError, newton_form, solve_ipm
 from .kernel_newton import solve_kernel_newton
-from .lasso_cd import solve_lasso_cd
-from .lasso_ip import solve_lasso_ip
 from .path import regularization_path
 
 __all__ = [
@@ -35,8 +35,7 @@ __all__ = [
     "solve_fista",
     "solve_ipm",
     "solve_kernel_newton",
-    "solve_lasso_cd",
-    "solve_lasso_ip",
+    "register_solver",
     "takes",
 ]
 
@@ -47,9 +46,35 @@ SOLVERS = {
     "bcd": solve_bcd,
     "al": solve_al,
     "cvxpy": solve_cvxpy,
-    "lasso_cd": solve_lasso_cd,
-    "lasso_ip": solve_lasso_ip,
 }
+#: The program type each registered solver takes (ConvexProgram where a solver is not listed).
+SOLVER_PROGRAMS: dict[str, type] = {}
+#: For a program type other than ConvexProgram: the solver ``"auto"`` picks for it.
+AUTO_SOLVERS: dict[type, str] = {}
+
+
+def register_solver(name: str, function, program_type: type = ConvexProgram, auto: bool = False):
+    """Make ``function`` the solver ``name`` of programs of ``program_type``.
+
+    Parameters
+    ----------
+    name : str
+        The registry key (``solve(program, name)``, the estimators' ``solver=``).
+    function : callable
+        ``function(program, *, tol, max_iter, verbose, ...) -> SolverResult``; the keywords it
+        names are the options it takes (:func:`takes`).
+    program_type : type, default=ConvexProgram
+        A :class:`~convexnn.program.Program` subclass; :func:`solve` refuses other programs.
+    auto : bool, default=False
+        Whether ``"auto"`` picks this solver for ``program_type`` (programs other than
+        :class:`~convexnn.program.ConvexProgram`, whose rules are this module's).
+    """
+    if not (isinstance(program_type, type) and issubclass(program_type, Program)):
+        raise TypeError(f"program_type must be a Program subclass, not {program_type!r}")
+    SOLVERS[name] = function
+    SOLVER_PROGRAMS[name] = program_type
+    if auto:
+        AUTO_SOLVERS[program_type] = name
 
 
 #: Above this size of the masked design (n · P · (d + 1) · K) "auto" leaves CVXPY, whose dense
@@ -131,8 +156,11 @@ def ipm_fits(program) -> bool:
 
 
 def _auto(program, interior_point=True):
-    if program.formulation == "lasso":  # the 1-D deep dictionary: groups of size one
-        return "lasso_ip"
+    if not isinstance(program, ConvexProgram):  # a program registered with its own solvers
+        for program_type in type(program).__mro__:
+            if program_type in AUTO_SOLVERS:
+                return AUTO_SOLVERS[program_type]
+        raise ValueError(f"no solver is registered for {type(program).__name__} programs")
     n, P, d = program.n_samples, program.n_patterns, program.n_features
     if (
         program.formulation == "gated" and program.loss == "squared" and program.alpha > 0
@@ -324,6 +352,8 @@ def _fallback(program, failed):
     """The solver to try after the solvers in ``failed``, or None."""
     from .._memory import available_memory, estimate_memory
 
+    if not isinstance(program, ConvexProgram):
+        return None  # a registered program's own solvers: no general-purpose one to fall back to
     available = available_memory()
     fits = available is None or estimate_memory(
         program.n_samples, program.n_features, program.n_patterns, program.n_outputs,
@@ -355,14 +385,17 @@ def solve(program, solver="auto", **options) -> SolverResult:
         raise ValueError(
             f"unknown solver {solver!r}; expected 'auto' or one of {sorted(SOLVERS)}"
         )
+    takes_type = SOLVER_PROGRAMS.get(name, ConvexProgram)
+    if not isinstance(program, takes_type):
+        raise ValueError(
+            f"solver {name!r} solves {takes_type.__name__} programs, not {type(program).__name__}"
+        )
     if program.zero_is_optimal():
         start = time.perf_counter()
         zero = program.zero_solution()
         gap = program.duality_gap(zero).gap
         return SolverResult(zero, "alpha_max", "optimal", gap, 0.0, 0, [gap], time.perf_counter() - start)
     auto = solver == "auto"
-    if not isinstance(program, ConvexProgram):  # the deep dictionary programs: their own checks
-        return SOLVERS[name](program, **_options_for(name, options, auto))
     _options_for(name, options, auto)  # refuse what the named solver cannot take, before any work
     failed = []
     while True:

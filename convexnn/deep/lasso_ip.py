@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..program import ConvexSolution
-from .base import SolverResult
+from ..solvers.base import SolverResult
 
 __all__ = ["solve_lasso_ip"]
 
@@ -107,16 +107,7 @@ def solve_lasso_ip(
     start = time.perf_counter()
     Phi, counts, n = program.dictionary.values, program.counts, program.n_samples
     K = program.n_outputs
-    means = (
-        np.stack(
-            [
-                np.bincount(program.inverse, program.Y[:, o], minlength=counts.shape[0])
-                for o in range(K)
-            ],
-            axis=1,
-        )
-        / counts[:, None]
-    )
+    means = program.mean_targets
     solution = program.zero_solution() if init is None else init.copy()
     bound = n * program.alpha
     history, status, rounds = [], "max_iter", 0

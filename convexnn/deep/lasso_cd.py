@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from ..program import ConvexSolution
-from .base import SolverResult
+from ..solvers.base import SolverResult
 
 __all__ = ["solve_lasso_cd"]
 
@@ -64,17 +64,7 @@ def solve_lasso_cd(
     Phi = program.dictionary.values
     counts = program.counts
     K = program.n_outputs
-    # mean target at every distinct input
-    means = (
-        np.stack(
-            [
-                np.bincount(program.inverse, program.Y[:, o], minlength=counts.shape[0])
-                for o in range(K)
-            ],
-            axis=1,
-        )
-        / counts[:, None]
-    )
+    means = program.mean_targets
     solution = program.zero_solution() if init is None else init.copy()
     models = [
         Lasso(alpha=program.alpha, fit_intercept=True, warm_start=True, max_iter=max_iter, tol=1e-4)
