@@ -1,17 +1,24 @@
 """What the two-layer and the deep estimators share on top of a network in scikit-learn's layout:
-predictions from its outputs, the encoding of class labels, and the conversion to a fitted MLP."""
+one base (:class:`NetworkEstimator`: validation, the forward pass, tags, the fitted attributes of
+a solve, the one convergence warning, the conversion to a fitted MLP), predictions from the
+network's outputs, and the encoding of class labels."""
 
 from __future__ import annotations
 
 import functools
+import time
+import warnings
 
 import numpy as np
 from scipy.special import expit, softmax
+from sklearn.base import BaseEstimator, is_classifier
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelBinarizer, LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .losses import encode_targets
+from .network import forward
 
 
 def validated_fit(fit):
@@ -25,7 +32,13 @@ def validated_fit(fit):
 
     return wrapper
 
-__all__ = ["ClassifierOutputsMixin", "RegressorOutputsMixin", "fill_mlp", "validated_fit"]
+__all__ = [
+    "ClassifierOutputsMixin",
+    "NetworkEstimator",
+    "RegressorOutputsMixin",
+    "fill_mlp",
+    "validated_fit",
+]
 
 
 def fill_mlp(mlp, estimator, alpha_sklearn):
@@ -60,6 +73,74 @@ def fill_mlp(mlp, estimator, alpha_sklearn):
     mlp.best_loss_ = estimator.objective_
     mlp.loss_curve_ = [estimator.objective_]
     return mlp
+
+
+class NetworkEstimator(BaseEstimator):
+    """The base of every convexnn estimator: a fitted network in scikit-learn's layout
+    (``coefs_``, ``intercepts_``, and ``gates_`` for a gated network), trained by solving convex
+    programs to a certified relative duality gap ``tol``.
+
+    Subclasses write ``fit`` from their own stages and record each solve with
+    :meth:`_record_solve`; everything a fitted network offers (validation of ``X``, the forward
+    pass, tags, :meth:`to_mlp`, the convergence warning) is here once.
+    """
+
+    def _check_X_y(self, X, y, **kwargs):
+        return validate_data(
+            self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2, **kwargs
+        )
+
+    def _forward(self, X):
+        check_is_fitted(self, "coefs_")
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return forward(self.coefs_, self.intercepts_, X, getattr(self, "gates_", None))
+
+    def _record_solve(self, gap, status, solver, n_iter, gap_history, start, where=""):
+        """Set the fitted attributes every estimator has (``gap_``, ``status_``, ``solver_``,
+        ``n_iter_``, ``gap_history_``, ``fit_time_``) and warn once, with the gap reached (and
+        ``where``, e.g. which blocks), if the fit stopped above ``tol``."""
+        self.gap_, self.status_, self.solver_, self.n_iter_ = gap, status, solver, n_iter
+        self.gap_history_ = list(gap_history)
+        self.fit_time_ = time.perf_counter() - start
+        if status != "optimal" or not gap <= self.tol:
+            warnings.warn(
+                f"{type(self).__name__} stopped with certified relative duality gap {gap:.3g}"
+                f"{where} (tol={self.tol:g}, status {status!r}, solver {solver}); "
+                "increase max_iter or loosen tol.",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
+
+    def _check_exportable(self):
+        """Raise when the fitted network has no scikit-learn equivalent (none by default)."""
+
+    def to_mlp(self):
+        """A fitted :class:`~sklearn.neural_network.MLPRegressor` (regressors) or
+        :class:`~sklearn.neural_network.MLPClassifier` (classifiers) with the same weights.
+
+        Its predictions equal this model's, and its ``alpha`` is ``alpha * n_samples``
+        (scikit-learn's convention for the same weight decay).
+
+        Returns
+        -------
+        MLPRegressor or MLPClassifier
+        """
+        from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+        check_is_fitted(self, "coefs_")
+        self._check_exportable()
+        classifier = is_classifier(self)
+        mlp = MLPClassifier() if classifier else MLPRegressor()
+        fill_mlp(mlp, self, self.alpha * self._n_train)
+        if classifier:
+            return self._label_mlp(mlp)
+        mlp.out_activation_ = "identity"
+        return mlp
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
 
 
 class RegressorOutputsMixin:

@@ -12,18 +12,23 @@ from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._memory import check_program_memory, check_sampling_memory
-from ._outputs import ClassifierOutputsMixin, RegressorOutputsMixin, fill_mlp, validated_fit
+from ._outputs import (
+    ClassifierOutputsMixin,
+    NetworkEstimator,
+    RegressorOutputsMixin,
+    validated_fit,
+)
 from .certificate import certify
 from .generation import generate_patterns, has_all_patterns
 from .losses import encode_targets
-from .network import forward, network_objective, solution_to_network
+from .network import network_objective, solution_to_network
 from .patterns import SAMPLERS, mlp_patterns, sample_patterns
 from .program import FORMULATIONS, ConvexProgram
 from .solvers import SOLVERS, solve, takes
@@ -38,7 +43,7 @@ __all__ = ["ConvexReLURegressor", "ConvexReLUClassifier"]
 EXACT_DIRECT_MAX_PATTERNS = 2000
 
 
-class _BaseConvexReLU(BaseEstimator):
+class _BaseConvexReLU(NetworkEstimator):
     """Shared fitting logic; see the public estimators for the parameters."""
 
     _parameter_constraints: dict = {
@@ -92,7 +97,31 @@ class _BaseConvexReLU(BaseEstimator):
         self.max_memory = max_memory
 
     def _fit_program(self, X, Y, loss, callback=None):
+        """The stages of a fit: check the options, choose the patterns, solve the program, map
+        its solution to the network, record the solve."""
         start = time.perf_counter()
+        self._check_fit_options(callback)
+        patterns, init, search = self._patterns_for(X, Y, loss)
+        if search:
+            program, result = self._generate(X, Y, loss, patterns, callback, search)
+        else:
+            program = ConvexProgram(X, Y, patterns, loss, self.alpha, self.formulation)
+            result = self._solve(program, init, callback)
+            self.n_generation_rounds_, self.generation_converged_ = 0, False
+        self._set_network(program, result, X, Y, loss)
+        self._record_solve(
+            result.gap, result.status, result.solver, result.n_iter, result.gap_history, start
+        )
+        if self.verbose:
+            print(
+                f"[convexnn] {result.solver}: status {result.status}, gap {result.gap:.2e}, "
+                f"objective {self.objective_:.6g}, {self.n_neurons_} neurons of "
+                f"{program.n_patterns} patterns, {self.fit_time_:.2f}s"
+            )
+        return self
+
+    def _check_fit_options(self, callback):
+        """Refuse what the fit cannot honour; warn about ``alpha=0``."""
         name = type(self).__name__
         if callback is not None and not callable(callback):
             raise TypeError(
@@ -106,7 +135,7 @@ class _BaseConvexReLU(BaseEstimator):
                 "(its weights grow until the solver stops), and the relative duality gap certifies "
                 "only a zero loss. Use a small positive alpha for a regularised, certified fit.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=5,
             )
         if self.warm_start and not takes(self.solver, "init"):
             raise ValueError(
@@ -114,11 +143,16 @@ class _BaseConvexReLU(BaseEstimator):
                 f"solver={self.solver!r} does not (use 'auto', or one of "
                 f"{sorted(s for s in SOLVERS if takes(s, 'init'))})"
             )
+
+    def _patterns_for(self, X, Y, loss):
+        """``(patterns, init, search)``: the previous fit's patterns and point under
+        ``warm_start``, else freshly sampled ones; ``search`` the pattern generation to run
+        (False for a direct solve)."""
         init = self._warm_start_point(X, Y)
         if init is not None:
             patterns, init = init
         else:
-            check_sampling_memory(X, self.n_gates, self.max_memory, name)
+            check_sampling_memory(X, self.n_gates, self.max_memory, type(self).__name__)
             patterns = self._sample(X, Y, loss)
         search = self.pattern_generation
         if (
@@ -130,22 +164,26 @@ class _BaseConvexReLU(BaseEstimator):
             rng = check_random_state(self.random_state)
             keep = rng.choice(patterns.n_patterns, min(self.n_gates, patterns.n_patterns), False)
             patterns, search = patterns.subset(np.sort(keep)), "exact"
-        if search:
-            program, result = self._generate(X, Y, loss, patterns, callback, search)
-        else:
-            program = ConvexProgram(X, Y, patterns, loss, self.alpha, self.formulation)
-            check_program_memory(program, self.solver, self.max_memory, name)
-            _warn_if_slow(program, self.solver, name)
-            budget = {} if self.max_iter is None else {"max_iter": self.max_iter}
-            if callback is not None:
-                budget["callback"] = partial(callback, program)
-            with warnings.catch_warnings():  # one warning for the fit, below
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                result = solve(
-                    program, self.solver, tol=self.tol, verbose=bool(self.verbose), init=init,
-                    **budget,
-                )
-            self.n_generation_rounds_, self.generation_converged_ = 0, False
+        return patterns, init, search
+
+    def _solve(self, program, init, callback):
+        """Solve ``program`` once (memory checked first), its solvers' own warnings silenced:
+        the fit warns once, with the gap reached."""
+        name = type(self).__name__
+        check_program_memory(program, self.solver, self.max_memory, name)
+        _warn_if_slow(program, self.solver, name)
+        budget = {} if self.max_iter is None else {"max_iter": self.max_iter}
+        if callback is not None:
+            budget["callback"] = partial(callback, program)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return solve(
+                program, self.solver, tol=self.tol, verbose=bool(self.verbose), init=init,
+                **budget,
+            )
+
+    def _set_network(self, program, result, X, Y, loss):
+        """The network of ``result`` and what describes it (``coefs_``, ``objective_``, ...)."""
         self._patterns, self._solution = program.patterns, result.solution
         coefs, intercepts, gates = solution_to_network(program, result.solution)
         self.coefs_, self.intercepts_ = coefs, intercepts
@@ -157,30 +195,9 @@ class _BaseConvexReLU(BaseEstimator):
         self._n_train = X.shape[0]
         self.n_patterns_ = program.n_patterns
         self.n_neurons_ = coefs[0].shape[1]
-        self.n_iter_ = result.n_iter
         self.objective_ = network_objective(coefs, intercepts, X, Y, self.alpha, loss, gates)
         self.convex_objective_ = program.objective(result.solution)
-        self.gap_ = result.gap
-        self.gap_history_ = list(result.gap_history)
         self.constraint_violation_ = result.violation
-        self.solver_ = result.solver
-        self.status_ = result.status
-        self.fit_time_ = time.perf_counter() - start
-        if result.status != "optimal" or result.gap > self.tol:
-            warnings.warn(
-                f"{type(self).__name__} stopped with relative duality gap {result.gap:.3g} "
-                f"(tol={self.tol:g}, status {result.status!r}, solver {result.solver}); "
-                "increase max_iter or loosen tol.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        if self.verbose:
-            print(
-                f"[convexnn] {result.solver}: status {result.status}, gap {result.gap:.2e}, "
-                f"objective {self.objective_:.6g}, {self.n_neurons_} neurons of "
-                f"{program.n_patterns} patterns, {self.fit_time_:.2f}s"
-            )
-        return self
 
     def _sample(self, X, Y, loss):
         if self.sampler == "mlp":
@@ -207,11 +224,6 @@ class _BaseConvexReLU(BaseEstimator):
             return None
         return self._patterns, previous
 
-    def _forward(self, X):
-        check_is_fitted(self, "coefs_")
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return forward(self.coefs_, self.intercepts_, X, getattr(self, "gates_", None))
-
     def _generate(self, X, Y, loss, patterns, callback, search):
         """Pattern generation (:func:`convexnn.generation.generate_patterns`) from ``patterns``."""
         if self.formulation != "relu":
@@ -236,22 +248,11 @@ class _BaseConvexReLU(BaseEstimator):
             )
         return certify(self.coefs_, self.intercepts_, X, Y, self.alpha, self.loss_, **kwargs)
 
-    def _check_X_y(self, X, y, **kwargs):
-        return validate_data(
-            self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2, **kwargs
-        )
-
-    def _mlp_attributes(self, mlp, n_samples):
+    def _check_exportable(self):
         if self.formulation != "relu":
             raise ValueError(
                 "to_mlp() needs formulation='relu': a gated network has no scikit-learn equivalent"
             )
-        return fill_mlp(mlp, self, self.alpha * n_samples)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        return tags
 
 
 class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU):
@@ -365,14 +366,6 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
         X, y = self._check_X_y(X, y, multi_output=True, y_numeric=True, reset=False)
         return self._certify(X, encode_targets(y, "squared"), **kwargs)
 
-    def to_mlp(self):
-        """A fitted :class:`~sklearn.neural_network.MLPRegressor` with the same weights."""
-        from sklearn.neural_network import MLPRegressor
-
-        mlp = self._mlp_attributes(MLPRegressor(), self._n_train)
-        mlp.out_activation_ = "identity"
-        return mlp
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
@@ -410,12 +403,6 @@ class ConvexReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseConvexR
         if np.any(codes >= self.classes_.shape[0]) or np.any(self.classes_[codes] != y):
             raise ValueError("y contains labels not seen in fit")
         return self._certify(X, encode_targets(codes, self.loss_, self.classes_.shape[0]), **kwargs)
-
-    def to_mlp(self):
-        """A fitted :class:`~sklearn.neural_network.MLPClassifier` with the same weights."""
-        from sklearn.neural_network import MLPClassifier
-
-        return self._label_mlp(self._mlp_attributes(MLPClassifier(), self._n_train))
 
 
 def _warn_if_slow(program, solver, name):

@@ -10,18 +10,20 @@
 from __future__ import annotations
 
 import time
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._outputs import ClassifierOutputsMixin, RegressorOutputsMixin, fill_mlp, validated_fit
+from .._outputs import (
+    ClassifierOutputsMixin,
+    NetworkEstimator,
+    RegressorOutputsMixin,
+    validated_fit,
+)
 from ..losses import encode_targets
-from ..network import forward, network_objective
+from ..network import network_objective
 from ..patterns import SAMPLERS
 from ..solvers import SOLVERS, solve
 from .oned import DEPTHS, DictionaryProgram, deep_objective, dictionary_to_network
@@ -30,7 +32,7 @@ from .stacking import stack_convex_blocks
 __all__ = ["ConvexDeepReLURegressor", "ConvexDeepReLUClassifier", "ConvexDeep1DRegressor"]
 
 
-class _BaseConvexDeepReLU(BaseEstimator):
+class _BaseConvexDeepReLU(NetworkEstimator):
     """Shared fitting logic of the stacked estimators."""
 
     _parameter_constraints: dict = {
@@ -106,41 +108,18 @@ class _BaseConvexDeepReLU(BaseEstimator):
         self.blocks_ = reports
         self.block_gaps_ = [r.gap for r in reports]
         self.block_objectives_ = [r.objective for r in reports]
+        self.objective_ = network_objective(coefs, intercepts, X, Y, self.alpha, loss)
         # the attributes of the two-layer estimators, over the whole stack: the worst block's gap
         # and status, the iterations and solvers of all blocks
-        self.gap_ = max(self.block_gaps_)
-        self.n_iter_ = sum(r.n_iter for r in reports)
         failed = [r.status for r in reports if r.status != "optimal"]
-        self.status_ = failed[0] if failed else "optimal"
-        self.solver_ = ",".join(dict.fromkeys(r.solver for r in reports))
-        self.objective_ = network_objective(coefs, intercepts, X, Y, self.alpha, loss)
-        self.fit_time_ = time.perf_counter() - start
         late = [i + 1 for i, r in enumerate(reports) if r.status != "optimal" or r.gap > self.tol]
-        if late:
-            worst = max(reports[i - 1].gap for i in late)
-            warnings.warn(
-                f"{type(self).__name__}: block(s) {late} stopped above the gap tolerance "
-                f"(worst relative gap {worst:.3g}, tol={self.tol:g}); "
-                "increase max_iter or loosen tol.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+        self._record_solve(
+            max(self.block_gaps_), failed[0] if failed else "optimal",
+            ",".join(dict.fromkeys(r.solver for r in reports)),
+            sum(r.n_iter for r in reports), self.block_gaps_, start,
+            where=f" in block(s) {late}" if late else "",
+        )  # fmt: skip
         return self
-
-    def _forward(self, X):
-        check_is_fitted(self, "coefs_")
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return forward(self.coefs_, self.intercepts_, X)
-
-    def _check_X_y(self, X, y, **kwargs):
-        return validate_data(
-            self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2, **kwargs
-        )
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        return tags
 
 
 _STACK_DOC = """
@@ -174,6 +153,8 @@ _STACK_DOC = """
     blocks_ : list of BlockReport
         Per block: patterns, neurons, convex objective, certified gap, solver.
     block_gaps_, block_objectives_ : list of float
+    gap_history_ : list of float
+        The blocks' certified gaps, in block order (as ``block_gaps_``).
     gap_ : float
         The largest of the blocks' certified gaps (each block's program is certified on its own).
     status_ : str
@@ -208,14 +189,6 @@ class ConvexDeepReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvex
         self._y_was_1d = y.ndim == 1
         return self._fit_stack(X, encode_targets(y, "squared"), "squared")
 
-    def to_mlp(self):
-        """A fitted :class:`~sklearn.neural_network.MLPRegressor` with the same weights."""
-        from sklearn.neural_network import MLPRegressor
-
-        mlp = fill_mlp(MLPRegressor(), self, self.alpha * self._n_train)
-        mlp.out_activation_ = "identity"
-        return mlp
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
@@ -243,14 +216,8 @@ class ConvexDeepReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseCon
         X, y = self._check_X_y(X, y)
         return self._fit_stack(X, *self._encode_labels(y))
 
-    def to_mlp(self):
-        """A fitted :class:`~sklearn.neural_network.MLPClassifier` with the same weights."""
-        from sklearn.neural_network import MLPClassifier
 
-        return self._label_mlp(fill_mlp(MLPClassifier(), self, self.alpha * self._n_train))
-
-
-class ConvexDeep1DRegressor(RegressorMixin, BaseEstimator):
+class ConvexDeep1DRegressor(RegressorOutputsMixin, RegressorMixin, NetworkEstimator):
     """Deep ReLU network regressor on one-dimensional inputs, trained exactly as a Lasso.
 
     Solves the training problem of a deep narrow ReLU network of ``depth`` layers (``depth − 1``
@@ -262,6 +229,11 @@ class ConvexDeep1DRegressor(RegressorMixin, BaseEstimator):
     (2024), to a certified duality gap, and maps the Lasso solution to network weights: the
     network's objective ``objective_`` equals the Lasso optimum ``lasso_objective_``. For
     ``depth=2`` the penalty is ordinary weight decay (:ref:`maths-objective`). See :mod:`convexnn.deep.oned`.
+
+    :meth:`to_mlp` gives scikit-learn's ``MLPRegressor`` with the same weights and predictions;
+    its ``alpha`` is ``alpha * n_samples`` but its penalty is weight decay (``ℓ2``): for
+    ``depth > 2`` further training would minimise another objective than this model's
+    ``ℓ_depth`` penalty.
 
     Parameters
     ----------
@@ -339,14 +311,19 @@ class ConvexDeep1DRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(
                 f"depth must be one of {DEPTHS} for {type(self).__name__}; got {self.depth!r}"
             )
-        X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2, y_numeric=True)
+        X, y = self._check_X_y(X, y, y_numeric=True)
         if X.shape[1] != 1:
             raise ValueError(
                 f"{type(self).__name__} takes one-dimensional inputs (n_samples, 1); "
                 f"got X with {X.shape[1]} features"
             )
+        self._y_was_1d = True
+        return self._fit_lasso(X.astype(np.float64), encode_targets(y, "squared"))
+
+    def _fit_lasso(self, X, Y):
+        """The stages of a fit: build the dictionary's program, solve it, map its solution to
+        the deep network, record the solve."""
         start = time.perf_counter()
-        Y = encode_targets(y, "squared")
         breakpoints = None
         points = np.unique(X[:, 0])
         if self.n_breakpoints is not None and points.shape[0] > self.n_breakpoints:
@@ -364,43 +341,8 @@ class ConvexDeep1DRegressor(RegressorMixin, BaseEstimator):
         self.exact_dictionary_ = breakpoints is None
         self.lasso_objective_ = program.objective(result.solution)
         self.objective_ = deep_objective(self.coefs_, self.intercepts_, X, Y, self.alpha)
-        self.gap_ = result.gap
-        self.gap_history_ = list(result.gap_history)
-        self.solver_, self.status_ = result.solver, result.status
-        self.n_iter_ = result.n_iter
         self._n_train = X.shape[0]
-        self.fit_time_ = time.perf_counter() - start
-        if result.status != "optimal" or result.gap > self.tol:
-            warnings.warn(
-                f"{type(self).__name__} stopped with certified relative duality gap "
-                f"{result.gap:.3g} "
-                f"(tol={self.tol:g}, status {result.status!r}, solver {result.solver}); "
-                "increase max_iter or loosen tol.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+        self._record_solve(
+            result.gap, result.status, result.solver, result.n_iter, result.gap_history, start
+        )
         return self
-
-    def predict(self, X):
-        """Network output for ``X`` of shape (n_samples, 1)."""
-        check_is_fitted(self, "coefs_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return forward(self.coefs_, self.intercepts_, X).ravel()
-
-    def to_mlp(self):
-        """A fitted :class:`~sklearn.neural_network.MLPRegressor` with the same weights.
-
-        Its predictions equal this model's. Its ``alpha`` is ``alpha * n_samples`` but its
-        penalty is weight decay (``ℓ2``): for ``depth > 2`` further training would minimise a
-        different objective than this model's ``ℓ_depth`` penalty.
-        """
-        from sklearn.neural_network import MLPRegressor
-
-        mlp = fill_mlp(MLPRegressor(), self, self.alpha * self._n_train)
-        mlp.out_activation_ = "identity"
-        return mlp
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        return tags
