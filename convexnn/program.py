@@ -37,7 +37,9 @@ FORMULATIONS = ("relu", "gated")
 class ConvexSolution:
     """A point of a convex program.
 
-    Attributes
+    Each parameter is kept as the attribute of the same name.
+
+    Parameters
     ----------
     U : ndarray of shape (n_outputs, n_features + 1, n_patterns)
         Blocks ``u_{k,o} = U[o, :, k]``.
@@ -64,7 +66,21 @@ class ConvexSolution:
 
 @dataclass(frozen=True)
 class DualityGap:
-    """Primal and dual objectives and the relative gap ``(P − D) / max(|P|, ε)``."""
+    """Primal and dual objectives and the relative gap ``(P − D) / max(|P|, ε)``.
+
+    Each parameter is kept as the attribute of the same name.
+
+    Parameters
+    ----------
+    primal : float
+        The primal objective ``P`` at the solution.
+    dual : float
+        The dual objective ``D`` at the scaled dual point (``−inf`` when none is certified).
+    gap : float
+        The relative gap ``(P − D) / max(|P|, 1e-12)`` (``inf`` when no dual bound is certified).
+    dual_scale : float
+        Factor by which the residual was shrunk to make it dual feasible (1 means no shrinking).
+    """
 
     primal: float
     dual: float
@@ -152,7 +168,13 @@ class ConvexProgram:
         return (self.n_outputs, self.n_features + 1, self.n_patterns)
 
     def with_alpha(self, alpha: float) -> ConvexProgram:
-        """The same program with another ``alpha`` (shares the data)."""
+        """The same program with another ``alpha`` (shares the data).
+
+        Parameters
+        ----------
+        alpha : float
+            The new regularisation strength (non-negative).
+        """
         new = object.__new__(ConvexProgram)
         new.__dict__.update(self.__dict__)
         if alpha < 0:
@@ -163,7 +185,13 @@ class ConvexProgram:
     def with_outputs(self, columns) -> ConvexProgram:
         """The program of the squared-loss outputs ``columns`` alone, sharing the data and whatever
         the program has already derived from it (``Xt``, ``mask_matrix``). Squared loss and penalty
-        separate over outputs, so its optimum is the full program's on those outputs."""
+        separate over outputs, so its optimum is the full program's on those outputs.
+
+        Parameters
+        ----------
+        columns : sequence of int
+            Indices of the outputs (columns of ``Y``) to keep, in the new order.
+        """
         if self.loss != "squared":
             raise ValueError(f"only the squared loss separates over outputs, not {self.loss!r}")
         new = object.__new__(ConvexProgram)
@@ -186,11 +214,24 @@ class ConvexProgram:
 
     # -- primal -----------------------------------------------------------------------------------
     def predict(self, solution: ConvexSolution) -> np.ndarray:
-        """Model output ``Σ_k D_k X̃ (u_k − v_k) + c``, shape (n_samples, n_outputs)."""
+        """Model output ``Σ_k D_k X̃ (u_k − v_k) + c``, shape (n_samples, n_outputs).
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        """
         return masked_forward(self.Xt, self.mask_matrix, solution.net) + solution.intercept
 
     def block_norms(self, blocks: np.ndarray) -> np.ndarray:
-        """The penalised norm of every block: shape (n_outputs, n_patterns)."""
+        """The penalised norm of every block: shape (n_outputs, n_patterns).
+
+        Parameters
+        ----------
+        blocks : ndarray of shape (n_outputs, n_features + 1, n_patterns)
+            ``U`` or ``V`` of a solution; the bias row is left out of the norm for the exact ReLU
+            program, included for the gated one.
+        """
         penalised = blocks[:, :-1, :] if self.formulation == "relu" else blocks
         return np.sqrt(np.sum(penalised.astype(np.float64) ** 2, axis=1))
 
@@ -202,7 +243,13 @@ class ConvexProgram:
 
     def objective(self, solution: ConvexSolution) -> float:
         """The convex objective (mean loss plus group penalty) at ``solution``, evaluated in float64
-        whatever the dtype of ``X`` (so that it is the mapped network's objective to rounding)."""
+        whatever the dtype of ``X`` (so that it is the mapped network's objective to rounding).
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        """
         net = solution.U.astype(np.float64)  # U − V in float64: float32 blocks round it otherwise
         if solution.V is not None:
             net = net - solution.V
@@ -211,7 +258,13 @@ class ConvexProgram:
 
     def constraint_violation(self, solution: ConvexSolution) -> float:
         """Largest cone-constraint violation ``max (−(2D_k − I) X̃ u_k)_+``, relative to
-        ``max(1, max |X̃ u_k|)``; 0 for the gated program."""
+        ``max(1, max |X̃ u_k|)``; 0 for the gated program.
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        """
         if self.formulation == "gated":
             return 0.0
         worst, size = 0.0, 1.0
@@ -231,7 +284,13 @@ class ConvexProgram:
 
     def network_objective(self, solution: ConvexSolution) -> float:
         """The objective of the network that ``solution`` maps to: each exact-ReLU block acts as
-        ``relu(X̃ u)`` rather than ``D X̃ u`` (the two agree where the block holds its cone)."""
+        ``relu(X̃ u)`` rather than ``D X̃ u`` (the two agree where the block holds its cone).
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        """
         if self.formulation != "relu":
             return self.objective(solution)
         Xt = self.Xt.astype(np.float64)
@@ -252,6 +311,13 @@ class ConvexProgram:
         (Moreau: ``u + Aᵀλ``, ``λ ≥ 0`` the non-negative least-squares solution of ``Aᵀλ ≈ −u``,
         ``A = (2D_k − I) X̃`` with unit rows), in float64. Returns ``solution`` itself when nothing
         moved.
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        tol : float, default=1e-10
+            Relative violation a block may keep without being projected.
         """
         if self.formulation != "relu":
             return solution
@@ -276,11 +342,23 @@ class ConvexProgram:
 
     # -- dual ---------------------------------------------------------------------------------------
     def residual(self, solution: ConvexSolution) -> np.ndarray:
-        """``θ = −∇ℓ`` at the model output after the optimal intercept shift (so ``1ᵀθ = 0``)."""
+        """``θ = −∇ℓ`` at the model output after the optimal intercept shift (so ``1ᵀθ = 0``).
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        """
         return self.residual_at(self.predict(solution))
 
     def residual_at(self, F: np.ndarray) -> np.ndarray:
-        """``θ = −∇ℓ(F + δ)`` for model outputs ``F``, ``δ`` the optimal intercept shift."""
+        """``θ = −∇ℓ(F + δ)`` for model outputs ``F``, ``δ`` the optimal intercept shift.
+
+        Parameters
+        ----------
+        F : ndarray of shape (n_samples, n_outputs)
+            Model outputs (taken in float64).
+        """
         F = np.asarray(F, dtype=np.float64)
         Y = self.Y.astype(np.float64)
         return -self.loss_fn.gradient(F + self.loss_fn.intercept_shift(F, Y), Y)
@@ -290,6 +368,14 @@ class ConvexProgram:
 
         For the exact ReLU program the values are upper bounds, tight wherever they exceed
         ``threshold`` (all of them when it is None); see :func:`convexnn.cone.relu_block_norms`.
+
+        Parameters
+        ----------
+        Theta : ndarray of shape (n_samples, n_outputs)
+            A dual point, one column per output.
+        threshold : float, optional
+            Exact ReLU program only: values that may exceed it are computed tightly (by NNLS),
+            the others are left at a cheap upper bound. Ignored by the gated program.
         """
         X = self.X.astype(np.float64)
         if self.formulation == "gated":
@@ -305,6 +391,16 @@ class ConvexProgram:
         ``min(1, n·alpha / max_k norm_k(θ))`` so that every block constraint holds. A solver may
         pass its own ``block_norms`` of ``θ`` (shape (K, P)): valid *upper bounds* on the dual
         norms, such as :func:`convexnn.cone.multiplier_block_norms` builds from its multipliers.
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        theta : ndarray of shape (n_samples, n_outputs), optional
+            The dual point before shrinking; by default the residual at ``solution``.
+        block_norms : ndarray of shape (n_outputs, n_patterns), optional
+            Upper bounds on the dual norms of ``theta``'s blocks; by default they are computed
+            (:meth:`dual_block_norms`).
         """
         primal = self.objective(solution)
         Theta = np.asarray(self.residual(solution) if theta is None else theta, dtype=np.float64)

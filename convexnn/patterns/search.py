@@ -23,6 +23,8 @@ def ascent_patterns(X, theta, starts, n_iter=25):
     theta : ndarray (n_samples,)
     starts : ndarray (n_features + 1, n_starts)
         Start gates in the input space.
+    n_iter : int, default=25
+        Ascent steps from each start and sign; every pattern visited on the way is kept.
 
     Returns
     -------
