@@ -203,7 +203,20 @@ class ConvexDeepReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvex
 
     @validated_fit
     def fit(self, X, y):
-        """Fit the network to ``X`` (n_samples, n_features) and ``y`` (n_samples[, k])."""
+        """Fit the network to ``X`` (n_samples, n_features) and ``y`` (n_samples[, k]).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Training targets.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+        """
         X, y = self._check_X_y(X, y, multi_output=True, y_numeric=True)
         self._y_was_1d = y.ndim == 1
         return self._fit_stack(X, encode_targets(y, "squared"), "squared")
@@ -239,7 +252,20 @@ class ConvexDeepReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseCon
 
     @validated_fit
     def fit(self, X, y):
-        """Fit the network to ``X`` (n_samples, n_features) and labels ``y``."""
+        """Fit the network to ``X`` (n_samples, n_features) and labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,)
+            Class labels (any label type; two classes use the logistic loss, more the softmax).
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+        """
         X, y = self._check_X_y(X, y)
         return self._fit_stack(X, *self._encode_labels(y))
 
@@ -334,7 +360,20 @@ class ConvexDeep1DRegressor(RegressorMixin, BaseEstimator):
 
     @validated_fit
     def fit(self, X, y):
-        """Fit to one-dimensional inputs ``X`` (n_samples, 1) and targets ``y`` (n_samples,)."""
+        """Fit to one-dimensional inputs ``X`` (n_samples, 1) and targets ``y`` (n_samples,).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, 1)
+            Training inputs (one feature).
+        y : array-like of shape (n_samples,)
+            Training targets.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+        """
         if self.depth not in DEPTHS:
             raise ValueError(
                 f"depth must be one of {DEPTHS} for {type(self).__name__}; got {self.depth!r}"
@@ -382,7 +421,17 @@ class ConvexDeep1DRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X):
-        """Network output for ``X`` of shape (n_samples, 1)."""
+        """Network output for ``X`` of shape (n_samples, 1).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, 1)
+            Inputs (one feature).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         check_is_fitted(self, "coefs_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return forward(self.coefs_, self.intercepts_, X).ravel()

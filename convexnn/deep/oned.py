@@ -68,7 +68,9 @@ DEPTHS = (2, 3, 4)
 class Dictionary:
     """The Lasso dictionary of a deep narrow ReLU network on 1-D data.
 
-    Attributes
+    Each parameter is kept as the attribute of the same name.
+
+    Parameters
     ----------
     depth : int
         Number of weight layers ``L`` (``L − 1`` hidden layers).
@@ -260,7 +262,13 @@ class DictionaryProgram:
         return np.bincount(self.inverse, minlength=self.dictionary.points.shape[0]).astype(float)
 
     def with_alpha(self, alpha: float) -> DictionaryProgram:
-        """The same program with another ``alpha`` (shares the dictionary)."""
+        """The same program with another ``alpha`` (shares the dictionary).
+
+        Parameters
+        ----------
+        alpha : float
+            The new regularisation strength (non-negative).
+        """
         if alpha < 0:
             raise ValueError(f"alpha must be non-negative, got {alpha}")
         new = object.__new__(DictionaryProgram)
@@ -276,11 +284,23 @@ class DictionaryProgram:
 
     # -- primal ---------------------------------------------------------------------------------
     def design_product(self, Z: np.ndarray) -> np.ndarray:
-        """``Φ Zᵀ`` on the training samples, ``Z`` of shape (n_outputs, n_features)."""
+        """``Φ Zᵀ`` on the training samples, ``Z`` of shape (n_outputs, n_features).
+
+        Parameters
+        ----------
+        Z : ndarray of shape (n_outputs, n_features)
+            Coefficients of the dictionary's features, one row per output.
+        """
         return (self.dictionary.values @ Z.T)[self.inverse]
 
     def design_adjoint(self, Theta: np.ndarray) -> np.ndarray:
-        """``Θᵀ Φ``, shape (n_outputs, n_features), for ``Θ`` of shape (n_samples, n_outputs)."""
+        """``Θᵀ Φ``, shape (n_outputs, n_features), for ``Θ`` of shape (n_samples, n_outputs).
+
+        Parameters
+        ----------
+        Theta : ndarray of shape (n_samples, n_outputs)
+            A residual or dual point, one column per output.
+        """
         n_points = self.dictionary.points.shape[0]
         pooled = np.stack(
             [
@@ -292,27 +312,57 @@ class DictionaryProgram:
         return pooled.T @ self.dictionary.values
 
     def predict(self, solution: ConvexSolution) -> np.ndarray:
-        """Model output ``Φ z + c``, shape (n_samples, n_outputs)."""
+        """Model output ``Φ z + c``, shape (n_samples, n_outputs).
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        """
         return self.design_product(solution.U[:, 0, :]) + solution.intercept
 
     def block_norms(self, blocks: np.ndarray) -> np.ndarray:
-        """``|z|`` of every coefficient, shape (n_outputs, n_features)."""
+        """``|z|`` of every coefficient, shape (n_outputs, n_features).
+
+        Parameters
+        ----------
+        blocks : ndarray of shape (n_outputs, 1, n_features)
+            The coefficients ``U`` of a solution.
+        """
         return np.abs(blocks[:, 0, :])
 
     def penalty(self, solution: ConvexSolution) -> float:
         return self.alpha * float(np.sum(np.abs(solution.U)))
 
     def objective(self, solution: ConvexSolution) -> float:
-        """The Lasso objective (mean loss plus ``alpha ‖z‖₁``) at ``solution``."""
+        """The Lasso objective (mean loss plus ``alpha ‖z‖₁``) at ``solution``.
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        """
         return self.loss_fn.value(self.predict(solution), self.Y) + self.penalty(solution)
 
     def constraint_violation(self, solution: ConvexSolution) -> float:
-        """0: the Lasso has no constraints."""
+        """0: the Lasso has no constraints.
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program (not used).
+        """
         return 0.0
 
     # -- dual -------------------------------------------------------------------------------------
     def residual(self, solution: ConvexSolution) -> np.ndarray:
-        """``θ = −∇ℓ`` at the model output after the optimal intercept shift (so ``1ᵀθ = 0``)."""
+        """``θ = −∇ℓ`` at the model output after the optimal intercept shift (so ``1ᵀθ = 0``).
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        """
         return self.residual_at(self.predict(solution))
 
     def residual_at(self, F: np.ndarray) -> np.ndarray:
@@ -320,13 +370,26 @@ class DictionaryProgram:
         return -self.loss_fn.gradient(F + self.loss_fn.intercept_shift(F, self.Y), self.Y)
 
     def dual_block_norms(self, Theta: np.ndarray) -> np.ndarray:
-        """``|φ_jᵀ θ_o|`` for every feature and output, shape (n_outputs, n_features)."""
+        """``|φ_jᵀ θ_o|`` for every feature and output, shape (n_outputs, n_features).
+
+        Parameters
+        ----------
+        Theta : ndarray of shape (n_samples, n_outputs)
+            A dual point, one column per output.
+        """
         return np.abs(self.design_adjoint(Theta))
 
     def duality_gap(self, solution: ConvexSolution, theta: np.ndarray | None = None) -> DualityGap:
         """Certified relative duality gap (:ref:`maths-gap` with groups of size one).
 
         The dual point is the residual shrunk by ``min(1, n·alpha / max_j |φ_jᵀθ|)``.
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        theta : ndarray of shape (n_samples, n_outputs), optional
+            The dual point before shrinking; by default the residual at ``solution``.
         """
         primal = self.objective(solution)
         Theta = self.residual(solution) if theta is None else theta
@@ -352,6 +415,13 @@ def dictionary_to_network(program: DictionaryProgram, solution: ConvexSolution):
     Every non-zero ``z_{o, j}`` becomes one path of ``L − 1`` scalar ReLU units, balanced so that
     each of its ``L`` weights has magnitude ``|z|^{1/L}``: the network's output equals
     ``Φ z + c`` and its objective :func:`deep_objective` equals the Lasso objective.
+
+    Parameters
+    ----------
+    program : DictionaryProgram
+        The program that was solved (its dictionary and depth).
+    solution : ConvexSolution
+        A point of ``program``.
 
     Returns
     -------
@@ -422,6 +492,15 @@ def rebalance(coefs, intercepts, power=None, max_iter=500):
     problem (a sum of exponentials of linear functions of ``t``), solved here by L-BFGS. Used to
     score a network trained under another penalty (e.g. scikit-learn's weight decay) fairly on
     :func:`deep_objective`.
+
+    Parameters
+    ----------
+    coefs, intercepts : list of ndarray
+        The network in scikit-learn's layout (not modified).
+    power : float, optional
+        The exponent ``p`` of the penalty; by default the depth ``L = len(coefs)``.
+    max_iter : int, default=500
+        Most L-BFGS iterations; the rescaling is kept only if it does not raise the penalty.
 
     Returns
     -------
