@@ -53,7 +53,9 @@ __all__ = ["Certificate", "certify"]
 class Certificate:
     """A lower bound on the global optimum of the non-convex training problem, and the gap to it.
 
-    Attributes
+    Each parameter is kept as the attribute of the same name.
+
+    Parameters
     ----------
     objective : float
         The network's training objective ``J`` (:ref:`maths-objective`).

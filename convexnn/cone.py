@@ -90,6 +90,24 @@ def supported_block_norms(X, masks, theta, supports, threshold):
     :func:`relu_block_norms` exceeds ``threshold``, the NNLS runs on that support alone, and on
     every row only if the restricted value still exceeds ``threshold``: each entry is a valid
     upper bound, tight to NNLS precision wherever it exceeds ``threshold``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Inputs without the bias column.
+    masks : ndarray of shape (n_samples, n_patterns), bool
+        The patterns ``D_k``, one per column.
+    theta : ndarray of shape (n_samples,)
+        The dual vector (one output).
+    supports : pair of sequences of int arrays
+        ``supports[0][k]`` and ``supports[1][k]``: the candidate support of pattern ``k`` for
+        ``θ`` and for ``−θ``, as ``support`` of :func:`cone_value`.
+    threshold : float
+        Values that may exceed it are computed by NNLS; below it the cheap bound stands.
+
+    Returns
+    -------
+    ndarray of shape (1, n_patterns)
     """
     masks = np.asarray(masks, dtype=bool)
     theta = np.asarray(theta, dtype=np.float64).reshape(-1)
@@ -113,6 +131,22 @@ def relu_block_norms(X, masks, Theta, threshold=None):
     hyperplane that splits the data has ``|b| ≤ R‖w‖``, :ref:`maths-gap`), exact for the all-ones
     pattern. The NNLS value replaces it where the bound exceeds ``threshold`` (everywhere when
     ``threshold`` is None), so every entry above ``threshold`` is the tight value.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Inputs without the bias column.
+    masks : ndarray of shape (n_samples, n_patterns), bool
+        The patterns ``D_k``, one per column.
+    Theta : ndarray of shape (n_samples, n_outputs)
+        Dual vectors ``θ_o``, one per output (column).
+    threshold : float, optional
+        Cheap bounds above it are replaced by the NNLS value; None (default): every entry is;
+        ``inf``: none is (the cheap bounds only).
+
+    Returns
+    -------
+    ndarray of shape (n_outputs, n_patterns)
     """
     masks = np.asarray(masks, dtype=bool)
     Xt = np.hstack([X, np.ones((X.shape[0], 1))])
@@ -132,7 +166,23 @@ def relu_block_norms(X, masks, Theta, threshold=None):
 
 def relu_exceeds(X, masks, Theta, bound):
     """Whether some ``max(γ_k(θ_o), γ_k(−θ_o))`` exceeds ``bound``: the cheap bounds first, then
-    the NNLS values in decreasing order of the cheap bound, stopping at the first that exceeds."""
+    the NNLS values in decreasing order of the cheap bound, stopping at the first that exceeds.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Inputs without the bias column.
+    masks : ndarray of shape (n_samples, n_patterns), bool
+        The patterns ``D_k``, one per column.
+    Theta : ndarray of shape (n_samples, n_outputs)
+        Dual vectors ``θ_o``, one per output (column).
+    bound : float
+        The level to compare with (for a dual feasibility check, ``n·alpha``).
+
+    Returns
+    -------
+    bool
+    """
     masks = np.asarray(masks, dtype=bool)
     cheap = relu_block_norms(X, masks, Theta, threshold=np.inf)
     all_ones = masks.all(axis=0)
@@ -149,5 +199,19 @@ def relu_exceeds(X, masks, Theta, bound):
 
 
 def gated_block_norms(Xt, masks, Theta):
-    """``‖(D_k X̃)ᵀ θ_o‖`` for every output and pattern: shape (K, P)."""
+    """``‖(D_k X̃)ᵀ θ_o‖`` for every output and pattern: shape (K, P).
+
+    Parameters
+    ----------
+    Xt : ndarray of shape (n_samples, n_features + 1)
+        Inputs with the bias column, ``X̃ = [X, 1]``.
+    masks : ndarray of shape (n_samples, n_patterns), bool
+        The patterns ``D_k``, one per column.
+    Theta : ndarray of shape (n_samples, n_outputs)
+        Dual vectors ``θ_o``, one per output (column).
+
+    Returns
+    -------
+    ndarray of shape (n_outputs, n_patterns)
+    """
     return np.linalg.norm(masked_adjoint(Xt, masks, Theta), axis=1)

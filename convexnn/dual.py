@@ -29,6 +29,16 @@ __all__ = [
 
 
 def centred(X):
+    """The inputs minus their mean, in float64: ``γ`` does not depend on the origin when ``Σθ = 0``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features)
+    """
     X = np.asarray(X, dtype=np.float64)
     return X - X.mean(axis=0)
 
@@ -42,6 +52,9 @@ def pattern_value_bounds(X, masks, theta, chunk_size=4096):
     masks : ndarray (n_samples, n_patterns), bool
     theta : ndarray (n_samples,)
         A dual vector with ``Σθ = 0`` (to rounding).
+    chunk_size : int, default=4096
+        Patterns handled per vectorised step (bounds the temporary arrays to ``chunk_size`` times
+        ``n_samples``); does not change the result.
 
     Returns
     -------
@@ -129,6 +142,17 @@ def valid_gamma_bound(X, theta):
     ``|b + wᵀx̄| ≤ R‖w‖`` with ``R = max_i ‖x_i − x̄‖`` (``x̄`` the data mean; ``γ`` does not depend on
     the origin when ``Σθ = 0``), giving ``γ ≤ max_± Σ_i (±θ_i)_+ (‖x_i − x̄‖ + R)``; the all-ones
     pattern contributes ``‖(X − x̄)ᵀθ‖``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Inputs without the bias column.
+    theta : ndarray of shape (n_samples,)
+        A dual vector with ``Σθ = 0``.
+
+    Returns
+    -------
+    float
     """
     Xc = centred(X)
     theta = np.asarray(theta, dtype=np.float64)
@@ -146,6 +170,24 @@ def best_dual_scale(loss, Theta, Y, s_max):
 
     Closed form for the squared loss (``s = ⟨Θ, Y⟩/‖Θ‖²`` clipped); a bounded scalar search
     otherwise, never worse than ``s_max`` itself.
+
+    Parameters
+    ----------
+    loss : {"squared", "logistic", "softmax"}
+        Name of the loss.
+    Theta : ndarray of shape (n_samples, n_outputs)
+        The dual direction (a residual, :func:`residual_dual_point`).
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets as :func:`~convexnn.losses.encode_targets` returns them.
+    s_max : float
+        Largest scale that keeps ``sΘ`` dual feasible (e.g. ``n·alpha / γ``); negative values
+        count as 0.
+
+    Returns
+    -------
+    s : float
+    dual : float
+        The dual objective at ``sΘ``.
     """
     loss_fn = get_loss(loss)
     s_max = float(max(s_max, 0.0))
@@ -167,7 +209,21 @@ def best_dual_scale(loss, Theta, Y, s_max):
 
 
 def residual_dual_point(loss, F, Y):
-    """``Θ = −∇ℓ(F + δ)`` with ``δ`` the optimal output-intercept shift (so ``1ᵀΘ = 0``)."""
+    """``Θ = −∇ℓ(F + δ)`` with ``δ`` the optimal output-intercept shift (so ``1ᵀΘ = 0``).
+
+    Parameters
+    ----------
+    loss : {"squared", "logistic", "softmax"}
+        Name of the loss.
+    F : ndarray of shape (n_samples, n_outputs)
+        Model outputs.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets as :func:`~convexnn.losses.encode_targets` returns them.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_outputs)
+    """
     loss_fn = get_loss(loss)
     Theta = -loss_fn.gradient(F + loss_fn.intercept_shift(F, Y), Y)
     if loss == "squared":  # the shift is the mean residual: make the sum vanish exactly

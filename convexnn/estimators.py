@@ -292,8 +292,12 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
           non-convex training problem); ``n_gates`` is ignored, except above
           ``EXACT_DIRECT_MAX_PATTERNS`` patterns, where it solves by column generation from
           ``n_gates`` of them, priced over all of them (``n_patterns_`` counts those it kept).
-    solver : {"auto", "cvxpy"}, default="auto"
-        ``"cvxpy"`` solves with Clarabel (SCS as the fallback).
+    solver : str, default="auto"
+        A solver of :data:`convexnn.solvers.SOLVERS` (``"fista"``, ``"kernel_newton"``,
+        ``"ipm"``, ``"bcd"``, ``"al"``, ``"cvxpy"``), or ``"auto"``, which picks one for the
+        program (:func:`convexnn.solvers.resolve_solver`) and falls back to another when its answer
+        fails the checks of :func:`convexnn.solvers.solve`. ``"cvxpy"`` solves with Clarabel (SCS
+        as the fallback).
     tol : float, default=1e-6
         Target relative duality gap.
     max_iter : int or None, default=None
@@ -313,6 +317,8 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
         L-BFGS iterations of the MLP that ``sampler="mlp"`` trains (scikit-learn's default
         budget); more iterations give better patterns at the cost of a longer MLP fit.
     verbose : bool, default=False
+        Print a line on the fit's result (solver, status, gap, objective, neurons, time), and
+        let the solver print its progress.
     warm_start : bool, default=False
         Reuse the previous fit's patterns and solution as the starting point (same data shape
         and formulation), e.g. to refit along a sequence of ``alpha``.
@@ -351,6 +357,21 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
 
         ``callback(program, solution)``, if given, is called by the solver along the way (see
         :ref:`the callback <fit-callback>`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Training targets.
+        callback : callable, optional
+            ``callback(program, solution)``: the :class:`~convexnn.program.ConvexProgram` being
+            solved and the solver's current :class:`~convexnn.program.ConvexSolution`.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
         """
         X, y = self._check_X_y(X, y, multi_output=True, y_numeric=True)
         self._y_was_1d = y.ndim == 1
@@ -362,6 +383,20 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
         See :func:`convexnn.certify` (keyword arguments are passed on); ``X, y`` should be the
         training data. Multi-output networks are certified for the class of networks whose
         neurons each feed one output (the structure the convex program returns).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The training inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The training targets.
+        **kwargs
+            Keyword arguments of :func:`convexnn.certify` (``patterns``, ``max_patterns``,
+            ``structure``, ``n_starts``, ``random_state``).
+
+        Returns
+        -------
+        Certificate
         """
         X, y = self._check_X_y(X, y, multi_output=True, y_numeric=True, reset=False)
         return self._certify(X, encode_targets(y, "squared"), **kwargs)
@@ -379,6 +414,44 @@ class ConvexReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseConvexR
     class with the softmax loss — the objective of scikit-learn's ``MLPClassifier`` with
     ``alpha_sklearn = alpha * n_samples``, trained full-batch. Parameters and attributes are those of
     :class:`ConvexReLURegressor`; in addition ``classes_`` holds the labels.
+
+    Parameters
+    ----------
+    alpha : float, default=1e-2
+        Weight decay in the Lasso convention (next to the mean loss); standardise the features.
+    n_gates : int, default=100
+        Gates drawn by the sampler; duplicate patterns are dropped.
+    formulation : {"relu", "gated"}, default="relu"
+        ``"relu"``: the exact ReLU program (a ReLU network); ``"gated"``: the gated-ReLU program
+        (a gated network, ``gates_``).
+    sampler : {"mlp", "gaussian", "data", "exact"}, default="mlp"
+        How activation patterns are drawn; see :class:`ConvexReLURegressor` (with ``"mlp"`` the
+        MLP is an ``MLPClassifier`` trained on the same objective).
+    solver : str, default="auto"
+        ``"auto"`` or a name of :data:`convexnn.solvers.SOLVERS`; ``"cvxpy"`` solves with
+        Clarabel (SCS as the fallback).
+    tol : float, default=1e-6
+        Target relative duality gap.
+    max_iter : int or None, default=None
+        Iteration budget of the solver, in its own iterations; None: the solver's default.
+    pattern_generation : bool or {"exact", "heuristic"}, default=False
+        Grow the pattern set by violated patterns, re-solving until none is
+        (``formulation="relu"`` only); see :class:`ConvexReLURegressor`.
+    max_pattern_rounds : int, default=20
+        Most solves of the pattern generation.
+    mlp_max_iter : int, default=200
+        L-BFGS iterations of the MLP that ``sampler="mlp"`` trains.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the pattern sampler (for ``"mlp"``: the MLP's initialisation).
+    verbose : bool, default=False
+        Print a line on the fit's result, and let the solver print its progress.
+    warm_start : bool, default=False
+        Reuse the previous fit's patterns and solution as the starting point (same data shape
+        and formulation).
+    max_memory : "auto", float or None, default="auto"
+        Memory budget in bytes, checked before sampling and before building the program
+        (``MemoryError`` when exceeded); ``"auto"``: 90 % of the memory available; ``None``: no
+        check.
     """
 
     @validated_fit
@@ -387,6 +460,21 @@ class ConvexReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseConvexR
 
         ``callback(program, solution)``, if given, is called by the solver along the way (see
         :ref:`the callback <fit-callback>`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,)
+            Class labels; two classes use the logistic loss, more the softmax loss.
+        callback : callable, optional
+            ``callback(program, solution)``: the :class:`~convexnn.program.ConvexProgram` being
+            solved and the solver's current :class:`~convexnn.program.ConvexSolution`.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
         """
         X, y = self._check_X_y(X, y)
         return self._fit_program(X, *self._encode_labels(y), callback)
@@ -396,6 +484,20 @@ class ConvexReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseConvexR
 
         See :func:`convexnn.certify` (keyword arguments are passed on); ``X, y`` should be the
         training data, ``y`` labels from ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The training inputs.
+        y : array-like of shape (n_samples,)
+            The training labels (labels not in ``classes_`` raise ``ValueError``).
+        **kwargs
+            Keyword arguments of :func:`convexnn.certify` (``patterns``, ``max_patterns``,
+            ``structure``, ``n_starts``, ``random_state``).
+
+        Returns
+        -------
+        Certificate
         """
         check_is_fitted(self, "classes_")
         X, y = self._check_X_y(X, y, reset=False)

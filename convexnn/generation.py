@@ -47,7 +47,9 @@ SEARCHES = ("exact", "heuristic")
 class GenerationResult:
     """The outcome of :func:`generate_patterns`.
 
-    Attributes
+    Each parameter is kept as the attribute of the same name.
+
+    Parameters
     ----------
     program : ConvexProgram
         The program over the final pattern set.

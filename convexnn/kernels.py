@@ -22,7 +22,19 @@ __all__ = [
 
 @njit(cache=True)
 def masked_rowsum(Z, M):
-    """``out[i] = Σ_k M[i, k] Z[i, k]`` for a boolean mask ``M``: the forward map after ``Z = X̃U``."""
+    """``out[i] = Σ_k M[i, k] Z[i, k]`` for a boolean mask ``M``: the forward map after ``Z = X̃U``.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_patterns)
+        ``Z = X̃U``: every block's pre-activation at every sample (float32 or float64).
+    M : ndarray of shape (n_samples, n_patterns), bool
+        The patterns, one per column.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), of ``Z``'s dtype
+    """
     n, P = Z.shape
     out = np.zeros(n, dtype=Z.dtype)
     for i in range(n):
@@ -39,6 +51,22 @@ def group_soft_threshold(W, threshold, n_penalised):
     ``w = W[o, :, k]``; coordinates from ``n_penalised`` on (an unpenalised bias) pass unchanged.
 
     This is the proximal map of ``threshold · Σ ‖w[:n_penalised]‖``.
+
+    Parameters
+    ----------
+    W : ndarray of shape (n_outputs, block_size, n_patterns)
+        The blocks, overwritten by the result (float32 or float64).
+    threshold : float
+        The threshold (``≥ 0``): a block whose penalised part has at most this norm becomes zero
+        there.
+    n_penalised : int
+        How many leading coordinates of each block are penalised (``n_features`` when the last
+        coordinate is the bias, ``block_size`` when all are).
+
+    Returns
+    -------
+    ndarray
+        ``W`` itself.
     """
     K, g, P = W.shape
     for o in range(K):
@@ -55,7 +83,20 @@ def group_soft_threshold(W, threshold, n_penalised):
 
 @njit(cache=True)
 def cone_violation(Z, M):
-    """``max_{i,k} (−(2M − 1) ∘ Z)_+`` and ``max |Z|``: how far ``Z = X̃U`` leaves the cones."""
+    """``max_{i,k} (−(2M − 1) ∘ Z)_+`` and ``max |Z|``: how far ``Z = X̃U`` leaves the cones.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_patterns)
+        ``Z = X̃U``: every block's pre-activation at every sample (float32 or float64).
+    M : ndarray of shape (n_samples, n_patterns), bool
+        The patterns, one per column.
+
+    Returns
+    -------
+    worst, size : float
+        The largest violation and the largest ``|Z|`` (to make it relative).
+    """
     n, P = Z.shape
     worst = 0.0
     size = 0.0
@@ -77,6 +118,28 @@ def augmented_residual(Z, M, Lam, delta, g, sign, out):
     With ``S = 2M − 1`` and ``H = (Λ − δ S ∘ Z)_+``, writes ``out = sign · M ∘ g − S ∘ H`` (the
     matrix whose ``X̃ᵀ`` product is the gradient) and returns ``Σ H²`` (the penalty is
     ``Σ H² / (2δ)``). ``Z = X̃U`` (n × P), ``g`` the loss gradient of the output (n,).
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_patterns)
+        ``Z = X̃U``: every block's pre-activation at every sample (float32 or float64).
+    M : ndarray of shape (n_samples, n_patterns), bool
+        The patterns, one per column.
+    Lam : ndarray of shape (n_samples, n_patterns)
+        Multipliers ``Λ ≥ 0`` of the cone constraints.
+    delta : float
+        Penalty parameter ``δ > 0`` of the augmented Lagrangian.
+    g : ndarray of shape (n_samples,)
+        Gradient of the loss with respect to the output the blocks feed.
+    sign : float
+        ``+1`` for the ``U`` blocks, ``−1`` for the ``V`` blocks (which enter the output negated).
+    out : ndarray of shape (n_samples, n_patterns)
+        Overwritten with ``sign · M ∘ g − S ∘ H``.
+
+    Returns
+    -------
+    float
+        ``Σ H²``.
     """
     n, P = Z.shape
     total = 0.0
@@ -105,7 +168,27 @@ def augmented_residuals(Z, M, Lam, delta, G, out):
     """:func:`augmented_residual` for every block matrix at once: ``Z``, ``Lam`` and ``out`` of
     shape (2, K, n, P) (the ``U`` and ``V`` families, one per output), ``G`` the loss gradient
     (n, K). Returns the sum of ``Σ H²`` over all of them; one call instead of ``2K`` (the augmented
-    Lagrangian evaluates it at every inner iteration)."""
+    Lagrangian evaluates it at every inner iteration).
+
+    Parameters
+    ----------
+    Z : ndarray of shape (2, n_outputs, n_samples, n_patterns)
+        ``X̃U`` and ``X̃V`` of every output.
+    M : ndarray of shape (n_samples, n_patterns), bool
+        The patterns, one per column.
+    Lam : ndarray of shape (2, n_outputs, n_samples, n_patterns)
+        The multipliers of the ``U`` and ``V`` cone constraints.
+    delta : float
+        Penalty parameter ``δ > 0`` of the augmented Lagrangian.
+    G : ndarray of shape (n_samples, n_outputs)
+        Gradient of the loss with respect to the outputs.
+    out : ndarray of shape (2, n_outputs, n_samples, n_patterns)
+        Overwritten, block matrix by block matrix, as ``out`` of :func:`augmented_residual`.
+
+    Returns
+    -------
+    float
+    """
     total = 0.0
     g = np.empty(G.shape[0], dtype=out.dtype)
     for s in range(2):
@@ -119,7 +202,19 @@ def augmented_residuals(Z, M, Lam, delta, G, out):
 
 @njit(cache=True)
 def update_multipliers(Z, M, Lam, delta):
-    """``Λ ← (Λ − δ S ∘ Z)_+`` in place, ``S = 2M − 1``."""
+    """``Λ ← (Λ − δ S ∘ Z)_+`` in place, ``S = 2M − 1``.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_patterns)
+        ``Z = X̃U``: every block's pre-activation at every sample (float32 or float64).
+    M : ndarray of shape (n_samples, n_patterns), bool
+        The patterns, one per column.
+    Lam : ndarray of shape (n_samples, n_patterns)
+        Multipliers ``Λ ≥ 0`` of the cone constraints, overwritten.
+    delta : float
+        Penalty parameter ``δ > 0`` of the augmented Lagrangian.
+    """
     n, P = Z.shape
     for i in range(n):
         for k in range(P):

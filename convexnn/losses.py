@@ -64,12 +64,29 @@ class SquaredLoss:
 
     @staticmethod
     def outputs_from_residual(theta, Y):
-        """Outputs ``F`` whose residual ``−∇ℓ(F)`` is ``θ``."""
+        """Outputs ``F`` whose residual ``−∇ℓ(F)`` is ``θ``.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_samples, n_outputs)
+            Dual point (a residual ``−∇ℓ(F)``).
+        Y : ndarray of shape (n_samples, n_outputs)
+            Targets as :func:`encode_targets` returns them.
+        """
         return Y - theta
 
     @staticmethod
     def hessian_root(F, Y):
-        """Symmetric square roots of the per-sample Hessians ``∇²ℓ(F_i)``: shape (n, K, K)."""
+        """Symmetric square roots of the per-sample Hessians ``∇²ℓ(F_i)``: shape (n, K, K).
+
+        Parameters
+        ----------
+        F : ndarray of shape (n_samples, n_outputs)
+            Model outputs.
+        Y : ndarray of shape (n_samples, n_outputs)
+            Targets; not used (the Hessian does not depend on them), kept for the common
+            signature.
+        """
         return np.broadcast_to(np.eye(F.shape[1]), (F.shape[0], F.shape[1], F.shape[1]))
 
 
@@ -99,20 +116,49 @@ class LogisticLoss:
     @staticmethod
     def zero_sum(theta, Y):
         """``θ`` moved along the loss's curvature so that ``1ᵀθ = 0`` exactly (see
-        :func:`_zero_sum`); ``p = y − θ`` stays in ``[0, 1]``."""
+        :func:`_zero_sum`); ``p = y − θ`` stays in ``[0, 1]``.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_samples, n_outputs)
+            Dual point (a residual ``−∇ℓ(F)``).
+        Y : ndarray of shape (n_samples, n_outputs)
+            Targets as :func:`encode_targets` returns them.
+        """
         p = np.clip(Y - theta, 0.0, 1.0)
         return _zero_sum(theta, p[:, :, None] * (1.0 - p)[:, None, :])
 
     @staticmethod
     def hessian_root(F, Y):
-        """``√(σ(f)(1 − σ(f)))`` per sample, shape (n, 1, 1)."""
+        """``√(σ(f)(1 − σ(f)))`` per sample, shape (n, 1, 1).
+
+        Parameters
+        ----------
+        F : ndarray of shape (n_samples, 1)
+            Model outputs.
+        Y : ndarray of shape (n_samples, 1)
+            Targets; not used (the Hessian does not depend on them), kept for the common
+            signature.
+        """
         p = expit(F)
         return np.sqrt(p * (1.0 - p))[:, :, None]
 
     @staticmethod
     def intercept_shift(F, Y):
         """The shift ``δ`` whose outputs ``F + δ`` sum their probabilities to the number of
-        positives (compiled: :func:`convexnn.kernels.logistic_intercept`)."""
+        positives (compiled: :func:`convexnn.kernels.logistic_intercept`).
+
+        Parameters
+        ----------
+        F : ndarray of shape (n_samples, 1)
+            Model outputs; they must be finite.
+        Y : ndarray of shape (n_samples, 1)
+            Labels in ``{0, 1}``, both present.
+
+        Returns
+        -------
+        ndarray of shape (1,)
+        """
         target, n = float(np.sum(Y)), F.shape[0]
         if target <= 0.0 or target >= n:
             raise ValueError("the logistic loss needs both classes among the targets")
@@ -149,7 +195,15 @@ class SoftmaxLoss:
     @staticmethod
     def zero_sum(theta, Y):
         """``θ`` moved along the loss's curvature so that ``1ᵀθ = 0`` exactly (see
-        :func:`_zero_sum`); each ``p_i = y_i − θ_i`` stays on the simplex."""
+        :func:`_zero_sum`); each ``p_i = y_i − θ_i`` stays on the simplex.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_samples, n_outputs)
+            Dual point (a residual ``−∇ℓ(F)``).
+        Y : ndarray of shape (n_samples, n_outputs)
+            Targets as :func:`encode_targets` returns them (one-hot).
+        """
         p = np.clip(Y - theta, 0.0, 1.0)
         H = np.einsum("ij,jk->ijk", p, np.eye(p.shape[1])) - p[:, :, None] * p[:, None, :]
         return _zero_sum(theta, H, shift_invariant=True)
@@ -157,7 +211,16 @@ class SoftmaxLoss:
     @staticmethod
     def hessian_root(F, Y):
         """Square roots of ``diag(p_i) − p_i p_iᵀ`` (``p_i`` the softmax of ``F_i``): (n, K, K).
-        Each is singular along the all-ones direction, like the Hessian itself."""
+        Each is singular along the all-ones direction, like the Hessian itself.
+
+        Parameters
+        ----------
+        F : ndarray of shape (n_samples, n_outputs)
+            Model outputs.
+        Y : ndarray of shape (n_samples, n_outputs)
+            Targets; not used (the Hessian does not depend on them), kept for the common
+            signature.
+        """
         p = softmax(F, axis=1)
         values, vectors = np.linalg.eigh(np.einsum("ij,jk->ijk", p, np.eye(p.shape[1]))
                                          - p[:, :, None] * p[:, None, :])
@@ -167,7 +230,22 @@ class SoftmaxLoss:
     @staticmethod
     def intercept_shift(F, Y, max_iter=200):
         """Newton's method on ``δ ↦ Σ_i ℓ(F_i + δ, Y_i)`` (fixed last coordinate), compiled
-        (:func:`convexnn.kernels.softmax_intercept`)."""
+        (:func:`convexnn.kernels.softmax_intercept`).
+
+        Parameters
+        ----------
+        F : ndarray of shape (n_samples, n_outputs)
+            Model outputs; they must be finite.
+        Y : ndarray of shape (n_samples, n_outputs)
+            One-hot targets; every class must occur.
+        max_iter : int, default=200
+            Most Newton steps.
+
+        Returns
+        -------
+        ndarray of shape (n_outputs,)
+            The shift ``δ``, last entry 0.
+        """
         n, k = F.shape
         counts = Y.sum(axis=0)
         if np.any(counts <= 0):
@@ -213,7 +291,13 @@ LOSSES = {cls.name: cls for cls in (SquaredLoss, LogisticLoss, SoftmaxLoss)}
 
 
 def get_loss(name):
-    """Return the loss class called ``name`` (``"squared"``, ``"logistic"`` or ``"softmax"``)."""
+    """Return the loss class called ``name`` (``"squared"``, ``"logistic"`` or ``"softmax"``).
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`LOSSES`; any other raises ``ValueError``.
+    """
     try:
         return LOSSES[name]
     except KeyError:
@@ -225,6 +309,20 @@ def encode_targets(y, loss, n_outputs=None):
 
     ``squared``: ``y`` of shape ``(n,)`` or ``(n, k)``. ``logistic``: labels in ``{0, 1}``.
     ``softmax``: integer labels ``0..K-1`` (``K = n_outputs`` if given) or a one-hot matrix.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Targets or labels, as above.
+    loss : {"squared", "logistic", "softmax"}
+        Name of the loss.
+    n_outputs : int, optional
+        Number of classes ``K`` for the softmax loss with integer labels; by default the largest
+        label plus one. Ignored by the other losses.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_outputs), float
     """
     get_loss(loss)
     y = np.asarray(y)

@@ -21,6 +21,21 @@ def forward(coefs, intercepts, X, gates=None):
     """Output of the network before the output activation, shape (n_samples, n_outputs).
 
     Hidden layers use the ReLU, or for a two-layer network with ``gates`` the gated linear unit.
+
+    Parameters
+    ----------
+    coefs, intercepts : list of ndarray
+        Weights in scikit-learn's layout (a fitted MLP's ``coefs_`` and ``intercepts_`` work
+        as-is); lists of the same, non-zero length.
+    X : array-like of shape (n_samples, n_features)
+        Inputs (computed in float64).
+    gates : ndarray of shape (n_features + 1, n_hidden), optional
+        Gates of a gated two-layer network, bias last, in the input space; ``None`` for a ReLU
+        network.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_outputs)
     """
     if len(coefs) != len(intercepts) or len(coefs) < 1:
         raise ValueError("coefs and intercepts must be lists of the same, non-zero length")
@@ -75,6 +90,13 @@ def solution_to_network(program, solution):
     on its own output, ``s`` the penalised norm of ``u``; so the network's objective equals the convex
     objective. An exact-ReLU block with a zero weight part is a constant (it can only sit on the
     all-ones pattern) and is folded into the output intercept. Zero blocks are pruned.
+
+    Parameters
+    ----------
+    program : ConvexProgram
+        The program that was solved (its patterns, formulation and sizes).
+    solution : ConvexSolution
+        A point of ``program``.
 
     Returns
     -------

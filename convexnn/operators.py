@@ -23,7 +23,19 @@ __all__ = ["numeric_masks", "masked_forward", "masked_adjoint", "max_cone_violat
 
 
 def numeric_masks(masks, dtype) -> np.ndarray:
-    """The masks as a C-contiguous ``dtype`` matrix of zeros and ones (no copy when they are)."""
+    """The masks as a C-contiguous ``dtype`` matrix of zeros and ones (no copy when they are).
+
+    Parameters
+    ----------
+    masks : ndarray of shape (n_samples, n_patterns)
+        The patterns, boolean or numeric.
+    dtype : dtype
+        The dtype of the result (that of the data it will multiply).
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_patterns)
+    """
     return np.ascontiguousarray(masks, dtype=dtype)
 
 
@@ -33,6 +45,21 @@ def masked_forward(Xt, masks, U, out_dtype=None):
     ``masks`` may be boolean; pass :func:`numeric_masks` in ``Xt``'s dtype to avoid a conversion
     on every call. The result has the data's dtype unless ``out_dtype`` says otherwise (the
     solvers ask for float64 outputs of float32 data).
+
+    Parameters
+    ----------
+    Xt : ndarray of shape (n_samples, n_features + 1)
+        Inputs with the bias column, ``X̃ = [X, 1]``.
+    masks : ndarray of shape (n_samples, n_patterns)
+        The patterns ``D_k``, one per column: boolean, or zeros and ones (:func:`numeric_masks`).
+    U : ndarray of shape (n_outputs, n_features + 1, n_patterns)
+        The blocks ``u_{k,o} = U[o, :, k]``.
+    out_dtype : dtype, optional
+        The dtype of the result; by default the common dtype of ``Xt`` and ``U``.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_outputs)
     """
     K, g, P = U.shape
     dtype = np.result_type(Xt, U)
@@ -45,7 +72,21 @@ def masked_forward(Xt, masks, U, out_dtype=None):
 
 def masked_adjoint(Xt, masks, R):
     """``G[o][:, k] = X̃ᵀ D_k R[:, o]`` for every pattern ``k``: shape ``(n_outputs, d + 1, P)``, in
-    ``Xt``'s dtype."""
+    ``Xt``'s dtype.
+
+    Parameters
+    ----------
+    Xt : ndarray of shape (n_samples, n_features + 1)
+        Inputs with the bias column, ``X̃ = [X, 1]``.
+    masks : ndarray of shape (n_samples, n_patterns)
+        The patterns ``D_k``, one per column: boolean, or zeros and ones (:func:`numeric_masks`).
+    R : ndarray of shape (n_samples, n_outputs)
+        A residual (or dual point), one column per output.
+
+    Returns
+    -------
+    ndarray of shape (n_outputs, n_features + 1, n_patterns)
+    """
     dtype = Xt.dtype
     M = numeric_masks(masks, dtype)
     n, K = R.shape
@@ -54,7 +95,21 @@ def masked_adjoint(Xt, masks, R):
 
 
 def max_cone_violation(Xt, masks, U):
-    """``max (−(2D_k − I) X̃ u_k)_+`` over all blocks, and ``max |X̃ u_k|`` for scale."""
+    """``max (−(2D_k − I) X̃ u_k)_+`` over all blocks, and ``max |X̃ u_k|`` for scale.
+
+    Parameters
+    ----------
+    Xt : ndarray of shape (n_samples, n_features + 1)
+        Inputs with the bias column, ``X̃ = [X, 1]``.
+    masks : ndarray of shape (n_samples, n_patterns)
+        The patterns ``D_k``, one per column: boolean, or zeros and ones (:func:`numeric_masks`).
+    U : ndarray of shape (n_outputs, n_features + 1, n_patterns)
+        The blocks ``u_{k,o} = U[o, :, k]``.
+
+    Returns
+    -------
+    worst, size : float
+    """
     masks = np.asarray(masks, dtype=bool)
     worst, size = 0.0, 0.0
     for o in range(U.shape[0]):

@@ -37,7 +37,9 @@ FORMULATIONS = ("relu", "gated")
 class ConvexSolution:
     """A point of a convex program.
 
-    Attributes
+    Each parameter is kept as the attribute of the same name.
+
+    Parameters
     ----------
     U : ndarray of shape (n_outputs, n_features + 1, n_patterns)
         Blocks ``u_{k,o} = U[o, :, k]``.
@@ -64,7 +66,21 @@ class ConvexSolution:
 
 @dataclass(frozen=True)
 class DualityGap:
-    """Primal and dual objectives and the relative gap ``(P − D) / max(|P|, ε)``."""
+    """Primal and dual objectives and the relative gap ``(P − D) / max(|P|, ε)``.
+
+    Each parameter is kept as the attribute of the same name.
+
+    Parameters
+    ----------
+    primal : float
+        The primal objective ``P`` at the solution.
+    dual : float
+        The dual objective ``D`` at the scaled dual point (``−inf`` when none is certified).
+    gap : float
+        The relative gap ``(P − D) / max(|P|, 1e-12)`` (``inf`` when no dual bound is certified).
+    dual_scale : float
+        Factor by which the residual was shrunk to make it dual feasible (1 means no shrinking).
+    """
 
     primal: float
     dual: float
@@ -118,7 +134,13 @@ class Program:
         raise NotImplementedError
 
     def with_alpha(self, alpha: float):
-        """The same program with another ``alpha`` (shares the data and what is derived from it)."""
+        """The same program with another ``alpha`` (shares the data and what is derived from it).
+
+        Parameters
+        ----------
+        alpha : float
+            The new regularisation strength (non-negative).
+        """
         if alpha < 0:
             raise ValueError(f"alpha must be non-negative, got {alpha}")
         new = object.__new__(type(self))
@@ -140,51 +162,115 @@ class Program:
 
     # -- primal -----------------------------------------------------------------------------------
     def predict(self, solution: ConvexSolution) -> np.ndarray:
-        """Model output at ``solution``, shape (n_samples, n_outputs)."""
+        """Model output at ``solution``, shape (n_samples, n_outputs).
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        """
         raise NotImplementedError
 
     def block_norms(self, blocks: np.ndarray) -> np.ndarray:
-        """The penalised norm of every block: shape (n_outputs, n_patterns)."""
+        """The penalised norm of every block: shape (n_outputs, n_patterns).
+
+        Parameters
+        ----------
+        blocks : ndarray of shape ``block_shape``
+            ``U`` or ``V`` of a :class:`ConvexSolution`.
+        """
         raise NotImplementedError
 
     def penalty(self, solution: ConvexSolution) -> float:
-        """``alpha`` times the sum of the penalised block norms."""
+        """``alpha`` times the sum of the penalised block norms.
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        """
         total = float(np.sum(self.block_norms(solution.U)))
         if solution.V is not None:
             total += float(np.sum(self.block_norms(solution.V)))
         return self.alpha * total
 
     def objective(self, solution: ConvexSolution) -> float:
-        """The convex objective (mean loss plus group penalty) at ``solution``."""
+        """The convex objective (mean loss plus group penalty) at ``solution``.
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        """
         return self.loss_fn.value(self.predict(solution), self.Y) + self.penalty(solution)
 
     def constraint_violation(self, solution: ConvexSolution) -> float:
-        """Largest relative constraint violation at ``solution``: 0 without constraints."""
+        """Largest relative constraint violation at ``solution``: 0 without constraints.
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        """
         return 0.0
 
     def network_objective(self, solution: ConvexSolution) -> float:
         """The objective of the network ``solution`` maps to (the convex objective, where the
-        program has no constraints to leave)."""
+        program has no constraints to leave).
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        """
         return self.objective(solution)
 
     def feasible(self, solution: ConvexSolution, tol: float = 1e-10) -> ConvexSolution:
-        """``solution`` moved into the program's constraints (itself, where there are none)."""
+        """``solution`` moved into the program's constraints (itself, where there are none).
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        tol : float, default=1e-10
+            Relative violation below which a block is left where it is.
+        """
         return solution
 
     # -- dual ----------------------------------------------------------------------------------
     def residual(self, solution: ConvexSolution) -> np.ndarray:
-        """``θ = −∇ℓ`` at the model output after the optimal intercept shift (so ``1ᵀθ = 0``)."""
+        """``θ = −∇ℓ`` at the model output after the optimal intercept shift (so ``1ᵀθ = 0``).
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        """
         return self.residual_at(self.predict(solution))
 
     def residual_at(self, F: np.ndarray) -> np.ndarray:
-        """``θ = −∇ℓ(F + δ)`` for model outputs ``F``, ``δ`` the optimal intercept shift."""
+        """``θ = −∇ℓ(F + δ)`` for model outputs ``F``, ``δ`` the optimal intercept shift.
+
+        Parameters
+        ----------
+        F : ndarray of shape (n_samples, n_outputs)
+            Model outputs (taken in float64).
+        """
         F = np.asarray(F, dtype=np.float64)
         Y = self.Y.astype(np.float64)
         return -self.loss_fn.gradient(F + self.loss_fn.intercept_shift(F, Y), Y)
 
     def dual_block_norms(self, Theta: np.ndarray, threshold: float | None = None) -> np.ndarray:
         """Per block, the value the dual constraint bounds by ``n·alpha``: shape (K, P); upper
-        bounds, tight wherever they exceed ``threshold``, for a program that only bounds them."""
+        bounds, tight wherever they exceed ``threshold``, for a program that only bounds them.
+
+        Parameters
+        ----------
+        Theta : ndarray of shape (n_samples, n_outputs)
+            A dual point.
+        threshold : float, optional
+            Values below it may be upper bounds rather than exact (None: all exact).
+        """
         raise NotImplementedError
 
     @cached_property
@@ -201,7 +287,18 @@ class Program:
         The dual point is the residual ``θ`` (after the optimal intercept shift), shrunk by
         ``min(1, n·alpha / max_k norm_k(θ))`` so that every block constraint holds. A solver may
         pass its own ``block_norms`` of ``θ`` (shape (K, P)): valid *upper bounds* on the dual
-        norms, such as :func:`convexnn.cone.multiplier_block_norms` builds from its multipliers.
+        norms, such as :func:`convexnn.cone.supported_block_norms` builds from an interior
+        point's multipliers.
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        theta : ndarray of shape (n_samples, n_outputs), optional
+            The dual point before shrinking; by default the residual at ``solution``.
+        block_norms : ndarray of shape (n_outputs, n_patterns), optional
+            Upper bounds on the dual norms of ``theta``'s blocks; by default they are computed
+            (:meth:`dual_block_norms`).
         """
         primal = self.objective(solution)
         Theta = np.asarray(self.residual(solution) if theta is None else theta, dtype=np.float64)
@@ -295,12 +392,20 @@ class ConvexProgram(Program):
 
     @property
     def block_shape(self) -> tuple[int, int, int]:
+        """(n_outputs, n_features + 1, n_patterns): one block of the weights and bias of a
+        neuron per output and pattern."""
         return (self.n_outputs, self.n_features + 1, self.n_patterns)
 
     def with_outputs(self, columns) -> ConvexProgram:
         """The program of the squared-loss outputs ``columns`` alone, sharing the data and whatever
         the program has already derived from it (``Xt``, ``mask_matrix``). Squared loss and penalty
-        separate over outputs, so its optimum is the full program's on those outputs."""
+        separate over outputs, so its optimum is the full program's on those outputs.
+
+        Parameters
+        ----------
+        columns : sequence of int
+            Indices of the outputs (columns of ``Y``) to keep, in the new order.
+        """
         if self.loss != "squared":
             raise ValueError(f"only the squared loss separates over outputs, not {self.loss!r}")
         new = object.__new__(ConvexProgram)
@@ -311,17 +416,36 @@ class ConvexProgram(Program):
 
     # -- primal -----------------------------------------------------------------------------------
     def predict(self, solution: ConvexSolution) -> np.ndarray:
-        """Model output ``Σ_k D_k X̃ (u_k − v_k) + c``, shape (n_samples, n_outputs)."""
+        """Model output ``Σ_k D_k X̃ (u_k − v_k) + c``, shape (n_samples, n_outputs).
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        """
         return masked_forward(self.Xt, self.mask_matrix, solution.net) + solution.intercept
 
     def block_norms(self, blocks: np.ndarray) -> np.ndarray:
-        """The penalised norm of every block: shape (n_outputs, n_patterns)."""
+        """The penalised norm of every block: shape (n_outputs, n_patterns).
+
+        Parameters
+        ----------
+        blocks : ndarray of shape (n_outputs, n_features + 1, n_patterns)
+            ``U`` or ``V`` of a solution; the bias row is left out of the norm for the exact ReLU
+            program, included for the gated one.
+        """
         penalised = blocks[:, :-1, :] if self.formulation == "relu" else blocks
         return np.sqrt(np.sum(penalised.astype(np.float64) ** 2, axis=1))
 
     def objective(self, solution: ConvexSolution) -> float:
         """The convex objective (mean loss plus group penalty) at ``solution``, evaluated in float64
-        whatever the dtype of ``X`` (so that it is the mapped network's objective to rounding)."""
+        whatever the dtype of ``X`` (so that it is the mapped network's objective to rounding).
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        """
         net = solution.U.astype(np.float64)  # U − V in float64: float32 blocks round it otherwise
         if solution.V is not None:
             net = net - solution.V
@@ -330,7 +454,13 @@ class ConvexProgram(Program):
 
     def constraint_violation(self, solution: ConvexSolution) -> float:
         """Largest cone-constraint violation ``max (−(2D_k − I) X̃ u_k)_+``, relative to
-        ``max(1, max |X̃ u_k|)``; 0 for the gated program."""
+        ``max(1, max |X̃ u_k|)``; 0 for the gated program.
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        """
         if self.formulation == "gated":
             return 0.0
         worst, size = 0.0, 1.0
@@ -350,7 +480,13 @@ class ConvexProgram(Program):
 
     def network_objective(self, solution: ConvexSolution) -> float:
         """The objective of the network that ``solution`` maps to: each exact-ReLU block acts as
-        ``relu(X̃ u)`` rather than ``D X̃ u`` (the two agree where the block holds its cone)."""
+        ``relu(X̃ u)`` rather than ``D X̃ u`` (the two agree where the block holds its cone).
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        """
         if self.formulation != "relu":
             return self.objective(solution)
         Xt = self.Xt.astype(np.float64)
@@ -371,6 +507,13 @@ class ConvexProgram(Program):
         (Moreau: ``u + Aᵀλ``, ``λ ≥ 0`` the non-negative least-squares solution of ``Aᵀλ ≈ −u``,
         ``A = (2D_k − I) X̃`` with unit rows), in float64. Returns ``solution`` itself when nothing
         moved.
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        tol : float, default=1e-10
+            Relative violation a block may keep without being projected.
         """
         if self.formulation != "relu":
             return solution
@@ -399,6 +542,14 @@ class ConvexProgram(Program):
 
         For the exact ReLU program the values are upper bounds, tight wherever they exceed
         ``threshold`` (all of them when it is None); see :func:`convexnn.cone.relu_block_norms`.
+
+        Parameters
+        ----------
+        Theta : ndarray of shape (n_samples, n_outputs)
+            A dual point, one column per output.
+        threshold : float, optional
+            Exact ReLU program only: values that may exceed it are computed tightly (by NNLS),
+            the others are left at a cheap upper bound. Ignored by the gated program.
         """
         X = self.X.astype(np.float64)
         if self.formulation == "gated":

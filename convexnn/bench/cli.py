@@ -497,7 +497,13 @@ def _plot(args, parser):
 
 
 def main(argv=None):
-    """Entry point of the ``convexnn`` console command; returns the exit status."""
+    """Entry point of the ``convexnn`` console command; returns the exit status.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The command-line arguments after the program name; by default ``sys.argv[1:]``.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     # errors found after parsing name the subcommand, as argparse's own errors do

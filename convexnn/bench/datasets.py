@@ -37,7 +37,9 @@ BUNDLED = {
 class Dataset:
     """One train/test split of a benchmark problem, ready to fit.
 
-    Attributes
+    Each parameter is kept as the attribute of the same name.
+
+    Parameters
     ----------
     name, split : str
         Where the data came from and which split of it this is.
@@ -77,9 +79,21 @@ def make_dataset(name, split, task, X_train, y_train, X_test, y_test, max_train=
 
     Parameters
     ----------
+    name, split : str
+        Where the data came from and which split of it this is (kept in the :class:`Dataset`).
+    task : {"classification", "regression"}
+        For regression the targets are standardised on the training split as well (as floats);
+        for classification the labels are kept as given. Anything else raises ``ValueError``.
+    X_train, X_test : array-like of shape (n_train, n_features) and (n_test, n_features)
+        Raw features; both are standardised with the training split's mean and standard deviation
+        (a constant feature is divided by 1).
+    y_train, y_test : array-like of shape (n_train,) and (n_test,)
+        Labels or raw targets of the two splits.
     max_train : int, optional
         When the training split is larger, a uniform random subsample of this size (drawn with
         ``seed``) replaces it; the test split is kept whole. The reduction is recorded in ``notes``.
+    seed : int, default=0
+        Seed of the subsample (used only when ``max_train`` applies).
 
     Returns
     -------
@@ -107,7 +121,25 @@ def make_dataset(name, split, task, X_train, y_train, X_test, y_test, max_train=
 
 
 def load_bundled(name, test_size=0.2, seed=0, max_train=None):
-    """A scikit-learn bundled dataset with a random (stratified for classification) split."""
+    """A scikit-learn bundled dataset with a random (stratified for classification) split.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`BUNDLED` (the datasets that ship with scikit-learn; nothing is
+        downloaded); an unknown name raises ``ValueError``.
+    test_size : float, default=0.2
+        Fraction of the samples held out as the test split.
+    seed : int, default=0
+        Seed of the split (``random_state`` of ``train_test_split``) and of the subsample.
+    max_train : int, optional
+        Cap on the training split, as in :func:`make_dataset`.
+
+    Returns
+    -------
+    list of Dataset
+        One split.
+    """
     from sklearn import datasets
     from sklearn.model_selection import train_test_split
 
@@ -146,6 +178,10 @@ def load_npz_folder(folder, splits=(0,), max_train=None, seed=0, select=None, ta
     folder : path
     splits : sequence of int or "all"
         Which of the file's splits to use.
+    max_train : int, optional
+        Cap on each training split, as in :func:`make_dataset`.
+    seed : int, default=0
+        Seed of the training subsample (the splits themselves are read from the file).
     select : sequence of str, optional
         Only these dataset names (file stems).
     task : {"classification", "regression"}, optional
@@ -220,6 +256,27 @@ def load_csv(path, target, task="auto", test_size=0.2, seed=0, max_train=None):
 
     ``task="auto"`` treats a non-numeric target, or an integer target with at most 20 distinct
     values, as classification; anything else as regression.
+
+    Parameters
+    ----------
+    path : path
+        The CSV file; every column but ``target`` must hold numbers.
+    target : str
+        Header name of the target column.
+    task : {"auto", "classification", "regression"}, default="auto"
+        The kind of problem; ``"regression"`` needs a numeric target.
+    test_size : float, default=0.2
+        Fraction of the rows held out as the test split (a random split, stratified for
+        classification unless the labels are mostly distinct).
+    seed : int, default=0
+        Seed of the split and of the training subsample.
+    max_train : int, optional
+        Cap on the training split, as in :func:`make_dataset`.
+
+    Returns
+    -------
+    list of Dataset
+        One split.
     """
     from sklearn.model_selection import train_test_split
 
@@ -287,6 +344,29 @@ def load_series(path, key, lag=8, log_returns=False, test_size=0.2, max_train=No
 
     With ``log_returns`` the series (e.g. prices) is replaced by ``log(p_t / p_{t-1})`` first.
     The split is chronological: the last ``test_size`` fraction of the windows is the test set.
+
+    Parameters
+    ----------
+    path : path
+        The ``.npz`` file.
+    key : str
+        Name of the array in the file that holds the series (flattened if not 1-D).
+    lag : int, default=8
+        Number of previous values each sample has as its features.
+    log_returns : bool, default=False
+        Forecast the log-returns of the series instead of its values (the series must be
+        positive).
+    test_size : float, default=0.2
+        Fraction of the windows, the last ones in time, held out as the test split.
+    max_train : int, optional
+        Cap on the training split, as in :func:`make_dataset`.
+    seed : int, default=0
+        Seed of the training subsample.
+
+    Returns
+    -------
+    list of Dataset
+        One split.
     """
     path = Path(path)
     if not path.is_file():

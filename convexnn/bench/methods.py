@@ -50,7 +50,10 @@ class MethodConfig:
     batch_fraction : float
         Mini-batch size as a fraction of the training set (10 % in :ref:`benchmarks-protocol`).
     lbfgs_max_iter : int
+        Iteration budget (``max_iter``) of the MLP trained by L-BFGS.
     seed : int
+        ``random_state`` of every method: the convex estimators' pattern sampler and the MLPs'
+        initialisation and shuffling.
     """
 
     def __init__(
@@ -338,6 +341,24 @@ def run_method(method, dataset, alpha, config):
     saves (on a busy 2-core machine, L-BFGS ran 100× slower with the default pool), and parallel
     runs come from ``--n-jobs``. The first run of a method and loss in a process is made twice and
     the first result discarded, so that no method is timed with its one-off start-up costs.
+
+    Parameters
+    ----------
+    method : str
+        A key of :data:`METHODS`: ``"convex-gated"``, ``"convex-relu"``, ``"sgd"``, ``"adam"`` or
+        ``"lbfgs"``.
+    dataset : Dataset
+        The split to train on (training part) and to score on (both parts).
+    alpha : float
+        Weight decay in the Lasso convention of :ref:`maths-objective`; the MLPs get the matched
+        ``alpha_sklearn`` (see the module's description).
+    config : MethodConfig
+        The settings shared by all runs.
+
+    Returns
+    -------
+    dict
+        The run's record: the objective ``J``, metrics, times, trajectory and status.
     """
     from threadpoolctl import threadpool_limits
 

@@ -122,7 +122,22 @@ def performance_profile(records, tol, grid=None, time_key="time"):
 
 
 def solved_fractions(records, tolerances=TOLERANCES, time_key="time"):
-    """Fraction of problems each method solves at all (at unlimited time), per tolerance."""
+    """Fraction of problems each method solves at all (at unlimited time), per tolerance.
+
+    Parameters
+    ----------
+    records : list of dict
+        Benchmark records (:func:`convexnn.bench.methods.run_method`).
+    tolerances : sequence of float, default=(1.0, 0.5, 0.1)
+        Relative tolerances ``tol``: a problem is solved when the method's objective reaches
+        ``(1 + tol) · J*``.
+    time_key : {"time", "time_sweep"}, default="time"
+        As in :func:`performance_profile`.
+
+    Returns
+    -------
+    dict of method -> dict of tol -> float
+    """
     out = {}
     for tol in tolerances:
         problems, times = solve_times(records, tol, time_key)
@@ -132,7 +147,15 @@ def solved_fractions(records, tolerances=TOLERANCES, time_key="time"):
 
 
 def write_csv(records, path):
-    """One row per run (trajectories are in the JSON file)."""
+    """One row per run (trajectories are in the JSON file).
+
+    Parameters
+    ----------
+    records : list of dict
+        Benchmark records (:func:`convexnn.bench.methods.run_method`).
+    path : path
+        The CSV file to write (overwritten); its columns are :data:`CSV_FIELDS`.
+    """
     with open(path, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS, extrasaction="ignore")
         writer.writeheader()
@@ -152,7 +175,17 @@ def _jsonable(value):
 
 
 def write_json(records, path, config=None):
-    """All records with trajectories, and the run's settings; non-finite numbers as strings."""
+    """All records with trajectories, and the run's settings; non-finite numbers as strings.
+
+    Parameters
+    ----------
+    records : list of dict
+        Benchmark records (:func:`convexnn.bench.methods.run_method`).
+    path : path
+        The JSON file to write (overwritten).
+    config : dict, optional
+        The run's settings, stored under ``"config"`` (an empty dict by default).
+    """
     with open(path, "w") as handle:
         json.dump(_jsonable({"config": config or {}, "records": records}), handle, indent=1)
 
@@ -187,7 +220,17 @@ def _fmt(value, spec):
 
 
 def format_table(records):
-    """A Markdown (pipe) table, one row per run."""
+    """A Markdown (pipe) table, one row per run.
+
+    Parameters
+    ----------
+    records : list of dict
+        Benchmark records (:func:`convexnn.bench.methods.run_method`).
+
+    Returns
+    -------
+    str
+    """
     header = [
         "dataset",
         "split",
@@ -229,7 +272,20 @@ def format_table(records):
 
 
 def summary_table(records, time_key="time"):
-    """Per method: problems, fraction solved at each tolerance, median time, mean test metric."""
+    """Per method: problems, fraction solved at each tolerance, median time, mean test metric.
+
+    Parameters
+    ----------
+    records : list of dict
+        Benchmark records (:func:`convexnn.bench.methods.run_method`).
+    time_key : {"time", "time_sweep"}, default="time"
+        As in :func:`performance_profile`.
+
+    Returns
+    -------
+    str
+        A Markdown (pipe) table, one row per method.
+    """
     fractions = solved_fractions(records, time_key=time_key)
     methods = list(dict.fromkeys(r["method"] for r in records))
     header = (
@@ -268,7 +324,26 @@ def _pyplot():
 
 
 def plot_profile(records, path, tolerances=TOLERANCES, time_key="time", title=None):
-    """Performance profiles (fraction solved against time, log scale), one panel per tolerance."""
+    """Performance profiles (fraction solved against time, log scale), one panel per tolerance.
+
+    Parameters
+    ----------
+    records : list of dict
+        Benchmark records (:func:`convexnn.bench.methods.run_method`).
+    path : path
+        The image file to write (its format from the suffix, as matplotlib's ``savefig``).
+    tolerances : sequence of float, default=(1.0, 0.5, 0.1)
+        Relative tolerances, one panel each (see :func:`performance_profile`).
+    time_key : {"time", "time_sweep"}, default="time"
+        As in :func:`performance_profile`.
+    title : str, optional
+        Title above the panels.
+
+    Returns
+    -------
+    path
+        ``path``.
+    """
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(tolerances), figsize=(4.2 * len(tolerances), 3.6), sharey=True)
     axes = np.atleast_1d(axes)
@@ -301,12 +376,44 @@ def _datasets(records):
 
 
 def plot_objectives(records, path, max_panels=12):
-    """Objective against alpha per dataset (few datasets), else relative excess per problem."""
+    """Objective against alpha per dataset (few datasets), else relative excess per problem.
+
+    Parameters
+    ----------
+    records : list of dict
+        Benchmark records (:func:`convexnn.bench.methods.run_method`).
+    path : path
+        The image file to write (its format from the suffix, as matplotlib's ``savefig``).
+    max_panels : int, default=12
+        With at most this many datasets, one panel per dataset against ``alpha``; with more, one
+        panel with a column of points per dataset.
+
+    Returns
+    -------
+    path
+        ``path``.
+    """
     return _per_dataset_plot(records, path, "objective", "training objective J", max_panels)
 
 
 def plot_metrics(records, path, max_panels=12):
-    """Test metric against alpha per dataset (few datasets), else per problem."""
+    """Test metric against alpha per dataset (few datasets), else per problem.
+
+    Parameters
+    ----------
+    records : list of dict
+        Benchmark records (:func:`convexnn.bench.methods.run_method`).
+    path : path
+        The image file to write (its format from the suffix, as matplotlib's ``savefig``).
+    max_panels : int, default=12
+        With at most this many datasets, one panel per dataset against ``alpha``; with more, one
+        panel with a column of points per dataset.
+
+    Returns
+    -------
+    path
+        ``path``.
+    """
     return _per_dataset_plot(records, path, "test_metric", "test metric", max_panels)
 
 

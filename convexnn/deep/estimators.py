@@ -184,7 +184,20 @@ class ConvexDeepReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvex
 
     @validated_fit
     def fit(self, X, y):
-        """Fit the network to ``X`` (n_samples, n_features) and ``y`` (n_samples[, k])."""
+        """Fit the network to ``X`` (n_samples, n_features) and ``y`` (n_samples[, k]).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Training targets.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+        """
         X, y = self._check_X_y(X, y, multi_output=True, y_numeric=True)
         self._y_was_1d = y.ndim == 1
         return self._fit_stack(X, encode_targets(y, "squared"), "squared")
@@ -212,7 +225,20 @@ class ConvexDeepReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseCon
 
     @validated_fit
     def fit(self, X, y):
-        """Fit the network to ``X`` (n_samples, n_features) and labels ``y``."""
+        """Fit the network to ``X`` (n_samples, n_features) and labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,)
+            Class labels (any label type; two classes use the logistic loss, more the softmax).
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+        """
         X, y = self._check_X_y(X, y)
         return self._fit_stack(X, *self._encode_labels(y))
 
@@ -306,7 +332,20 @@ class ConvexDeep1DRegressor(RegressorOutputsMixin, RegressorMixin, NetworkEstima
 
     @validated_fit
     def fit(self, X, y):
-        """Fit to one-dimensional inputs ``X`` (n_samples, 1) and targets ``y`` (n_samples,)."""
+        """Fit to one-dimensional inputs ``X`` (n_samples, 1) and targets ``y`` (n_samples,).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, 1)
+            Training inputs (one feature).
+        y : array-like of shape (n_samples,)
+            Training targets.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+        """
         if self.depth not in DEPTHS:
             raise ValueError(
                 f"depth must be one of {DEPTHS} for {type(self).__name__}; got {self.depth!r}"

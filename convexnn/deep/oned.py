@@ -68,7 +68,9 @@ DEPTHS = (2, 3, 4)
 class Dictionary:
     """The Lasso dictionary of a deep narrow ReLU network on 1-D data.
 
-    Attributes
+    Each parameter is kept as the attribute of the same name.
+
+    Parameters
     ----------
     depth : int
         Number of weight layers ``L`` (``L − 1`` hidden layers).
@@ -238,6 +240,7 @@ class DictionaryProgram(Program):
 
     @property
     def block_shape(self) -> tuple[int, int, int]:
+        """(n_outputs, 1, n_features): one coefficient per output and dictionary feature."""
         return (self.n_outputs, 1, self.n_patterns)
 
     @cached_property
@@ -257,11 +260,23 @@ class DictionaryProgram(Program):
         return np.stack(pooled, axis=1) / self.counts[:, None]
 
     def design_product(self, Z: np.ndarray) -> np.ndarray:
-        """``Φ Zᵀ`` on the training samples, ``Z`` of shape (n_outputs, n_features)."""
+        """``Φ Zᵀ`` on the training samples, ``Z`` of shape (n_outputs, n_features).
+
+        Parameters
+        ----------
+        Z : ndarray of shape (n_outputs, n_features)
+            Coefficients of the dictionary's features, one row per output.
+        """
         return (self.dictionary.values @ Z.T)[self.inverse]
 
     def design_adjoint(self, Theta: np.ndarray) -> np.ndarray:
-        """``Θᵀ Φ``, shape (n_outputs, n_features), for ``Θ`` of shape (n_samples, n_outputs)."""
+        """``Θᵀ Φ``, shape (n_outputs, n_features), for ``Θ`` of shape (n_samples, n_outputs).
+
+        Parameters
+        ----------
+        Theta : ndarray of shape (n_samples, n_outputs)
+            A residual or dual point, one column per output.
+        """
         n_points = self.dictionary.points.shape[0]
         pooled = np.stack(
             [
@@ -273,16 +288,35 @@ class DictionaryProgram(Program):
         return pooled.T @ self.dictionary.values
 
     def predict(self, solution: ConvexSolution) -> np.ndarray:
-        """Model output ``Φ z + c``, shape (n_samples, n_outputs)."""
+        """Model output ``Φ z + c``, shape (n_samples, n_outputs).
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        """
         return self.design_product(solution.U[:, 0, :]) + solution.intercept
 
     def block_norms(self, blocks: np.ndarray) -> np.ndarray:
-        """``|z|`` of every coefficient, shape (n_outputs, n_features)."""
+        """``|z|`` of every coefficient, shape (n_outputs, n_features).
+
+        Parameters
+        ----------
+        blocks : ndarray of shape (n_outputs, 1, n_features)
+            The coefficients ``U`` of a solution.
+        """
         return np.abs(blocks[:, 0, :])
 
     def dual_block_norms(self, Theta: np.ndarray, threshold: float | None = None) -> np.ndarray:
-        """``|φ_jᵀ θ_o|`` for every feature and output, shape (n_outputs, n_features) (exact:
-        ``threshold`` is not needed)."""
+        """``|φ_jᵀ θ_o|`` for every feature and output, shape (n_outputs, n_features).
+
+        Parameters
+        ----------
+        Theta : ndarray of shape (n_samples, n_outputs)
+            A dual point.
+        threshold : float, optional
+            Not needed: the values are exact.
+        """
         return np.abs(self.design_adjoint(Theta))
 
     @cached_property
@@ -298,6 +332,13 @@ def dictionary_to_network(program: DictionaryProgram, solution: ConvexSolution):
     Every non-zero ``z_{o, j}`` becomes one path of ``L − 1`` scalar ReLU units, balanced so that
     each of its ``L`` weights has magnitude ``|z|^{1/L}``: the network's output equals
     ``Φ z + c`` and its objective :func:`deep_objective` equals the Lasso objective.
+
+    Parameters
+    ----------
+    program : DictionaryProgram
+        The program that was solved (its dictionary and depth).
+    solution : ConvexSolution
+        A point of ``program``.
 
     Returns
     -------
@@ -368,6 +409,15 @@ def rebalance(coefs, intercepts, power=None, max_iter=500):
     problem (a sum of exponentials of linear functions of ``t``), solved here by L-BFGS. Used to
     score a network trained under another penalty (e.g. scikit-learn's weight decay) fairly on
     :func:`deep_objective`.
+
+    Parameters
+    ----------
+    coefs, intercepts : list of ndarray
+        The network in scikit-learn's layout (not modified).
+    power : float, optional
+        The exponent ``p`` of the penalty; by default the depth ``L = len(coefs)``.
+    max_iter : int, default=500
+        Most L-BFGS iterations; the rescaling is kept only if it does not raise the penalty.
 
     Returns
     -------

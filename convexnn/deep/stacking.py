@@ -32,7 +32,9 @@ __all__ = ["BlockReport", "stack_convex_blocks"]
 class BlockReport:
     """What one block of the stack solved.
 
-    Attributes
+    Each parameter is kept as the attribute of the same name.
+
+    Parameters
     ----------
     n_inputs : int
         Width of the block's input.

@@ -19,7 +19,16 @@ __all__ = [
 
 
 def add_bias_column(X):
-    """``X̃ = [X, 1]``."""
+    """``X̃ = [X, 1]``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features + 1), of ``X``'s dtype
+    """
     X = np.asarray(X)
     return np.hstack([X, np.ones((X.shape[0], 1), dtype=X.dtype)])
 
@@ -28,7 +37,9 @@ def add_bias_column(X):
 class Patterns:
     """Gates and their activation patterns on the training data.
 
-    Attributes
+    Each parameter is kept as the attribute of the same name.
+
+    Parameters
     ----------
     gates : ndarray of shape (n_features + 1, n_patterns)
         Gate vectors ``g = [w, b]`` in the original input space; pattern ``k`` is ``X̃ gates[:, k] ≥ 0``.
@@ -48,7 +59,20 @@ class Patterns:
 
 
 def unique_patterns(gates, masks):
-    """Drop all-zero patterns and repeated patterns (keeping the first gate of each)."""
+    """Drop all-zero patterns and repeated patterns (keeping the first gate of each).
+
+    Parameters
+    ----------
+    gates : ndarray of shape (n_features + 1, n_gates)
+        Gate vectors, bias last, one per column of ``masks``.
+    masks : array-like of shape (n_samples, n_gates), bool
+        The pattern each gate induces on the training data.
+
+    Returns
+    -------
+    Patterns
+        The kept gates and patterns, in their original order.
+    """
     masks = np.asarray(masks, dtype=bool)
     keep = masks.any(axis=0)
     gates, masks = gates[:, keep], masks[:, keep]
@@ -68,6 +92,17 @@ def gate_patterns(X, gates) -> Patterns:
     own training data could then disagree with its program: such a gate's bias is raised by half
     the smallest clear ``|x̃ᵀg|``, which moves the ties clearly onto the active side and no other
     sample across (a gate with no such room is dropped).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The training inputs.
+    gates : array-like of shape (n_features + 1, n_gates)
+        Gate vectors ``g = [w, b]`` in the input space of ``X``, bias last.
+
+    Returns
+    -------
+    Patterns
     """
     Xt = add_bias_column(np.asarray(X))
     gates = np.asarray(gates, dtype=np.float64)
@@ -95,7 +130,16 @@ def standardisation(X):
     weights, and that cancellation loses ``eps·|mean|/scale`` of every product (dividing by the
     rounding noise of a constant feature made gates of ±1e15 whose masks were noise; at
     ``|mean|/scale = 1e8`` the ``data`` sampler's tie-breaking nudges were lost). A constant
-    feature keeps scale 1."""
+    feature keeps scale 1.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+
+    Returns
+    -------
+    mean, scale : ndarray of shape (n_features,)
+    """
     X = np.asarray(X, dtype=np.float64)
     mean = X.mean(axis=0)
     scale = np.maximum(X.std(axis=0), 1e-4 * np.abs(mean))
@@ -104,7 +148,20 @@ def standardisation(X):
 
 
 def to_input_space(G, mean, scale):
-    """Gates for the standardised data ``[(X − mean)/scale, 1]`` as gates for ``[X, 1]``."""
+    """Gates for the standardised data ``[(X − mean)/scale, 1]`` as gates for ``[X, 1]``.
+
+    Parameters
+    ----------
+    G : ndarray of shape (n_features + 1, n_gates)
+        Gates of the standardised data, bias last.
+    mean, scale : ndarray of shape (n_features,)
+        The standardisation (:func:`standardisation`).
+
+    Returns
+    -------
+    ndarray of shape (n_features + 1, n_gates)
+        The same hyperplanes in the input space.
+    """
     d = mean.shape[0]
     gates = np.empty_like(G)
     gates[:d] = G[:d] / scale[:, None]
@@ -125,6 +182,8 @@ def tie_breaking_steps(C, v, rho, ties, fraction=0.5):
     v : ndarray (m, r)
     rho : ndarray (m, r, q)
     ties : ndarray (n, m), bool
+    fraction : float, default=0.5
+        Fraction of the largest safe step taken (in ``(0, 1)`` for a margin).
 
     Returns
     -------

@@ -123,6 +123,17 @@ def cover_count(n_samples: int, rank: int) -> int:
 
     ``2 Σ_{k<r} C(n − 1, k)`` for ``r = rank X̃`` (:ref:`maths-patterns`), the all-zero pattern included; an
     upper bound on the count for points in any position.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of points ``n``.
+    rank : int
+        Rank ``r`` of the data with the bias column, ``X̃ = [X, 1]``.
+
+    Returns
+    -------
+    int
     """
     return 2 * sum(comb(n_samples - 1, k) for k in range(rank))
 
@@ -148,6 +159,14 @@ def exact_arrangement(X, max_patterns=DEFAULT_MAX_PATTERNS):
     Unlike :func:`exact_patterns` this keeps every pattern, including any whose gate does not
     reproduce it to floating-point precision in the input space (for certificates, which need the
     patterns only). The all-zero pattern is dropped.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The training inputs.
+    max_patterns : int, default=100_000
+        Refuse (``ValueError`` with the expected count) when Cover's count, less the all-zero
+        pattern, exceeds this.
 
     Returns
     -------

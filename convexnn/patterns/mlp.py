@@ -20,6 +20,29 @@ def fit_mlp(X, Y, loss, alpha, width, random_state=None, **params):
     ``MLPRegressor``/``MLPClassifier`` with ``alpha * n_samples`` minimise the same objective as the
     convex program at ``alpha`` (:ref:`maths-objective`). ``params`` go to the MLP (default: L-BFGS, at most
     2000 iterations); its convergence warning is silenced.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The training inputs.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets as :func:`~convexnn.losses.encode_targets` returns them for ``loss``.
+    loss : {"squared", "logistic", "softmax"}
+        The loss of the objective: ``"squared"`` trains an ``MLPRegressor``, the others an
+        ``MLPClassifier``.
+    alpha : float
+        Weight decay in the Lasso convention; the MLP gets ``alpha * n_samples``.
+    width : int
+        Number of hidden neurons.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the MLP's initialisation.
+    **params
+        Further keyword arguments of the MLP (``solver``, ``max_iter``, ``batch_size``, ...).
+
+    Returns
+    -------
+    MLPRegressor or MLPClassifier
+        The fitted MLP.
     """
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 
@@ -44,6 +67,29 @@ def mlp_patterns(X, Y, loss, alpha, n_gates, random_state=None, max_iter=2000) -
     over these patterns, so that program's optimum is a network at least as good as the MLP. (With
     several outputs the program's neurons each feed one output while the MLP's are shared, and
     the program may end above the MLP.) ``max_iter`` bounds the MLP's L-BFGS iterations.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The training inputs.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets as :func:`~convexnn.losses.encode_targets` returns them for ``loss``.
+    loss : {"squared", "logistic", "softmax"}
+        The loss of the objective: ``"squared"`` trains an ``MLPRegressor``, the others an
+        ``MLPClassifier``.
+    alpha : float
+        Weight decay in the Lasso convention; the MLP gets ``alpha * n_samples``.
+    n_gates : int
+        Number of hidden neurons of the MLP; at most this many patterns are returned (duplicates
+        and the patterns of dead neurons are dropped).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the MLP's initialisation.
+    max_iter : int, default=2000
+        Most L-BFGS iterations of the MLP.
+
+    Returns
+    -------
+    Patterns
     """
     X = np.asarray(X, dtype=np.float64)
     mlp = fit_mlp(X, Y, loss, alpha, n_gates, random_state, max_iter=max_iter)
@@ -51,12 +97,45 @@ def mlp_patterns(X, Y, loss, alpha, n_gates, random_state=None, max_iter=2000) -
 
 
 def hidden_gates(mlp):
-    """The hidden neurons ``[w; b]`` of a fitted scikit-learn MLP, as gates (bias last)."""
+    """The hidden neurons ``[w; b]`` of a fitted scikit-learn MLP, as gates (bias last).
+
+    Parameters
+    ----------
+    mlp : MLPRegressor or MLPClassifier
+        A fitted MLP (its first layer is read).
+
+    Returns
+    -------
+    ndarray of shape (n_features + 1, n_hidden)
+    """
     return np.vstack([mlp.coefs_[0], mlp.intercepts_[0][None, :]])
 
 
 def mlp_gates(X, Y, loss, alpha, width, random_state):
-    """Hidden neurons ``[w; b]`` of a quick full-batch Adam fit of a scikit-learn MLP."""
+    """Hidden neurons ``[w; b]`` of a quick full-batch Adam fit of a scikit-learn MLP.
+
+    The fit takes 200 epochs at learning rate ``1e-2`` (:func:`fit_mlp`).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The training inputs.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets as :func:`~convexnn.losses.encode_targets` returns them for ``loss``.
+    loss : {"squared", "logistic", "softmax"}
+        The loss of the objective: ``"squared"`` trains an ``MLPRegressor``, the others an
+        ``MLPClassifier``.
+    alpha : float
+        Weight decay in the Lasso convention; the MLP gets ``alpha * n_samples``.
+    width : int
+        Number of hidden neurons, hence of gates.
+    random_state : int, RandomState instance or None
+        Seeds the MLP's initialisation and shuffling.
+
+    Returns
+    -------
+    ndarray of shape (n_features + 1, width)
+    """
     return hidden_gates(fit_mlp(
         X, Y, loss, alpha, width, random_state,
         solver="adam", batch_size=X.shape[0], learning_rate_init=1e-2, max_iter=200,

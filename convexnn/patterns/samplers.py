@@ -24,6 +24,20 @@ def gaussian_patterns(X, n_gates, random_state=None):
 
     Drawing in the standardised space keeps every feature in play when features have uneven
     scales; the returned gates reproduce exactly the same patterns on ``X`` itself.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The training inputs.
+    n_gates : int
+        Number of gates drawn; duplicates and all-zero patterns are removed, so at most this many
+        patterns are returned.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the draw.
+
+    Returns
+    -------
+    Patterns
     """
     rng = check_random_state(random_state)
     X = np.asarray(X, dtype=float)

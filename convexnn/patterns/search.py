@@ -23,11 +23,14 @@ def ascent_patterns(X, theta, starts, n_iter=25):
     theta : ndarray (n_samples,)
     starts : ndarray (n_features + 1, n_starts)
         Start gates in the input space.
+    n_iter : int, default=25
+        Ascent steps from each start and sign; every pattern visited on the way is kept.
 
     Returns
     -------
-    gates : ndarray (n_features + 1, m), masks : ndarray (n_samples, m) bool
-        Every distinct non-zero pattern visited, with a gate reproducing it.
+    Patterns
+        Every distinct non-zero pattern visited (``masks`` of shape (n_samples, m)), with a gate
+        reproducing it (``gates`` of shape (n_features + 1, m)).
     """
     X = np.asarray(X, dtype=np.float64)
     Xt = add_bias_column(X)

@@ -109,7 +109,19 @@ AUTO_IPM_SOFTMAX_BYTES = 4 * 2**30
 
 def takes(solver, option) -> bool:
     """Whether the named solver accepts the keyword ``option`` (``"init"``, ``"callback"``, ...);
-    ``"auto"`` accepts every option and drops a warm start the solver it picks cannot use."""
+    ``"auto"`` accepts every option and drops a warm start the solver it picks cannot use.
+
+    Parameters
+    ----------
+    solver : str
+        ``"auto"`` or a key of :data:`SOLVERS`.
+    option : str
+        The keyword's name.
+
+    Returns
+    -------
+    bool
+    """
     if solver == "auto":
         return True
     keywords = _keywords(solver)
@@ -179,7 +191,19 @@ def _auto(program, interior_point=True):
 
 def resolve_solver(program, solver: str = "auto") -> str:
     """The solver :func:`solve` runs first for ``program`` when asked for ``solver`` (``"auto"``
-    resolved by the rules above; any other name is returned as it is)."""
+    resolved by the rules above; any other name is returned as it is).
+
+    Parameters
+    ----------
+    program : ConvexProgram
+        The program to solve (its formulation, loss, ``alpha`` and sizes decide ``"auto"``).
+    solver : str, default="auto"
+        ``"auto"`` or a solver name.
+
+    Returns
+    -------
+    str
+    """
     return _auto(program) if solver == "auto" else solver
 
 
@@ -379,6 +403,24 @@ def solve(program, solver="auto", **options) -> SolverResult:
     fails raises :class:`SolverFailure` instead of returning the point. A solver stopped by its
     iteration budget at a point worse than the zero network hands back the zero network instead
     (with its gap and the solver's status): never a point worse than the best one seen.
+
+    Parameters
+    ----------
+    program : ConvexProgram
+        The program to solve (a deep dictionary program goes straight to its solver, without
+        these checks).
+    solver : str, default="auto"
+        ``"auto"`` or a key of :data:`SOLVERS`; an unknown name raises ``ValueError``.
+    **options
+        Keyword arguments of the solver, such as ``tol``, ``max_iter``, ``verbose``, ``init`` (a
+        :class:`~convexnn.program.ConvexSolution` to start from) and ``callback`` (called with
+        the current solution). An option the solver does not take raises ``ValueError``, except
+        one set to None, a ``callback`` (then called once with the final point) and, under
+        ``"auto"``, an ``init`` (dropped).
+
+    Returns
+    -------
+    SolverResult
     """
     name = _auto(program) if solver == "auto" else solver
     if name not in SOLVERS:

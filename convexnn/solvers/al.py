@@ -36,7 +36,16 @@ FUSED_MAX_ENTRIES = 2**21
 
 
 class AugmentedComposite:
-    """Inner problem of the augmented Lagrangian over ``W = [U; V]`` (shape (2, K, d + 1, P))."""
+    """Inner problem of the augmented Lagrangian over ``W = [U; V]`` (shape (2, K, d + 1, P)).
+
+    Parameters
+    ----------
+    program : ConvexProgram
+        The exact ReLU program.
+    delta : float
+        Penalty parameter ``δ > 0`` of the cone terms (the attribute ``delta``, which the solver
+        raises when the violation stalls). The multipliers ``Lam`` start at zero.
+    """
 
     def __init__(self, program: ConvexProgram, delta: float):
         self.program = program
@@ -52,7 +61,13 @@ class AugmentedComposite:
         self._buffer = np.empty((*shape, program.n_samples, P), dtype=program.X.dtype)
 
     def image(self, W):
-        """``(Z, F)``: the products ``Z = X̃W`` (2, K, n, P) the cone terms need, and the outputs."""
+        """``(Z, F)``: the products ``Z = X̃W`` (2, K, n, P) the cone terms need, and the outputs.
+
+        Parameters
+        ----------
+        W : ndarray of shape (2, n_outputs, n_features + 1, n_patterns)
+            The blocks ``[U; V]``.
+        """
         Z = np.matmul(self.Xt, W)
         F = np.empty((self.n, W.shape[1]))
         for o in range(W.shape[1]):

@@ -22,7 +22,9 @@ STATUSES = ("optimal", "max_iter", "stalled", "inaccurate")
 class SolverResult:
     """The outcome of solving a :class:`~convexnn.program.ConvexProgram`.
 
-    Attributes
+    Each parameter is kept as the attribute of the same name.
+
+    Parameters
     ----------
     solution : ConvexSolution
     solver : str

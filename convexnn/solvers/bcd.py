@@ -63,6 +63,34 @@ def bcd_epoch(Xt, row_ptr, rows, block_output, W, lipschitz, F, Y, c, alpha, n_p
     Block ``b`` acts on output ``block_output[b]`` through the rows
     ``rows[row_ptr[b]:row_ptr[b+1]]`` (its pattern); ``W[b]`` is its ``d + 1`` coefficients and
     ``F`` the model output without intercept, kept up to date.
+
+    Parameters
+    ----------
+    Xt : ndarray of shape (n_samples, n_features + 1)
+        Inputs with the bias column, in float64.
+    row_ptr : ndarray of shape (n_blocks + 1,), int64
+        Block ``b``'s rows are ``rows[row_ptr[b]:row_ptr[b + 1]]``.
+    rows : ndarray of int64
+        The samples of every block's pattern (its active rows), block after block.
+    block_output : ndarray of shape (n_blocks,), int64
+        The output each block feeds.
+    W : ndarray of shape (n_blocks, n_features + 1)
+        The coefficients of the working set's blocks, updated in place.
+    lipschitz : ndarray of shape (n_blocks,)
+        Lipschitz constant ``L_b`` of each block's gradient; the step is ``1/L_b``.
+    F : ndarray of shape (n_samples, n_outputs)
+        Model output without the intercept, updated in place.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets encoded for the loss.
+    c : ndarray of shape (n_outputs,)
+        The output intercept (fixed during the pass).
+    alpha : float
+        Regularisation strength.
+    n_penalised : int
+        How many leading coefficients of a block the group norm takes (all ``n_features + 1``
+        for the gated program).
+    code : int
+        The loss: 0 squared, 1 logistic, 2 softmax.
     """
     n, g = Xt.shape
     grad = np.empty(g)
@@ -101,7 +129,27 @@ def bcd_epoch(Xt, row_ptr, rows, block_output, W, lipschitz, F, Y, c, alpha, n_p
 
 @njit(cache=True)
 def working_set_forward(Xt, row_ptr, rows, block_output, W, n_outputs):
-    """``F[:, o] = Σ_{b: output o} D_b X̃ w_b`` over the working set (no intercept)."""
+    """``F[:, o] = Σ_{b: output o} D_b X̃ w_b`` over the working set (no intercept).
+
+    Parameters
+    ----------
+    Xt : ndarray of shape (n_samples, n_features + 1)
+        Inputs with the bias column, in float64.
+    row_ptr : ndarray of shape (n_blocks + 1,), int64
+        Block ``b``'s rows are ``rows[row_ptr[b]:row_ptr[b + 1]]``.
+    rows : ndarray of int64
+        The samples of every block's pattern (its active rows), block after block.
+    block_output : ndarray of shape (n_blocks,), int64
+        The output each block feeds.
+    W : ndarray of shape (n_blocks, n_features + 1)
+        The coefficients of the working set's blocks.
+    n_outputs : int
+        Number of outputs (columns of the result).
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_outputs)
+    """
     n, g = Xt.shape
     F = np.zeros((n, n_outputs))
     for b in range(W.shape[0]):

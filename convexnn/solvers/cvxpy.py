@@ -25,6 +25,11 @@ def build_cvxpy_problem(program: ConvexProgram):
     Returns ``problem, (U_list, V_list, c, outputs)``: ``U_list[o]`` is the ``(d + 1) × P`` matrix
     of blocks of output ``o``; ``outputs`` is the equality ``Z == model outputs``, whose multiplier
     times ``n`` is the dual variable ``θ``.
+
+    Parameters
+    ----------
+    program : ConvexProgram
+        The program to formulate (computed in float64, whatever the data's dtype).
     """
     import cvxpy as cp
 

@@ -17,7 +17,14 @@ __all__ = ["DualExtrapolator", "best_gap"]
 
 
 class DualExtrapolator:
-    """Keep the last ``depth + 1`` residuals and propose their Anderson extrapolation."""
+    """Keep the last ``depth + 1`` residuals and propose their Anderson extrapolation.
+
+    Parameters
+    ----------
+    depth : int, default=5
+        Number of differences of residuals combined; no extrapolation is proposed before
+        ``depth + 1`` residuals were pushed.
+    """
 
     def __init__(self, depth: int = 5):
         self.past = deque(maxlen=depth + 1)
@@ -44,7 +51,24 @@ class DualExtrapolator:
 
 def best_gap(program, solution, residual, extrapolator=None):
     """The certified gap at ``solution`` with the better dual point of the residual and, when an
-    ``extrapolator`` is given, its extrapolation."""
+    ``extrapolator`` is given, its extrapolation.
+
+    Parameters
+    ----------
+    program : ConvexProgram
+        The program ``solution`` is a point of.
+    solution : ConvexSolution
+        The point whose gap is certified.
+    residual : ndarray of shape (n_samples, n_outputs)
+        The residual ``θ`` at ``solution``, the first candidate dual point.
+    extrapolator : DualExtrapolator, optional
+        Receives ``residual`` (pushed here) and proposes the second candidate.
+
+    Returns
+    -------
+    DualityGap
+        The gap of whichever candidate gives the larger dual objective.
+    """
     gap = program.duality_gap(solution, theta=residual)
     candidates = []
     if extrapolator is not None:

@@ -2,7 +2,7 @@
 
 :func:`fista` minimises ``smooth(W, c) + penalty(W)`` for any :class:`Composite` — blocks ``W`` with
 a group penalty and a free intercept ``c`` — and is shared by the gated solver
-(:func:`solve_fista`) and the inner problems of the augmented Lagrangian (:mod:`.augmented`).
+(:func:`solve_fista`) and the inner problems of the augmented Lagrangian (:mod:`.al`).
 The outer logic (stopping on the certified gap, warnings) stays in Python; the masked products are
 BLAS + numba (:mod:`convexnn.operators`).
 """
@@ -28,6 +28,11 @@ class GatedComposite:
     A composite splits the smooth part in two: :meth:`image`, linear in ``W`` (here the model
     output ``F``), and :meth:`smooth`, which evaluates the smooth part and its gradient from an
     image. FISTA extrapolates images along with iterates, so each iteration maps one point forward.
+
+    Parameters
+    ----------
+    program : ConvexProgram
+        The gated program.
     """
 
     def __init__(self, program: ConvexProgram):
@@ -66,7 +71,28 @@ def _extrapolate(image, previous, beta):
 
 def initial_step(composite, W_shape, c_shape, dtype, n_power=8, seed=0):
     """``1 / L`` from a few power iterations on the smooth part's curvature (an estimate: FISTA's
-    backtracking corrects it)."""
+    backtracking corrects it).
+
+    Parameters
+    ----------
+    composite : GatedComposite or AugmentedComposite
+        The problem whose smooth part is measured (:meth:`value_grad` is called).
+    W_shape : tuple of int
+        Shape of the blocks ``W``.
+    c_shape : tuple of int
+        Shape of the intercept ``c``.
+    dtype : dtype
+        The blocks' dtype (the data's).
+    n_power : int, default=8
+        Number of power iterations.
+    seed : int, default=0
+        Seed of the random start of the power iterations.
+
+    Returns
+    -------
+    float
+        ``0.9 / L`` for the estimate ``L``; 1 when the curvature is zero or not finite.
+    """
     rng = np.random.default_rng(seed)
     W = rng.standard_normal(W_shape).astype(dtype)
     c = np.zeros(c_shape)
@@ -95,9 +121,20 @@ def fista(composite, W, c, *, step, max_iter, check=None, check_every=10, stop_g
 
     Parameters
     ----------
+    composite : GatedComposite or AugmentedComposite
+        The problem: ``image``, ``smooth``, ``prox`` and ``penalty``.
+    W : ndarray
+        The starting blocks (copied, not modified).
+    c : ndarray of shape (n_outputs,)
+        The starting intercept.
+    step : float
+        The initial step size (e.g. :func:`initial_step`); halved by backtracking, grown by 10 %
+        after each iteration.
+    max_iter : int
+        Most iterations.
     check : callable ``(W, c, it) -> bool``, optional
         Called every ``check_every`` iterations; returning True stops.
-    check_every : int
+    check_every : int, default=10
         Iterations between checks.
     stop_grad : float, optional
         Also stop once the largest block of the prox-gradient mapping is below this value.

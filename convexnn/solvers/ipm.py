@@ -56,6 +56,20 @@ def interior_start(Xt, masks, gates):
     The gate itself when it puts no sample on its hyperplane (Gaussian gates); otherwise the
     centre found by a small linear program, ``max s`` s.t. ``(2D_k − I) X̃ u ≥ s``, ``|u| ≤ 1``.
     Raises :class:`DegenerateConeError` for a pattern whose cone has an empty interior.
+
+    Parameters
+    ----------
+    Xt : ndarray of shape (n_samples, n_features + 1)
+        Inputs with the bias column, ``X̃ = [X, 1]``.
+    masks : ndarray of shape (n_samples, n_patterns), bool
+        The patterns ``D_k``.
+    gates : ndarray of shape (n_features + 1, n_patterns)
+        The gates that induced the patterns, bias last (the first candidates).
+
+    Returns
+    -------
+    ndarray of shape (n_patterns, n_features + 1)
+        One interior point per pattern, each of unit norm.
     """
     S = np.where(masks, 1.0, -1.0)
     G = np.array(gates, dtype=np.float64).T  # (P, d + 1)
@@ -391,6 +405,18 @@ def newton_form(n_samples, n_features, n_patterns, n_outputs=1):
     (softmax: ``nK × nK``) matrices (``n² P (d + 1) + n³/3`` flops per output). ``"cg"``: softmax
     above ``COUPLED_MAX_ROWS``, conjugate gradients preconditioned by one ``n × n`` factor per
     output.
+
+    Parameters
+    ----------
+    n_samples, n_features, n_patterns : int
+        The program's sizes ``n``, ``d`` and ``P``.
+    n_outputs : int, default=1
+        Number ``K`` of coupled outputs (softmax); 1 for one output of the squared or logistic
+        loss.
+
+    Returns
+    -------
+    {"primal", "dual", "cg"}
     """
     n, P, p, K = n_samples, n_patterns, n_features + 1, n_outputs
     if K > 1:

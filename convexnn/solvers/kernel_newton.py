@@ -33,7 +33,19 @@ __all__ = ["solve_kernel_newton", "KernelObjective"]
 
 
 class KernelObjective:
-    """``J(t)`` of one output of the gated squared-loss program, with its derivatives."""
+    """``J(t)`` of one output of the gated squared-loss program, with its derivatives.
+
+    Parameters
+    ----------
+    Xt : ndarray of shape (n_samples, n_features + 1)
+        Inputs with the bias column, ``X̃ = [X, 1]`` (taken in float64).
+    masks : ndarray of shape (n_samples, n_patterns)
+        The patterns ``D_k``, boolean or zeros and ones.
+    y : ndarray of shape (n_samples,)
+        The targets of the output.
+    alpha : float
+        Regularisation strength ``α`` (positive).
+    """
 
     def __init__(self, Xt, masks, y, alpha):
         self.Xt = np.asarray(Xt, dtype=np.float64)
@@ -44,7 +56,17 @@ class KernelObjective:
         self.gram = self.Xt @ self.Xt.T
 
     def evaluate(self, t):
-        """Factor ``B(t)``; return the state (value, residual, intercept, factor) at ``t``."""
+        """Factor ``B(t)``; return the state (value, residual, intercept, factor) at ``t``.
+
+        Parameters
+        ----------
+        t : ndarray of shape (n_patterns,)
+            The kernel weights ``t_k ≥ 0``.
+
+        Returns
+        -------
+        dict
+        """
         n = self.n
         on = np.flatnonzero(t > 0)
         Ms = np.asfortranarray(self.M[:, on] * np.sqrt(t[on]))
@@ -63,7 +85,13 @@ class KernelObjective:
         return state
 
     def for_target(self, y):
-        """The same objective for other targets (shares the data and its Gram matrix)."""
+        """The same objective for other targets (shares the data and its Gram matrix).
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_samples,)
+            The other output's targets.
+        """
         other = copy.copy(self)
         other.y = np.asarray(y, dtype=np.float64)
         return other
@@ -73,19 +101,46 @@ class KernelObjective:
         return solve_triangular(state["R"], Z, trans="T", lower=False, check_finite=False)
 
     def correlations(self, state):
-        """``q_k = X̃ᵀ D_k r / n`` for every block: shape (d + 1, P)."""
+        """``q_k = X̃ᵀ D_k r / n`` for every block: shape (d + 1, P).
+
+        Parameters
+        ----------
+        state : dict
+            A state returned by :meth:`evaluate`.
+        """
         return masked_adjoint(self.Xt, self.M, state["r"][:, None])[0] / self.n
 
     def gradient(self, Q):
         return 0.5 * (self.alpha**2 - np.sum(Q**2, axis=0))
 
     def quadratic_form(self, state, z):
-        """``zᵀ S̃ z``: the inverse of ``B`` on ``1ᵀr = 0``, applied and paired with ``z``."""
+        """``zᵀ S̃ z``: the inverse of ``B`` on ``1ᵀr = 0``, applied and paired with ``z``.
+
+        Parameters
+        ----------
+        state : dict
+            A state returned by :meth:`evaluate`.
+        z : ndarray of shape (n_samples,)
+        """
         w, w1 = self._whiten(state, z), state["w1"]
         return float(w @ w - (w @ w1) ** 2 / (w1 @ w1))
 
     def hessian(self, state, Q, index):
-        """The Hessian of ``J`` on the blocks ``index``: ``(1/n) Zᵀ S̃ Z``."""
+        """The Hessian of ``J`` on the blocks ``index``: ``(1/n) Zᵀ S̃ Z``.
+
+        Parameters
+        ----------
+        state : dict
+            A state returned by :meth:`evaluate`.
+        Q : ndarray of shape (n_features + 1, n_patterns)
+            The correlations at ``state`` (:meth:`correlations`).
+        index : array of int
+            The blocks (free variables) the Hessian is restricted to.
+
+        Returns
+        -------
+        ndarray of shape (len(index), len(index))
+        """
         Z = self.M[:, index] * (self.Xt @ Q[:, index])
         W = np.asfortranarray(self._whiten(state, Z))
         w1 = state["w1"]

@@ -21,10 +21,15 @@ def regularization_path(
     alphas : array-like, optional
         The grid (sorted decreasingly here). Default: ``n_alphas`` values spaced evenly on a log
         scale from ``alpha_max`` down to ``eps * alpha_max``, as scikit-learn's ``enet_path``.
-    n_alphas : int
-    eps : float
+    n_alphas : int, default=10
+        Length of the default grid (ignored when ``alphas`` is given).
+    eps : float, default=1e-3
+        Ratio of the smallest to the largest ``alpha`` of the default grid, in ``(0, 1)``.
     solver : str
         Passed to :func:`convexnn.solvers.solve` with ``options``.
+    **options
+        Further keyword arguments of every solve (``tol``, ``max_iter``, ...); the path passes the
+        previous solution as ``init`` itself wherever the solver takes it.
 
     Returns
     -------
