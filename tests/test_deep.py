@@ -21,7 +21,7 @@ from convexnn.deep import (
     dictionary_to_network,
     rebalance,
 )
-from convexnn.deep.oned import chain_features
+from convexnn.deep.dictionary import chain_features
 
 
 def _series(n=14, seed=0, repeats=False):

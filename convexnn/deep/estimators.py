@@ -26,7 +26,9 @@ from ..losses import encode_targets
 from ..network import network_objective
 from ..patterns import SAMPLERS
 from ..solvers import SOLVERS, solve
-from .oned import DEPTHS, DictionaryProgram, deep_objective, dictionary_to_network
+from .dictionary import DEPTHS
+from .objective import deep_objective
+from .oned import DictionaryProgram, dictionary_to_network
 from .stacking import stack_convex_blocks
 
 __all__ = ["ConvexDeepReLURegressor", "ConvexDeepReLUClassifier", "ConvexDeep1DRegressor"]

@@ -23,14 +23,9 @@ is what makes a path's cost equal to ``|z|`` (the arithmetic-geometric mean ineq
 ``L`` weights, equality when they are balanced); under plain weight decay a path would cost
 ``(L/2)|z|^{2/L}``, which is not convex.
 
-The dictionary (the paper's recursive definition): a feature is indexed by signs
-``s ∈ {±1}^{L−1}``, training points ``x_{j_1}, …, x_{j_{L−1}}`` and, for ``L = 4``, ``k ∈ {0, 1}``:
-
-    g_0(x) = x,   g_l(x) = (s_l (g_{l−1}(x) − g_{l−1}(a_l)))_+,   feature = g_{L−1},
-
-with anchors ``a_l = x_{j_l}``, except ``a_1 = 2 x_{j_2} − x_{j_1}`` (the *reflection* of
-``x_{j_1}`` about ``x_{j_2}``) when ``L = 4`` and ``k = 1``. Depth 3 gives ramps and capped
-ramps, depth 4 adds features with breakpoints at reflections of training points about each other.
+The dictionary ``Φ`` (its features: chains of ramps anchored at training points and at their
+reflections) is built in :mod:`convexnn.deep.dictionary`; the objective ``J_L`` of any deep
+network in :mod:`convexnn.deep.objective`.
 
 Every feature is the output of a scalar chain with weights ``s_l`` and biases ``−s_l g_{l−1}(a_l)``;
 a coefficient ``z`` maps to that chain scaled by ``γ = |z|^{1/L}`` per layer (weights ``s_l γ``, the
@@ -41,153 +36,14 @@ weight matrix is ``1 × m``, the hidden-to-hidden ones are diagonal ``m × m``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
-from ..losses import get_loss
-from ..network import forward
 from ..program import ConvexSolution, Program
+from .dictionary import build_dictionary
 
-__all__ = [
-    "DEPTHS",
-    "Dictionary",
-    "DictionaryProgram",
-    "build_dictionary",
-    "chain_features",
-    "deep_objective",
-    "dictionary_to_network",
-    "rebalance",
-]
-
-DEPTHS = (2, 3, 4)
-
-
-@dataclass(frozen=True)
-class Dictionary:
-    """The Lasso dictionary of a deep narrow ReLU network on 1-D data.
-
-    Each parameter is kept as the attribute of the same name.
-
-    Parameters
-    ----------
-    depth : int
-        Number of weight layers ``L`` (``L − 1`` hidden layers).
-    signs : ndarray of shape (n_features, depth − 1)
-        ``s_l`` of every feature (±1).
-    anchors : ndarray of shape (n_features, depth − 1)
-        ``a_l`` of every feature, points of the input line (training points or reflections).
-    points : ndarray of shape (n_points,)
-        The distinct training inputs, sorted.
-    values : ndarray of shape (n_points, n_features)
-        Every feature at every distinct training input (Fortran order).
-    breakpoints : ndarray
-        The training points the features were built from (all distinct inputs, or a subset).
-    """
-
-    depth: int
-    signs: np.ndarray
-    anchors: np.ndarray
-    points: np.ndarray
-    values: np.ndarray
-    breakpoints: np.ndarray
-
-    @property
-    def n_features(self) -> int:
-        return self.values.shape[1]
-
-
-def chain_features(x, signs, anchors):
-    """Evaluate the features ``g_{L−1}`` of scalar chains at the points ``x``.
-
-    Parameters
-    ----------
-    x : ndarray of shape (n_points,)
-    signs, anchors : ndarray of shape (n_features, depth − 1)
-
-    Returns
-    -------
-    ndarray of shape (n_points, n_features)
-    """
-    x = np.asarray(x, dtype=np.float64)
-    signs = np.asarray(signs, dtype=np.float64)
-    anchors = np.asarray(anchors, dtype=np.float64)
-    G = np.broadcast_to(x[:, None], (x.shape[0], signs.shape[0]))
-    # g_{l−1} at every anchor a_{l'} (l' ≥ l) rides along with the points
-    A = anchors.copy()
-    for level in range(signs.shape[1]):
-        s, a = signs[:, level], A[:, level].copy()
-        G = np.maximum(s * (G - a), 0.0)
-        A[:, level + 1 :] = np.maximum(s[:, None] * (A[:, level + 1 :] - a[:, None]), 0.0)
-    return np.ascontiguousarray(G)
-
-
-def _raw_chains(breakpoints, depth):
-    """All (signs, anchors) index combinations of the paper's dictionary on ``breakpoints``."""
-    b = np.asarray(breakpoints, dtype=np.float64)
-    B = b.shape[0]
-    n_levels = depth - 1
-    grids = np.meshgrid(*([np.arange(B)] * n_levels), indexing="ij")
-    J = np.stack([g.ravel() for g in grids], axis=1)  # (B^{L-1}, L-1) indices j_1..j_{L-1}
-    S = np.array(np.meshgrid(*([[-1.0, 1.0]] * n_levels), indexing="ij")).reshape(n_levels, -1).T
-    anchors = np.repeat(b[J][None], S.shape[0], axis=0).reshape(-1, n_levels)
-    signs = np.repeat(S[:, None, :], J.shape[0], axis=1).reshape(-1, n_levels)
-    if depth == 4:  # k = 1: the first anchor is the reflection of x_{j1} about x_{j2}
-        reflected = anchors.copy()
-        reflected[:, 0] = 2.0 * anchors[:, 1] - anchors[:, 0]
-        anchors = np.vstack([anchors, reflected])
-        signs = np.vstack([signs, signs])
-    return signs, anchors
-
-
-def build_dictionary(x, depth, breakpoints=None, chunk_size=200_000, random_state=0):
-    """The dictionary of depth ``depth`` on the 1-D training inputs ``x`` (duplicates removed).
-
-    Parameters
-    ----------
-    x : ndarray of shape (n_samples,)
-        Training inputs.
-    depth : {2, 3, 4}
-        Number of weight layers of the network.
-    breakpoints : ndarray, optional
-        The training points the features are built from (default: every distinct input, the
-        paper's full dictionary). A subset gives a sub-dictionary: the Lasso over it is the
-        training problem restricted to paths anchored there (an upper bound on the full optimum).
-    chunk_size : int
-        Features evaluated at a time.
-    random_state : int
-        Seeds the random projections used to find repeated features.
-
-    Returns
-    -------
-    Dictionary
-        Features that vanish on every training input are dropped, and features equal on the
-        training inputs are kept once (both change nothing in the Lasso's optimum).
-    """
-    if depth not in DEPTHS:
-        raise ValueError(f"depth must be one of {DEPTHS}, got {depth!r}")
-    points = np.unique(np.asarray(x, dtype=np.float64))
-    b = points if breakpoints is None else np.unique(np.asarray(breakpoints, dtype=np.float64))
-    signs, anchors = _raw_chains(b, depth)
-    rng = np.random.default_rng(random_state)
-    probes = rng.standard_normal((points.shape[0], 3))
-    scale = max(1.0, float(np.max(np.abs(points))) - float(np.min(points)))
-    keys, kept = [], []
-    for start in range(0, signs.shape[0], chunk_size):
-        stop = start + chunk_size
-        V = chain_features(points, signs[start:stop], anchors[start:stop])
-        nonzero = np.max(V, axis=0) > 1e-12 * scale
-        K = np.round(V.T @ probes / (scale * np.linalg.norm(probes, axis=0)), 9)
-        idx = np.flatnonzero(nonzero)
-        keys.append(K[idx])
-        kept.append(start + idx)
-    keys, kept = np.vstack(keys), np.concatenate(kept)
-    _, first = np.unique(keys, axis=0, return_index=True)
-    index = kept[np.sort(first)]
-    signs, anchors = signs[index], anchors[index]
-    values = np.asfortranarray(chain_features(points, signs, anchors))
-    return Dictionary(depth, signs, anchors, points, values, b)
+__all__ = ["DictionaryProgram", "dictionary_to_network"]
 
 
 class DictionaryProgram(Program):
@@ -369,88 +225,3 @@ def dictionary_to_network(program: DictionaryProgram, solution: ConvexSolution):
     coefs.append(out)
     intercepts.append(solution.intercept.astype(np.float64).copy())
     return coefs, intercepts
-
-
-def deep_objective(coefs, intercepts, X, Y, alpha, loss="squared", power=None):
-    """The training objective of a deep ReLU network with the ``ℓ_L`` penalty of the 1-D theory.
-
-    ``J_L = (1/n) Σ_i ℓ(f(x_i), y_i) + (alpha/p) Σ_layers Σ |W|^p`` with ``p = power`` (default
-    the depth ``L = len(coefs)``); biases are free. For a two-layer network this is the objective
-    of record (:ref:`maths-objective`).
-
-    Parameters
-    ----------
-    coefs, intercepts : list of ndarray
-        scikit-learn's layout (a fitted MLP's ``coefs_``/``intercepts_`` work as-is).
-    X : ndarray of shape (n_samples, n_features)
-    Y : ndarray of shape (n_samples, n_outputs)
-        Targets encoded for the loss.
-    alpha : float
-    loss : {"squared", "logistic", "softmax"}
-    power : float, optional
-
-    Returns
-    -------
-    float
-    """
-    p = len(coefs) if power is None else power
-    F = forward(coefs, intercepts, X)
-    Y = np.asarray(Y, dtype=np.float64).reshape(F.shape)
-    weights = sum(float(np.sum(np.abs(np.asarray(W, dtype=np.float64)) ** p)) for W in coefs)
-    return get_loss(loss).value(F, Y) + alpha / p * weights
-
-
-def rebalance(coefs, intercepts, power=None, max_iter=500):
-    """The same function with the smallest ``Σ |W|^p`` over per-neuron positive rescalings.
-
-    Scaling the incoming weights and bias of a hidden ReLU unit by ``e^t`` and its outgoing
-    weights by ``e^{−t}`` leaves the network's function unchanged (the biases of later layers move
-    with the unit). Under the penalty ``Σ |W|^p`` the best such ``t`` solves a smooth convex
-    problem (a sum of exponentials of linear functions of ``t``), solved here by L-BFGS. Used to
-    score a network trained under another penalty (e.g. scikit-learn's weight decay) fairly on
-    :func:`deep_objective`.
-
-    Parameters
-    ----------
-    coefs, intercepts : list of ndarray
-        The network in scikit-learn's layout (not modified).
-    power : float, optional
-        The exponent ``p`` of the penalty; by default the depth ``L = len(coefs)``.
-    max_iter : int, default=500
-        Most L-BFGS iterations; the rescaling is kept only if it does not raise the penalty.
-
-    Returns
-    -------
-    coefs, intercepts : list of ndarray
-    """
-    from scipy.optimize import minimize
-
-    p = len(coefs) if power is None else power
-    C = [np.abs(np.asarray(W, dtype=np.float64)) ** p for W in coefs]
-    widths = [W.shape[1] for W in coefs[:-1]]
-    splits = np.cumsum(widths)[:-1]
-
-    def penalty(t):
-        ts = [np.zeros(coefs[0].shape[0])] + np.split(t, splits) + [np.zeros(coefs[-1].shape[1])]
-        value, grad = 0.0, [np.zeros(w) for w in widths]
-        for layer, Cl in enumerate(C):
-            E = Cl * np.exp(p * (ts[layer + 1][None, :] - ts[layer][:, None]))
-            value += float(E.sum())
-            if layer < len(widths):
-                grad[layer] += p * E.sum(axis=0)
-            if layer > 0:
-                grad[layer - 1] -= p * E.sum(axis=1)
-        return value, np.concatenate(grad)
-
-    t0 = np.zeros(int(sum(widths)))
-    result = minimize(penalty, t0, jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
-    t = result.x if result.fun <= penalty(t0)[0] else t0
-    ts = np.split(t, splits)
-    new_coefs, new_intercepts = [], []
-    scale_in = np.ones(coefs[0].shape[0])
-    for layer, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
-        scale_out = np.exp(ts[layer]) if layer < len(widths) else np.ones(W.shape[1])
-        new_coefs.append(np.asarray(W, dtype=np.float64) / scale_in[:, None] * scale_out[None, :])
-        new_intercepts.append(np.asarray(b, dtype=np.float64) * scale_out)
-        scale_in = scale_out
-    return new_coefs, new_intercepts
