@@ -7,6 +7,16 @@ import pytest
 # numba compiles into the user's cache; keep test runs from writing into the source tree
 os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(__file__).resolve().parents[1] / ".numba_cache"))
 
+# convexnn is imported once the cache folder is set (its kernels are compiled on import)
+from convexnn import (  # noqa: E402
+    ConvexProgram,
+    ConvexReLUClassifier,
+    ConvexReLURegressor,
+    sample_patterns,
+)
+from convexnn.losses import encode_targets  # noqa: E402
+from convexnn.patterns import add_bias_column  # noqa: E402
+
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
@@ -35,3 +45,37 @@ def make_data(loss, n=40, d=3, scales=None, seed=0, n_classes=3):
     else:
         y = np.digitize(signal, np.quantile(signal, np.linspace(0, 1, n_classes + 1)[1:-1]))
     return X, y
+
+
+LOSS_CASES = [("squared", "squared"), ("multi", "squared"), ("logistic", "logistic"), ("softmax", "softmax")]
+
+
+def make_program(kind, formulation, n=30, d=2, n_gates=25, alpha=1e-2, scales=None, seed=0):
+    loss = dict(LOSS_CASES)[kind]
+    X, y = make_data(kind, n=n, d=d, scales=scales, seed=seed)
+    patterns = sample_patterns(X, n_gates, random_state=seed)
+    return ConvexProgram(X, encode_targets(y, loss), patterns, loss, alpha, formulation)
+
+
+#: The two-layer estimators and the kinds of ``make_data`` they fit.
+ESTIMATOR_CASES = [
+    (ConvexReLURegressor, "squared"),
+    (ConvexReLURegressor, "multi"),
+    (ConvexReLUClassifier, "logistic"),
+    (ConvexReLUClassifier, "softmax"),
+]
+
+
+def make_series(n=14, seed=0, repeats=False):
+    """A one-dimensional series (``repeats``: inputs rounded to one decimal, so some repeat)."""
+    rng = np.random.default_rng(seed)
+    x = np.round(rng.uniform(-2, 2, n), 1 if repeats else 12)
+    y = np.sin(2 * x) + 0.1 * rng.standard_normal(n)
+    return x[:, None], y[:, None]
+
+
+def check_valid_patterns(X, p):
+    """The gates reproduce the masks on ``X``; no pattern is all-zero or repeated."""
+    assert np.array_equal(add_bias_column(X) @ p.gates >= 0, p.masks)
+    assert p.masks.any(axis=0).all()
+    assert len({m.tobytes() for m in p.masks.T}) == p.n_patterns

@@ -8,61 +8,13 @@ from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-from convexnn import ConvexReLUClassifier, ConvexReLURegressor, certify, network_objective
-from convexnn.cone import cone_value
-from convexnn.dual import (
-    best_dual_scale,
-    pattern_value_bounds,
-    pattern_values,
-    valid_gamma_bound,
-)
-from convexnn.losses import get_loss
-from convexnn.patterns import exact_arrangement
+from convexnn import ConvexReLURegressor, certify, network_objective
 
 
 def _random_network(rng, d, width, outputs, scale):
     coefs = [scale * rng.standard_normal((d, width)), scale * rng.standard_normal((width, outputs))]
     intercepts = [scale * rng.standard_normal(width), rng.standard_normal(outputs)]
     return coefs, intercepts
-
-
-def _centred_theta(rng, n):
-    theta = rng.standard_normal(n)
-    return theta - theta.mean()
-
-
-def test_screening_bounds_are_upper_bounds_and_the_maximum_is_exact():
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((25, 2)) * [3.0, 0.2] + 1.0
-    theta = _centred_theta(rng, 25)
-    _, masks, _ = exact_arrangement(X)
-    plus, minus = pattern_value_bounds(X, masks, theta)
-    exact_plus = np.array([cone_value(X, m, theta) for m in masks.T])
-    exact_minus = np.array([cone_value(X, m, -theta) for m in masks.T])
-    assert np.all(plus >= exact_plus - 1e-10) and np.all(minus >= exact_minus - 1e-10)
-    values, exact = pattern_values(X, masks, theta)
-    brute = np.maximum(exact_plus, exact_minus)
-    assert values.max() == pytest.approx(brute.max(), rel=1e-12)
-    assert np.all(values >= brute - 1e-10)  # unevaluated patterns keep an upper bound
-    assert exact.sum() < masks.shape[1]  # the screening skipped most of the NNLS
-
-
-@settings(
-    max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
-)
-@given(
-    n=st.integers(4, 14),
-    d=st.integers(1, 2),
-    seed=st.integers(0, 2**31 - 1),
-    scale=st.floats(1e-2, 1e2),
-)
-def test_valid_gamma_bound_is_never_below_the_exact_value(n, d, seed, scale):
-    rng = np.random.default_rng(seed)
-    X = scale * rng.standard_normal((n, d)) + rng.standard_normal(d)
-    theta = _centred_theta(rng, n)
-    _, masks, _ = exact_arrangement(X)
-    gamma = np.max(pattern_values(X, masks, theta)[0])
-    assert valid_gamma_bound(X, theta) >= gamma * (1 - 1e-9)
 
 
 @settings(
@@ -107,60 +59,6 @@ def test_lower_bound_never_exceeds_the_objective_of_any_network(
     if loss == "squared" or len(mlp.classes_) == K:
         J = network_objective(mlp.coefs_, mlp.intercepts_, X, y, alpha, loss)
         assert cert.lower_bound <= J + 1e-12
-
-
-def test_best_dual_scale_maximises_the_dual():
-    rng = np.random.default_rng(3)
-    grid = np.linspace(0, 0.7, 7001)
-    Y = rng.standard_normal((30, 1))
-    Theta = Y - 0.3 * rng.standard_normal((30, 1))
-    Theta -= Theta.mean()
-    s, value = best_dual_scale("squared", Theta, Y, 0.7)
-    assert value >= max(get_loss("squared").dual(g * Theta, Y) for g in grid) - 1e-15
-    assert value == pytest.approx(get_loss("squared").dual(s * Theta, Y), rel=1e-14)
-    Yb = rng.integers(0, 2, (30, 1)).astype(float)
-    Theta = Yb - rng.uniform(0.05, 0.95, (30, 1))
-    s, value = best_dual_scale("logistic", Theta, Yb, 0.7)
-    assert 0 <= s <= 0.7
-    assert value >= max(get_loss("logistic").dual(g * Theta, Yb) for g in grid) - 1e-9
-
-
-def _fit_mlps(kind, X, y, alpha, seed=0):
-    """scikit-learn MLPs on the same objective (full batch, alpha_sklearn = alpha * n)."""
-    n = X.shape[0]
-    out = {}
-    for solver in ("adam", "sgd", "lbfgs"):
-        params = dict(alpha=alpha * n, solver=solver, max_iter=2000, random_state=seed)
-        if solver != "lbfgs":
-            params.update(batch_size=n, learning_rate_init=1e-2)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            out[solver] = kind(hidden_layer_sizes=(50,), **params).fit(X, y)
-    return out
-
-
-@pytest.mark.parametrize("task", ["regression", "binary"])
-def test_generated_network_is_certified_globally_optimal_and_mlps_are_not_better(task):
-    X, y = make_data("squared" if task == "regression" else "logistic", n=40, d=2, seed=1)
-    alpha = 1e-2
-    kind = ConvexReLURegressor if task == "regression" else ConvexReLUClassifier
-    est = kind(alpha, n_gates=20, solver="cvxpy", pattern_generation="exact", random_state=0)
-    est.fit(X, y)
-    assert est.generation_converged_
-    ours = est.certify(X, y)
-    assert ours.exact and ours.lower_bound <= ours.objective
-    assert ours.objective == pytest.approx(est.objective_, rel=1e-12)
-    # squared loss: certified global optimum to 1e-6. Logistic loss: the residual of Clarabel's
-    # exponential-cone solution is the limit (about 1e-5 relative), not the search.
-    assert ours.relative_gap <= (1e-6 if task == "regression" else 2e-5)
-    loss = "squared" if task == "regression" else "logistic"
-    mlps = _fit_mlps(MLPRegressor if task == "regression" else MLPClassifier, X, y, alpha)
-    for mlp in mlps.values():
-        theirs = certify(mlp.coefs_, mlp.intercepts_, X, y, alpha, loss)
-        assert theirs.exact
-        assert theirs.objective >= ours.objective - 1e-9 * abs(ours.objective)
-        assert theirs.relative_gap >= ours.relative_gap - 1e-8
-        assert theirs.lower_bound <= ours.objective + 1e-12
 
 
 def test_certificate_matches_brute_force_on_tiny_data():
@@ -237,29 +135,3 @@ def test_bad_arguments():
         gated.certify(X, y)
     with pytest.raises(ValueError, match="formulation='relu'"):
         ConvexReLURegressor(formulation="gated", pattern_generation=True).fit(X, y)
-
-
-def test_heuristic_generation_starts_no_worse_than_its_quick_mlp(monkeypatch):
-    """The quick fit's neurons join the first program, whose optimum is then at most that
-    network's objective (its weights map to a feasible point of the convex program)."""
-    import convexnn.generation as generation
-    from convexnn import sample_patterns
-
-    X, y = make_data("squared", n=60, d=3, seed=4)
-    alpha = 1e-2
-    mlp = MLPRegressor(
-        hidden_layer_sizes=(8,), alpha=alpha * len(X), solver="lbfgs", max_iter=500, random_state=0
-    ).fit(X, y)
-    J = network_objective(mlp.coefs_, mlp.intercepts_, X, y, alpha, "squared")
-    neurons = np.vstack([mlp.coefs_[0], mlp.intercepts_[0][None, :]])
-    monkeypatch.setattr(generation, "mlp_gates", lambda *args: neurons)
-    result = generation.generate_patterns(
-        X, y[:, None], "squared", alpha, sample_patterns(X, 2, random_state=0),
-        search="heuristic", solver="cvxpy", max_rounds=1, random_state=0,
-    )  # fmt: skip
-    first = result.history[0]
-    assert first["objective"] <= J * (1 + 1e-7)
-    masks = np.hstack([X, np.ones((len(X), 1))]) @ neurons >= 0
-    known = {m.tobytes() for m in np.packbits(result.program.masks, axis=0).T}
-    packed = np.packbits(masks, axis=0).T
-    assert all(packed[j].tobytes() in known for j in range(masks.shape[1]) if masks[:, j].any())

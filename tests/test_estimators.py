@@ -3,7 +3,10 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import make_data
+from conftest import ESTIMATOR_CASES as CASES
+from conftest import make_data, make_program
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -30,14 +33,6 @@ def test_sklearn_compatible_estimator(estimator, check):
         check(estimator)
 
 
-CASES = [
-    (ConvexReLURegressor, "squared"),
-    (ConvexReLURegressor, "multi"),
-    (ConvexReLUClassifier, "logistic"),
-    (ConvexReLUClassifier, "softmax"),
-]
-
-
 @pytest.mark.parametrize("formulation", ["relu", "gated"])
 @pytest.mark.parametrize("Estimator,kind", CASES)
 def test_fitted_attributes_and_objective(Estimator, kind, formulation):
@@ -51,20 +46,6 @@ def test_fitted_attributes_and_objective(Estimator, kind, formulation):
     assert model.predict(X).shape == np.shape(y)
     again = pickle.loads(pickle.dumps(model))
     assert np.array_equal(again.predict(X), model.predict(X))
-
-
-@pytest.mark.parametrize("Estimator,kind", CASES)
-def test_to_mlp_gives_the_same_predictions(Estimator, kind):
-    X, y = make_data(kind, n=50, d=3)
-    if kind == "softmax":
-        y = np.array(["ant", "bee", "cat"])[y]  # any label type
-    model = Estimator(alpha=1e-2, **FAST).fit(X, y)
-    mlp = model.to_mlp()
-    assert np.array_equal(mlp.predict(X), model.predict(X)) if Estimator is ConvexReLUClassifier else np.allclose(mlp.predict(X), model.predict(X), rtol=1e-12)
-    if Estimator is ConvexReLUClassifier:
-        assert np.allclose(mlp.predict_proba(X), model.predict_proba(X), rtol=1e-12)
-    with pytest.raises(ValueError, match="formulation='relu'"):
-        Estimator(alpha=1e-2, formulation="gated", **FAST).fit(X, y).to_mlp()
 
 
 @pytest.mark.parametrize("formulation", ["relu", "gated"])
@@ -122,41 +103,26 @@ def test_convergence_warning_names_gap_and_tol():
         ConvexReLURegressor(solver="al", max_iter=2, **FAST).fit(X, y)
 
 
-def test_a_budget_stop_worse_than_the_zero_network_returns_the_zero_network():
-    """Two iterations of Clarabel, then two of SCS (its fallback gets the same budget), leave a
-    point worse than the zero network: the fit hands back the zero network (the best point seen)
-    and warns with its gap, instead of returning that point or raising."""
-    X, y = make_data("squared", n=40, d=2)
-    with pytest.warns(ConvergenceWarning, match=r"relative duality gap .* \(tol=1e-06"):
-        model = ConvexReLURegressor(solver="cvxpy", max_iter=2, **FAST).fit(X, y)
-    assert model.n_neurons_ == 0 and model.status_ != "optimal"
-    assert np.allclose(model.predict(X), np.mean(y))
+def test_estimator_warns_with_the_gap_when_max_iter_is_hit():
+    program = make_program("squared", "gated", n=60, d=3)
+    with pytest.warns(ConvergenceWarning, match=r"relative duality gap [0-9.e+-]+ \(tol=1e-10"):
+        ConvexReLURegressor(
+            formulation="gated", solver="fista", tol=1e-10, max_iter=5, n_gates=20, random_state=0
+        ).fit(program.X, program.Y.ravel())
 
 
-@pytest.mark.parametrize("Estimator,kind", [CASES[0], CASES[2]])
-def test_mlp_sampler_is_never_worse_than_its_mlp(Estimator, kind):
-    # the exact ReLU program over a trained MLP's patterns contains that MLP (its weights map to a
-    # feasible point), so the convex network is at least as good on the objective; single output
-    # only: with several outputs the program's neurons each feed one output (:ref:`maths-programs`)
-    from sklearn.neural_network import MLPClassifier, MLPRegressor
-
-    from convexnn import network_objective
-
-    X, y = make_data(kind, n=60, d=3, seed=3)
-    alpha, width = 1e-2, 8
-    MLP = MLPRegressor if kind == "squared" else MLPClassifier
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        mlp = MLP(
-            hidden_layer_sizes=(width,), alpha=alpha * len(X), solver="lbfgs", max_iter=2000,
-            random_state=0,
-        ).fit(X, y)  # fmt: skip
-    J_mlp = network_objective(mlp.coefs_, mlp.intercepts_, X, y, alpha, kind)
-    model = Estimator(alpha, n_gates=width, sampler="mlp", solver="cvxpy", random_state=0)
-    model.fit(X, y)
-    assert model.status_ == "optimal"
-    assert model.n_patterns_ <= width
-    assert model.objective_ <= J_mlp * (1 + 1e-7)
+def test_warm_start_estimator_reuses_the_solution():
+    program = make_program("squared", "gated", n=60, d=3)
+    X, y = program.X, program.Y.ravel()
+    model = ConvexReLURegressor(
+        alpha=1e-2, formulation="gated", solver="fista", warm_start=True, n_gates=20, random_state=0
+    )
+    first = model.fit(X, y).n_iter_
+    model.set_params(alpha=0.9e-2)
+    second = model.fit(X, y)
+    assert second.gap_ <= second.tol
+    # refit at the same alpha starts at the optimum up to the tolerance: a few checks at most
+    assert model.fit(X, y).n_iter_ <= first / 10
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -251,3 +217,78 @@ def test_default_classifier_warns_up_front_when_its_softmax_program_is_large():
         warnings.simplefilter("always")
         ConvexReLUClassifier(n_gates=3, sampler="gaussian", random_state=0).fit(X[:300], y[:300])
     assert not any("formulation='gated'" in str(w.message) for w in caught)
+
+
+# --------------------------------------------------------------------------------------------------
+# Properties over random problems (hypothesis), listed in docs/reliability.md
+# --------------------------------------------------------------------------------------------------
+
+
+@st.composite
+def problems(draw):
+    """A small random problem: shape, uneven feature scales, seed, loss, formulation, alpha."""
+    n = draw(st.integers(5, 30))
+    d = draw(st.integers(1, 4))
+    kind = draw(st.sampled_from(["squared", "multi", "logistic", "softmax"]))
+    log_scales = draw(st.lists(st.floats(-3, 3), min_size=d, max_size=d))
+    seed = draw(st.integers(0, 2**16))
+    X, y = make_data(kind, n=n, d=d, scales=10.0 ** np.array(log_scales), seed=seed)
+    if kind in ("logistic", "softmax") and np.unique(y).size < 2:
+        y[0] = 1 - y[0]
+    Estimator = ConvexReLURegressor if kind in ("squared", "multi") else ConvexReLUClassifier
+    params = dict(
+        alpha=10.0 ** draw(st.floats(-4, -1)),
+        n_gates=draw(st.integers(1, 15)),
+        formulation=draw(st.sampled_from(["relu", "gated"])),
+        random_state=draw(st.integers(0, 2**16)),
+    )
+    return Estimator, params, X, y
+
+
+# derandomised: the suite must give the same verdict on every CI run; rare failing inputs found by
+# wider random searches are recorded as issues rather than left to fail CI by chance
+PROPERTY_SETTINGS = settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+def _fit(Estimator, params, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return Estimator(**params).fit(X, y)
+
+
+@PROPERTY_SETTINGS
+@given(problems())
+def test_mapped_network_gap_predictions_and_pickling(problem):
+    """The mapped network's objective equals the convex objective (:ref:`maths-mapping`), the certified gap
+    is non-negative (weak duality; up to rounding and the constraint tolerance), predictions are
+    finite, and a pickled model predicts exactly as the original."""
+    Estimator, params, X, y = problem
+    model = _fit(Estimator, params, X, y)
+    assert model.objective_ == pytest.approx(model.convex_objective_, rel=1e-8, abs=1e-14)
+    # weak duality holds for feasible points: allow rounding, and the exact ReLU program's
+    # constraint violation, which the interior-point solver leaves at its tolerance (~1e-10)
+    assert model.gap_ >= -1e-12 - model.constraint_violation_
+    prediction = model.predict(X)
+    assert np.all(np.isfinite(model._forward(X)))
+    again = pickle.loads(pickle.dumps(model))
+    assert np.array_equal(again.predict(X), prediction)
+    assert again.objective_ == model.objective_
+
+
+@PROPERTY_SETTINGS
+@given(problems())
+def test_same_random_state_gives_the_same_model(problem):
+    Estimator, params, X, y = problem
+    first, second = _fit(Estimator, params, X, y), _fit(Estimator, params, X, y)
+    assert len(first.coefs_) == len(second.coefs_)
+    for a, b in zip(
+        first.coefs_ + first.intercepts_, second.coefs_ + second.intercepts_, strict=True
+    ):
+        assert np.array_equal(a, b)
+    assert first.objective_ == second.objective_
+    assert np.array_equal(first.predict(X), second.predict(X))

@@ -2,10 +2,9 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import make_data
+from conftest import LOSS_CASES, make_data, make_program
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from test_program import LOSS_CASES, make_program
 
 from convexnn import forward, network_objective, solution_to_network, solve
 

@@ -1,6 +1,6 @@
-"""A new program type is a few lines on :class:`convexnn.program.Program`, its solvers are registered
-with :func:`convexnn.solvers.register_solver`, and :func:`convexnn.solvers.solve` runs them with the
-same checks as the two-layer solvers."""
+"""A new program type is a few lines on :class:`convexnn.program.Program`, its solvers are
+registered with :func:`convexnn.solvers.register_solver`, and :func:`convexnn.solvers.solve`
+runs them with the same checks as the two-layer solvers."""
 
 import numpy as np
 import pytest

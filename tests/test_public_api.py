@@ -1,6 +1,6 @@
-"""The public API the README and the docs use exists: every ``from convexnn… import …`` in their code
-and every dotted ``convexnn.…`` name in their text resolves, so a refactor that moves or renames a
-documented name fails here instead of in a reader's session."""
+"""The public API the README and the docs use exists: every ``from convexnn… import …`` in their
+code and every dotted ``convexnn.…`` name in their text resolves, so a refactor that moves or
+renames a documented name fails here instead of in a reader's session."""
 
 import importlib
 import re

@@ -1,23 +1,10 @@
+"""convexnn.patterns.exact: every pattern of the data (Cover's count), enumerated exactly."""
+
 import numpy as np
 import pytest
+from conftest import check_valid_patterns
 
-from convexnn.patterns import (
-    SAMPLERS,
-    add_bias_column,
-    cover_count,
-    exact_arrangement,
-    sample_patterns,
-)
-
-
-def _check_valid(X, p):
-    assert np.array_equal(add_bias_column(X) @ p.gates >= 0, p.masks)
-    assert p.masks.any(axis=0).all()
-    assert len({m.tobytes() for m in p.masks.T}) == p.n_patterns
-
-
-def test_samplers_are_registered():
-    assert {"gaussian", "data", "exact"} <= set(SAMPLERS)
+from convexnn.patterns import add_bias_column, cover_count, exact_arrangement, sample_patterns
 
 
 def test_cover_count_formula():
@@ -33,7 +20,7 @@ def test_exact_sampler_reaches_cover_count(n, d):
     X = rng.standard_normal((n, d)) * np.geomspace(1e-2, 1e2, d) + 5.0
     p = sample_patterns(X, 1, "exact")
     assert p.n_patterns == cover_count(n, d + 1) - 1  # the all-zero pattern is dropped
-    _check_valid(X, p)
+    check_valid_patterns(X, p)
 
 
 def test_exact_sampler_ignores_n_gates():
@@ -46,7 +33,7 @@ def test_exact_sampler_on_degenerate_points_matches_brute_force():
     # duplicated and collinear points; and rank-deficient data
     X = np.array([[0, 0], [1, 0], [2, 0], [0, 1], [1, 1], [0, 0], [3, 3.0], [2, 2]])
     p = sample_patterns(X, 1, "exact")
-    _check_valid(X, p)
+    check_valid_patterns(X, p)
     rng = np.random.default_rng(0)
     G = rng.standard_normal((3, 200_000))
     G[:2] *= rng.exponential(1, 200_000)  # include steep and shallow hyperplanes
@@ -56,7 +43,7 @@ def test_exact_sampler_on_degenerate_points_matches_brute_force():
     line = np.column_stack([np.arange(10.0), 2 * np.arange(10.0)])  # rank X̃ = 2
     p = sample_patterns(line, 1, "exact")
     assert p.n_patterns == cover_count(10, 2) - 1
-    _check_valid(line, p)
+    check_valid_patterns(line, p)
 
 
 def test_exact_sampler_refuses_huge_enumerations():
@@ -66,24 +53,3 @@ def test_exact_sampler_refuses_huge_enumerations():
         sample_patterns(X, 1, "exact")
     with pytest.raises(ValueError, match="max_patterns=10"):
         exact_arrangement(X[:20, :2], max_patterns=10)
-
-
-@pytest.mark.parametrize("d", [3, 60])
-def test_data_sampler(d):
-    rng = np.random.default_rng(d)
-    X = rng.standard_normal((120, d)) * np.geomspace(1e-3, 1e3, d) - 2.0
-    p1 = sample_patterns(X, 120, "data", random_state=5)
-    p2 = sample_patterns(X, 120, "data", random_state=5)
-    assert np.array_equal(p1.masks, p2.masks)
-    assert 100 < p1.n_patterns <= 120
-    _check_valid(X, p1)
-
-
-def test_data_gates_pass_close_to_data_points():
-    # each gate is a hyperplane through d points, nudged: d points lie much closer than the rest
-    rng = np.random.default_rng(2)
-    X = rng.standard_normal((60, 3))
-    p = sample_patterns(X, 50, "data", random_state=0)
-    Z = np.abs(add_bias_column(X) @ p.gates) / np.linalg.norm(p.gates[:3], axis=0)
-    Z.sort(axis=0)
-    assert np.all(Z[2] <= 1e-2 * Z[3])

@@ -1,0 +1,1 @@
+"""Tests of convexnn.bench, one file per module."""

@@ -1,0 +1,22 @@
+"""convexnn.bench.datasets: autoregressive windows and standardised splits."""
+
+import numpy as np
+import pytest
+from conftest import make_data
+
+from convexnn.bench.datasets import autoregressive_windows, make_dataset
+
+
+def test_autoregressive_windows():
+    X, y = autoregressive_windows(np.arange(6.0), 2)
+    np.testing.assert_array_equal(X, [[0, 1], [1, 2], [2, 3], [3, 4]])
+    np.testing.assert_array_equal(y, [2, 3, 4, 5])
+
+
+def test_features_standardised_on_train_split():
+    X, y = make_data("squared", n=30, d=2, scales=[10.0, 0.1])
+    ds = make_dataset("toy", "s", "regression", X[:20], 5 + 3 * y[:20], X[20:], 5 + 3 * y[20:])
+    np.testing.assert_allclose(ds.X_train.mean(0), 0, atol=1e-12)
+    np.testing.assert_allclose(ds.X_train.std(0), 1)
+    np.testing.assert_allclose(ds.y_train.std(), 1)
+    assert ds.y_scale == pytest.approx(np.std(5 + 3 * y[:20]))

@@ -1,0 +1,1 @@
+"""Tests of convexnn.deep, one file per module."""

@@ -1,0 +1,118 @@
+"""convexnn.deep.estimators: the deep estimators' parameters, attributes and scikit-learn checks."""
+
+import warnings
+
+import numpy as np
+import pytest
+from conftest import make_data, make_series
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from convexnn import ConvexDeep1DRegressor, ConvexDeepReLUClassifier, ConvexDeepReLURegressor
+from convexnn.deep import DictionaryProgram
+
+
+@pytest.mark.parametrize("depth", [2, 3, 4])
+def test_deep_1d_regressor_objective_equals_the_lasso_optimum(depth):
+    X, Y = make_series(n=16, seed=20 + depth)
+    model = ConvexDeep1DRegressor(depth=depth, alpha=1e-3).fit(X, Y[:, 0])
+    assert model.gap_ <= 1e-8
+    assert model.objective_ == pytest.approx(model.lasso_objective_, rel=1e-10)
+    assert len(model.coefs_) == depth and model.n_paths_ == model.coefs_[0].shape[1]
+    mlp = model.to_mlp()
+    assert mlp.hidden_layer_sizes == (model.n_paths_,) * (depth - 1)
+    X_new = np.linspace(-3, 3, 50)[:, None]
+    assert np.array_equal(mlp.predict(X_new), model.predict(X_new))
+
+
+def test_deep_1d_sub_dictionary_is_an_upper_bound():
+    X, Y = make_series(n=30, seed=5)
+    full = ConvexDeep1DRegressor(depth=3, alpha=1e-3).fit(X, Y[:, 0])
+    sub = ConvexDeep1DRegressor(depth=3, alpha=1e-3, n_breakpoints=8).fit(X, Y[:, 0])
+    assert sub.exact_dictionary_ is False and full.exact_dictionary_ is True
+    assert sub.n_dictionary_ < full.n_dictionary_
+    assert sub.objective_ >= full.objective_ * (1 - 1e-8)
+
+
+def test_deep_1d_regressor_rejects_bad_input():
+    X, y = make_data("squared", n=20, d=3)
+    with pytest.raises(
+        ValueError, match="takes one-dimensional inputs \\(n_samples, 1\\); got X with 3"
+    ):
+        ConvexDeep1DRegressor().fit(X, y)
+    with pytest.raises(ValueError, match="depth must be one of \\(2, 3, 4\\)"):
+        ConvexDeep1DRegressor(depth=5).fit(X[:, :1], y)
+    with pytest.raises(ValueError, match="depth"):
+        ConvexDeep1DRegressor(depth=0).fit(X[:, :1], y)
+    with pytest.raises(ValueError, match="one-dimensional inputs"):
+        DictionaryProgram(X, y[:, None], 3, "squared", 1e-3)
+
+
+@pytest.mark.parametrize("sizes", [(), (4, 0), (3, -1), 0, (2.5,)])
+def test_stacking_rejects_bad_hidden_layer_sizes(sizes):
+    X, y = make_data("squared", n=20, d=2)
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        ConvexDeepReLURegressor(sizes).fit(X, y)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("depth, n_breakpoints", [(3, None), (4, 25)])
+def test_deep_1d_on_the_ecg_series(shared_data, depth, n_breakpoints):
+    series = np.load(shared_data / "series" / "ecg_mitbih208.npz")["ecg_mv"][:401]
+    series = (series - series.mean()) / series.std()
+    X, y = series[:-1, None], series[1:]
+    model = ConvexDeep1DRegressor(depth=depth, alpha=1e-3, n_breakpoints=n_breakpoints).fit(X, y)
+    assert model.gap_ <= 1e-8
+    assert model.objective_ == pytest.approx(model.lasso_objective_, rel=1e-10)
+    assert np.array_equal(model.to_mlp().predict(X), model.predict(X))
+
+
+# scikit-learn's checks fit on data of several features; the 1-D estimator refuses them by design
+# (a clear ValueError), so those checks are expected to fail and every other one must pass
+_ONE_DIMENSIONAL_ONLY = "ConvexDeep1DRegressor takes one-dimensional inputs (n_samples, 1)"
+_MULTI_FEATURE_CHECKS = (
+    "check_dict_unchanged", "check_dont_overwrite_parameters", "check_dtype_object",
+    "check_estimators_dtypes", "check_estimators_fit_returns_self", "check_estimators_nan_inf",
+    "check_estimators_overwrite_params", "check_estimators_pickle",
+    "check_f_contiguous_array_estimator", "check_fit2d_predict1d", "check_fit_check_is_fitted",
+    "check_fit_idempotent", "check_fit_score_takes_y", "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance", "check_n_features_in", "check_n_features_in_after_fitting",
+    "check_non_transformer_estimators_n_iter", "check_pipeline_consistency",
+    "check_positive_only_tag_during_fit", "check_readonly_memmap_input",
+    "check_regressor_data_not_an_array", "check_regressors_int",
+    "check_regressors_no_decision_function", "check_regressors_train", "check_supervised_y_2d",
+)
+
+
+def _expected_failures(estimator):
+    if isinstance(estimator, ConvexDeep1DRegressor):
+        return dict.fromkeys(_MULTI_FEATURE_CHECKS, _ONE_DIMENSIONAL_ONLY)
+    return {}
+
+
+@parametrize_with_checks(
+    [
+        # widths of at least twice the number of outputs the checks use (one pattern carries up
+        # to 2K neurons)
+        ConvexDeepReLURegressor(hidden_layer_sizes=(12, 12), n_gates=6, random_state=0),
+        ConvexDeepReLUClassifier(hidden_layer_sizes=(10, 10), n_gates=5, random_state=0),
+        ConvexDeep1DRegressor(),
+    ],
+    expected_failed_checks=_expected_failures,
+)
+def test_deep_estimators_pass_sklearn_checks(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
+
+
+@pytest.mark.parametrize("Estimator", [ConvexDeepReLURegressor, ConvexDeep1DRegressor])
+def test_deep_estimators_report_what_the_two_layer_ones_do(Estimator):
+    X, y = make_data("squared", n=40, d=1 if Estimator is ConvexDeep1DRegressor else 3)
+    params = {} if Estimator is ConvexDeep1DRegressor else dict(hidden_layer_sizes=(6, 6),
+                                                                n_gates=10, random_state=0)
+    model = Estimator(**params).fit(X, y)
+    for name in ("coefs_", "intercepts_", "objective_", "gap_", "status_", "solver_", "n_iter_",
+                 "fit_time_"):
+        assert hasattr(model, name), name
+    assert model.n_iter_ >= 1 and model.status_ in ("optimal", "max_iter", "stalled", "inaccurate")

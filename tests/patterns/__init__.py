@@ -1,0 +1,1 @@
+"""Tests of convexnn.patterns, one file per module."""

@@ -1,0 +1,1 @@
+"""Tests of convexnn.solvers, one file per module."""

@@ -1,0 +1,121 @@
+"""convexnn.solvers.ipm: the interior-point method for the exact ReLU program."""
+
+import numpy as np
+import pytest
+from conftest import make_program
+
+from convexnn import ConvexProgram, solve
+from convexnn.patterns import add_bias_column
+
+
+def test_interior_point_certifies_the_exact_relu_program_and_refuses_what_it_cannot_solve():
+    from sklearn.exceptions import ConvergenceWarning
+
+    program = make_program("multi", "relu", n=60, d=3, n_gates=20, alpha=1e-2)
+    reference = solve(program, "cvxpy").solution
+    result = solve(program, "ipm", tol=1e-9)
+    assert result.status == "optimal" and result.gap <= 1e-9
+    assert result.violation == 0.0  # the rows hold exactly: the mapped network is exact
+    assert program.duality_gap(result.solution).gap <= 1e-9  # the full certificate agrees
+    assert program.objective(result.solution) == pytest.approx(
+        program.objective(reference), rel=1e-8
+    )
+    p32 = ConvexProgram(
+        program.X.astype(np.float32), program.Y, program.patterns, "squared", 1e-2, "relu"
+    )
+    r32 = solve(p32, "ipm", tol=1e-5)
+    # float64 blocks for float32 data: rounded to float32 they left their cones by ~1e-8 and the
+    # mapped network no longer reproduced the program (found by tests/fuzzing.py)
+    assert r32.solution.U.dtype == np.float64 and r32.gap <= 1e-5
+    assert p32.network_objective(r32.solution) == pytest.approx(
+        p32.objective(r32.solution), rel=1e-12
+    )
+    with pytest.warns(ConvergenceWarning, match="certified gap of"):
+        assert solve(program, "ipm", max_iter=3).status == "max_iter"
+    with pytest.raises(ValueError, match="alpha > 0"):
+        solve(program.with_alpha(0.0), "ipm")
+    with pytest.raises(ValueError, match="use 'kernel_newton'"):
+        solve(make_program("squared", "gated", n=20), "ipm")
+
+
+def test_interior_point_zeroes_the_blocks_the_optimum_leaves_out():
+    # at an interior point every block is non-zero, the unused ones only tiny; the solver zeroes
+    # them when the zeroed point still certifies, so the network lists only the neurons it uses
+    program = make_program("squared", "relu", n=60, d=3, n_gates=20, alpha=1e-2)
+    result = solve(program, "ipm", tol=1e-6)
+    norms = np.concatenate(
+        [program.block_norms(result.solution.U), program.block_norms(result.solution.V)], axis=1
+    )
+    reference = solve(program, "cvxpy", tol=1e-9).solution
+    used = np.concatenate(
+        [program.block_norms(reference.U), program.block_norms(reference.V)], axis=1
+    ) > 1e-4 * norms.max()
+    assert result.status == "optimal" and program.duality_gap(result.solution).gap <= 1e-6
+    assert 0 < np.count_nonzero(norms) < norms.size
+    assert np.array_equal(norms > 0, used)
+
+
+@pytest.mark.parametrize(
+    "loss,K,form",
+    [("squared", 1, "dual"), ("logistic", 1, "dual"), ("squared", 1, "primal"),
+     ("logistic", 1, "primal"), ("softmax", 3, "dual"), ("softmax", 3, "cg")],
+)
+def test_interior_point_newton_solves_match_the_dense_system(loss, K, form, monkeypatch):
+    """The Woodbury solve (with columns of Z left out and refinement) against the assembled
+    Newton matrix: block diagonal plus the data term (1/n) Jᵀ ∇²f J of f(W) = min_c mean loss,
+    whose Hessian in the outputs is the loss's, with the intercept eliminated (its Schur
+    complement) — for the squared loss the centring (1/n) Jᵀ P_c J."""
+    import convexnn.solvers.ipm as interior_point
+    from convexnn.losses import get_loss
+    from convexnn.solvers.ipm import ReluProblem, cone_index
+
+    # every way of solving the Newton system: Woodbury through n × n (nK × nK) matrices, the dense
+    # primal matrix, or conjugate gradients preconditioned per output
+    monkeypatch.setattr(interior_point, "newton_form", lambda *args: form)
+
+    rng = np.random.default_rng(0)
+    n, d, P = 40, 2, 5
+    X = rng.standard_normal((n, d))
+    Xt = add_bias_column(X)
+    M = Xt @ rng.standard_normal((d + 1, P)) >= 0
+    Y = {"squared": rng.standard_normal((n, 1)), "logistic": (rng.random((n, 1)) < 0.4) * 1.0,
+         "softmax": np.eye(K)[np.arange(n) % K]}[loss]
+    problem = ReluProblem(Xt, M, Y, 1e-2, get_loss(loss))
+    p = d + 1
+    nb = 2 * P * K
+    weights = rng.random((n, nb)) * np.logspace(-8, 2, nb)  # some blocks far below nI
+    A = rng.standard_normal((nb, p, p))
+    cone_hessian = np.matmul(A, A.transpose(0, 2, 1)) + np.eye(p)
+    XW = problem.products(rng.standard_normal((nb, p)))
+    solve_ = problem.factor(XW, weights, cone_hessian)
+    size = p + 1
+    H = np.zeros((nb * size, nb * size))
+    J = np.zeros((n * K, nb * size))  # rows (o, i)
+    cone = cone_index(p)
+    for b in range(nb):
+        o, j = divmod(b, 2 * P)
+        block = np.zeros((size, size))
+        block[:p, :p] = Xt.T @ (weights[:, b, None] * Xt)
+        block[np.ix_(cone, cone)] += cone_hessian[b]
+        H[b * size:(b + 1) * size, b * size:(b + 1) * size] = block
+        J[o * n:(o + 1) * n, b * size:b * size + p] = (1 if j < P else -1) * (M[:, j % P, None] * Xt)
+    # the loss's Hessian in the outputs at the optimal intercept, then its Schur complement on c
+    z = problem.fit_at(XW)[0]
+    root = problem.loss.hessian_root(z, Y)
+    hess = np.zeros((n * K, n * K))
+    for i in range(n):
+        idx = np.arange(K) * n + i
+        hess[np.ix_(idx, idx)] = root[i] @ root[i]
+    E = np.kron(np.eye(K), np.ones((n, 1)))
+    reduced = hess - hess @ E @ np.linalg.pinv(E.T @ hess @ E) @ E.T @ hess
+    H += J.T @ reduced @ J / n
+    rhs = rng.standard_normal((nb, size))
+    found, exact = solve_(rhs).ravel(), np.linalg.solve(H, rhs.ravel())
+
+    def backward_error(x):  # the relative residual: what a solve can promise at any condition
+        return np.linalg.norm(H @ x - rhs.ravel()) / (np.linalg.norm(H, 2) * np.linalg.norm(x))
+
+    # the softmax matrix here has condition ~4e8, so the dense reference is itself good to ~1e-8;
+    # conjugate gradients stop at a relative residual of 1e-11
+    assert backward_error(found) <= (1e-12 if form == "cg" else 1e-14)
+    assert np.allclose(found, exact, rtol=1e-6 if loss == "softmax" else 1e-9, atol=1e-11)

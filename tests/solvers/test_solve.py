@@ -1,0 +1,99 @@
+"""convexnn.solvers.solve: the choice of "auto", the checks of every answer, and the fallbacks."""
+
+import numpy as np
+import pytest
+from conftest import make_data, make_program
+from sklearn.exceptions import ConvergenceWarning
+
+from convexnn import ConvexProgram, ConvexReLURegressor, solve
+
+FAST = dict(n_gates=20, random_state=0)
+
+
+def test_auto_sends_gated_squared_programs_to_kernel_newton_while_factorising_is_cheap():
+    from convexnn.solvers import resolve_solver
+
+    program = make_program("squared", "gated", n=60, d=3, n_gates=20)
+    assert resolve_solver(program) == "kernel_newton"
+    assert solve(program).solver == "kernel_newton"
+    assert resolve_solver(make_program("logistic", "gated", n=60, d=3, n_gates=20)) == "cvxpy"
+    assert resolve_solver(program.with_alpha(0.0)) != "kernel_newton"
+    # many samples, few small patterns: a factorisation costs more than R-FISTA's whole budget
+    wide = make_program("squared", "gated", n=3000, d=1, n_gates=2)
+    assert resolve_solver(wide) != "kernel_newton"
+
+
+def test_interior_point_needs_cones_with_an_interior_and_auto_falls_back():
+    from convexnn.patterns import Patterns
+    from convexnn.solvers import resolve_solver
+    from convexnn.solvers.ipm import DegenerateConeError
+
+    program = make_program("squared", "relu", n=30, d=2, n_gates=8, alpha=1e-2)
+    assert resolve_solver(program) == "cvxpy"  # small: Clarabel certifies it at once
+    assert resolve_solver(make_program("squared", "relu", n=700, d=9, n_gates=40)) == "ipm"
+    # logistic and softmax: the interior point at every size (CVXPY's exponential cones are slow)
+    assert resolve_solver(make_program("logistic", "relu", n=30, d=2, n_gates=8)) == "ipm"
+    assert resolve_solver(make_program("softmax", "relu", n=700, d=9, n_gates=40)) == "ipm"
+    assert resolve_solver(make_program("softmax", "relu", n=3000, d=9, n_gates=40)) == "ipm"
+    # beyond n = 10,000: ipm while its Newton matrix over the blocks is small (primal form)
+    assert resolve_solver(make_program("logistic", "relu", n=12_000, d=3, n_gates=5)) == "ipm"
+    assert resolve_solver(make_program("logistic", "relu", n=12_000, d=30, n_gates=200)) != "ipm"
+    # a duplicated sample on both sides of pattern 0: its cone lies in the hyperplane x̃ᵀu = 0
+    X = np.vstack([program.X, program.X[:1]])
+    masks = np.vstack([program.masks, program.masks[:1]])
+    masks[-1, 0] = ~masks[-1, 0]
+    patterns = Patterns(program.patterns.gates, masks)
+    Y = np.vstack([program.Y, program.Y[:1]])
+    degenerate = ConvexProgram(X, Y, patterns, "squared", 1e-2, "relu")
+    with pytest.raises(DegenerateConeError, match="empty interior"):
+        solve(degenerate, "ipm")
+    from unittest import mock
+
+    with mock.patch("convexnn.solvers._auto", side_effect=lambda p, interior_point=True:
+                    "ipm" if interior_point else "cvxpy"):
+        result = solve(degenerate, tol=1e-6)
+    assert result.solver.lower() != "ipm" and result.gap <= 1e-6
+
+
+def _broken_solver(kind):
+    """A solver that returns a wrong point of the given kind, with a claim of optimality."""
+    from convexnn.solvers.base import SolverResult
+
+    def broken(program, **options):
+        solution = program.zero_solution()
+        if kind == "worse-than-zero":
+            solution.U[...] = 1e3  # far from optimal, and far above the zero network
+        elif kind == "non-finite":
+            solution.U[..., 0] = np.nan
+        return SolverResult(solution, "broken", "optimal", 0.0, 0.0, 1, [0.0])
+
+    return broken
+
+
+@pytest.mark.parametrize("kind", ["worse-than-zero", "non-finite"])
+def test_solve_never_returns_a_point_worse_than_the_zero_network(kind, monkeypatch):
+    import convexnn.solvers as solvers
+
+    program = make_program("logistic", "relu", n=40, d=3, n_gates=10, alpha=1e-2)
+    monkeypatch.setitem(solvers.SOLVERS, "broken", _broken_solver(kind))
+    # a named solver that fails raises, and says why
+    with pytest.raises(solvers.SolverFailure, match="'broken' returned no usable point"):
+        solve(program, "broken")
+    # "auto" falls back to the next solver, with a warning, and certifies
+    monkeypatch.setattr(solvers, "_auto", lambda program, interior_point=True: "broken")
+    with pytest.warns(UserWarning, match="falling back to 'cvxpy'"):
+        result = solve(program, tol=1e-6)
+    assert result.solver != "broken" and result.gap <= 1e-6
+    zero = program.objective(program.zero_solution())
+    assert program.objective(result.solution) < zero
+
+
+def test_a_budget_stop_worse_than_the_zero_network_returns_the_zero_network():
+    """Two iterations of Clarabel, then two of SCS (its fallback gets the same budget), leave a
+    point worse than the zero network: the fit hands back the zero network (the best point seen)
+    and warns with its gap, instead of returning that point or raising."""
+    X, y = make_data("squared", n=40, d=2)
+    with pytest.warns(ConvergenceWarning, match=r"relative duality gap .* \(tol=1e-06"):
+        model = ConvexReLURegressor(solver="cvxpy", max_iter=2, **FAST).fit(X, y)
+    assert model.n_neurons_ == 0 and model.status_ != "optimal"
+    assert np.allclose(model.predict(X), np.mean(y))

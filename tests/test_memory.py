@@ -1,0 +1,72 @@
+"""convexnn._memory: the memory estimate and the check made before a program is built."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from convexnn._memory import (
+    available_memory,
+    check_memory,
+    estimate_memory,
+    estimate_sampling_memory,
+)
+
+
+def test_memory_estimate_grows_with_the_problem():
+    base = estimate_memory(1000, 10, 100, 1, "relu", "cvxpy")
+    assert estimate_memory(2000, 10, 100, 1, "relu", "cvxpy") > base
+    assert estimate_memory(1000, 10, 200, 1, "relu", "cvxpy") > base
+    assert estimate_memory(1000, 10, 100, 3, "relu", "cvxpy") > base
+    assert estimate_memory(1000, 10, 100, 1, "gated", "cvxpy") < base
+    # the dense backend grows with the features, a matrix-free solver hardly does
+    assert estimate_memory(1000, 10, 100, 1, "relu", "fista") < base / 10
+    assert estimate_memory(1000, 10, 100, 1, "gated", "fista", np.float32) < estimate_memory(
+        1000, 10, 100, 1, "gated", "fista", np.float64
+    )
+    assert estimate_sampling_memory(200, 3, 10**9) > 2 * 2**40 * 0.9
+
+
+def test_memory_check_refuses_with_the_estimate_and_can_be_turned_off():
+    with pytest.raises(MemoryError, match=r"step needs about 1\.91 GiB \(2048000000 bytes\)"):
+        check_memory(2_048_000_000, 1e9, "step")
+    check_memory(2_048_000_000, None, "step")  # no check
+    check_memory(10, "auto", "step")
+    available = available_memory()
+    assert available is None or available > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("formulation", ["gated", "relu"])
+def test_memory_estimate_is_above_the_measured_peak(formulation, tmp_path):
+    """The estimate for the CVXPY backend is above the peak memory measured in a fresh process."""
+    import subprocess
+
+    n, d, n_gates = 300, 6, 60
+    script = tmp_path / "measure.py"
+    script.write_text(
+        "import resource, sys, numpy as np\n"
+        "from convexnn import ConvexProgram, sample_patterns\n"
+        "from convexnn.losses import encode_targets\n"
+        "from convexnn.solvers import solve_cvxpy\n"
+        f"X = np.random.default_rng(0).standard_normal(({n}, {d}))\n"
+        "y = np.sin(X[:, 0]) + X[:, 1]\n"
+        f"p = sample_patterns(X, {n_gates}, random_state=0)\n"
+        "Y = encode_targets(y, 'squared')\n"
+        f"prog = ConvexProgram(X, Y, p, 'squared', 1e-3, '{formulation}')\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "solve_cvxpy(prog)\n"
+        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(p.n_patterns, (after - before) * 1024)\n"
+    )
+    root = str(Path(__file__).resolve().parents[1])
+    out = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": root, "PATH": ""},
+    ).stdout.split()
+    n_patterns, measured = int(out[0]), int(out[1])
+    assert measured < estimate_memory(n, d, n_patterns, 1, formulation, "cvxpy")
