@@ -87,21 +87,11 @@ class _BaseConvexDeepReLU(NetworkEstimator):
 
     def _fit_stack(self, X, Y, loss):
         start = time.perf_counter()
-        widths = self._widths()
-        coefs, intercepts, reports = stack_convex_blocks(
-            X,
-            Y,
-            loss,
-            widths,
-            self.alpha,
-            n_gates=self.n_gates,
-            sampler=self.sampler,
-            solver=self.solver,
-            tol=self.tol,
-            max_iter=self.max_iter,
-            random_state=self.random_state,
-            verbose=bool(self.verbose),
-        )
+        # every other parameter is one of stack_convex_blocks' keywords, under the same name
+        options = self.get_params()
+        del options["hidden_layer_sizes"]
+        options["verbose"] = bool(options["verbose"])
+        coefs, intercepts, reports = stack_convex_blocks(X, Y, loss, self._widths(), **options)
         self.coefs_, self.intercepts_ = coefs, intercepts
         self.loss_ = loss
         self._n_train = X.shape[0]
