@@ -28,7 +28,14 @@ from .losses import get_loss
 from .operators import masked_forward, max_cone_violation, numeric_masks
 from .patterns import Patterns, add_bias_column
 
-__all__ = ["ConvexProgram", "ConvexSolution", "FORMULATIONS", "DualityGap", "Program"]
+__all__ = [
+    "ConvexProgram",
+    "ConvexSolution",
+    "DualityGap",
+    "FORMULATIONS",
+    "Program",
+    "feasible_dual",
+]
 
 FORMULATIONS = ("relu", "gated")
 
@@ -87,6 +94,36 @@ class DualityGap:
     gap: float
     dual_scale: float
     """Factor by which the residual was shrunk to make it dual feasible (1 means no shrinking)."""
+
+
+def feasible_dual(loss_fn, Theta, Y, block_norms, bound):
+    """The dual objective at ``Θ`` shrunk into the dual feasible set, and the factor it took.
+
+    Every block constraint reads ``norm_k(θ) ≤ bound`` (``n·alpha``); ``Θ`` is shrunk by
+    ``min(1, bound / max_k norm_k(θ))``, which keeps ``1ᵀθ = 0`` (:ref:`maths-gap`).
+
+    Parameters
+    ----------
+    loss_fn : Loss
+        The program's loss (its ``dual`` is the negated conjugate).
+    Theta : ndarray of shape (n_samples, n_outputs)
+        A dual point whose columns sum to zero.
+    Y : ndarray of shape (n_samples, n_outputs)
+        The encoded targets.
+    block_norms : ndarray
+        The dual norms of ``Θ``'s blocks, or upper bounds on them.
+    bound : float
+        ``n·alpha``.
+
+    Returns
+    -------
+    dual : float
+    scale : float
+        The shrinking factor (1 when ``Θ`` was feasible).
+    """
+    worst = float(np.max(block_norms, initial=0.0))
+    scale = 1.0 if worst <= bound else bound / worst
+    return loss_fn.dual(scale * Theta, np.asarray(Y, dtype=np.float64)), scale
 
 
 class Program:
@@ -314,9 +351,7 @@ class Program:
         bound = self.n_samples * self.alpha
         if block_norms is None:
             block_norms = self.dual_block_norms(Theta, threshold=bound)
-        worst = float(np.max(block_norms, initial=0.0))
-        scale = 1.0 if worst <= bound else bound / worst
-        dual = self.loss_fn.dual(scale * Theta, self.Y.astype(np.float64))
+        dual, scale = feasible_dual(self.loss_fn, Theta, self.Y, block_norms, bound)
         gap = (primal - dual) / max(abs(primal), 1e-12)
         return DualityGap(primal, dual, gap, scale)
 

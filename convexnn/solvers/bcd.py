@@ -23,7 +23,7 @@ from numba import njit
 
 from ..kernels import logistic_intercept, softmax_intercept
 from ..operators import masked_adjoint
-from ..program import ConvexProgram, ConvexSolution
+from ..program import ConvexProgram, ConvexSolution, feasible_dual
 from .base import SolverResult
 from .extrapolation import DualExtrapolator, best_gap
 
@@ -334,10 +334,8 @@ def _solve_working_set(program, ws, W, c, Xt, Y, code, outer_gap, max_epochs, an
 
 def _restricted_dual(program, ws, Xt, Y, theta):
     """Dual objective of the working-set program at ``θ`` rescaled to feasibility."""
-    bound = program.n_samples * program.alpha
-    worst = float(np.max(_working_set_correlations(Xt, ws, theta), initial=0.0))
-    scale = 1.0 if worst <= bound else bound / worst
-    return program.loss_fn.dual(scale * theta, Y)
+    norms = _working_set_correlations(Xt, ws, theta)
+    return feasible_dual(program.loss_fn, theta, Y, norms, program.n_samples * program.alpha)[0]
 
 
 def _working_set_correlations(Xt, ws, theta):
