@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import time
 import warnings
+from functools import partial
 
 import numpy as np
 from scipy.special import expit, softmax
@@ -17,6 +18,7 @@ from sklearn.preprocessing import LabelBinarizer, LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .distributed import is_dask_array
 from .losses import encode_targets
 from .network import forward
 
@@ -92,8 +94,20 @@ class NetworkEstimator(BaseEstimator):
 
     def _forward(self, X):
         check_is_fitted(self, "coefs_")
+        gates = getattr(self, "gates_", None)
+        if is_dask_array(X):  # a lazy Dask array of the outputs, chunk by chunk
+            if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has shape {X.shape}, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input"
+                )
+            X = X.rechunk({1: -1})
+            return X.map_blocks(
+                _forward_block, self.coefs_, self.intercepts_, gates, dtype=np.float64,
+                chunks=(X.chunks[0], (self.coefs_[-1].shape[1],)),
+            )  # fmt: skip
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return forward(self.coefs_, self.intercepts_, X, getattr(self, "gates_", None))
+        return forward(self.coefs_, self.intercepts_, X, gates)
 
     def _record_solve(self, gap, status, solver, n_iter, gap_history, start, where=""):
         """Set the fitted attributes every estimator has (``gap_``, ``status_``, ``solver_``,
@@ -143,12 +157,32 @@ class NetworkEstimator(BaseEstimator):
         return tags
 
 
+def _forward_block(X, coefs, intercepts, gates):
+    return forward(coefs, intercepts, np.asarray(X), gates)
+
+
+def _rowwise(F, fn, n_columns=None, dtype=np.float64):
+    """``fn(F)`` for an array of outputs, or block by block (lazily) for a Dask array; ``fn``
+    returns ``n_columns`` columns per row (None: one value per row) of ``dtype``."""
+    if not is_dask_array(F):
+        return fn(F)
+    if n_columns is None:
+        return F.map_blocks(fn, drop_axis=1, dtype=dtype)
+    return F.map_blocks(fn, chunks=(F.chunks[0], (n_columns,)), dtype=dtype)
+
+
 class RegressorOutputsMixin:
     """``predict`` of a regressor whose ``_forward(X)`` returns the network's outputs, shaped as
     the training targets were (1-D targets give 1-D predictions)."""
 
     def predict(self, X):
-        """Network output for ``X``."""
+        """Network output for ``X``.
+
+        Parameters
+        ----------
+        X : array-like or dask array of shape (n_samples, n_features)
+            Inputs; a Dask array gives a Dask array.
+        """
         F = self._forward(X)
         return F.ravel() if self._y_was_1d else F
 
@@ -179,20 +213,45 @@ class ClassifierOutputsMixin:
         return mlp
 
     def decision_function(self, X):
-        """Network output before the sigmoid/softmax: (n_samples,) for binary, else (n, n_classes)."""
+        """Network output before the sigmoid/softmax: (n_samples,) for binary, else (n, n_classes).
+
+        Parameters
+        ----------
+        X : array-like or dask array of shape (n_samples, n_features)
+            Inputs; a Dask array gives a Dask array.
+        """
         F = self._forward(X)
         return F.ravel() if F.shape[1] == 1 else F
 
     def predict_proba(self, X):
-        """Class probabilities, shape (n_samples, n_classes)."""
-        F = self._forward(X)
-        if F.shape[1] == 1:
-            p = expit(F[:, 0])
-            return np.column_stack([1.0 - p, p])
-        return softmax(F, axis=1)
+        """Class probabilities, shape (n_samples, n_classes).
+
+        Parameters
+        ----------
+        X : array-like or dask array of shape (n_samples, n_features)
+            Inputs; a Dask array gives a Dask array.
+        """
+        return _rowwise(self._forward(X), _probabilities, self.classes_.shape[0])
 
     def predict(self, X):
-        """Most probable class for each sample."""
+        """Most probable class for each sample.
+
+        Parameters
+        ----------
+        X : array-like or dask array of shape (n_samples, n_features)
+            Inputs; a Dask array gives a Dask array.
+        """
         F = self._forward(X)
-        index = (F[:, 0] > 0).astype(int) if F.shape[1] == 1 else np.argmax(F, axis=1)
-        return self.classes_[index]
+        return _rowwise(F, partial(_labels, self.classes_), dtype=self.classes_.dtype)
+
+
+def _probabilities(F):
+    if F.shape[1] == 1:
+        p = expit(F[:, 0])
+        return np.column_stack([1.0 - p, p])
+    return softmax(F, axis=1)
+
+
+def _labels(classes, F):
+    index = (F[:, 0] > 0).astype(int) if F.shape[1] == 1 else np.argmax(F, axis=1)
+    return classes[index]

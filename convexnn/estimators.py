@@ -26,6 +26,7 @@ from ._outputs import (
     validated_fit,
 )
 from .certificate import certify
+from .distributed import is_dask_array, solve_chunked
 from .generation import generate_patterns, has_all_patterns
 from .losses import encode_targets
 from .network import network_objective, solution_to_network
@@ -35,6 +36,10 @@ from .solvers import SOLVERS, solve, takes
 from .solvers.ipm import COUPLED_MAX_ROWS, newton_form
 
 __all__ = ["ConvexReLURegressor", "ConvexReLUClassifier"]
+
+#: ``fit`` on a Dask array samples the gates on this many rows drawn at random (on every row when
+#: there are fewer): a sampler sees the data's shape and scale, not every sample.
+CHUNKED_SAMPLE_ROWS = 10_000
 
 #: With ``sampler="exact"``, above this many patterns the exact ReLU program is solved by column
 #: generation priced over every pattern (the same optimum, certified globally) instead of at once:
@@ -118,6 +123,80 @@ class _BaseConvexReLU(NetworkEstimator):
                 f"objective {self.objective_:.6g}, {self.n_neurons_} neurons of "
                 f"{program.n_patterns} patterns, {self.fit_time_:.2f}s"
             )
+        return self
+
+    def _fit_chunked(self, X, y, callback):
+        """``fit`` on a Dask array (:mod:`convexnn.distributed`): gates sampled on a row sample,
+        the gated program solved chunk by chunk where the chunks live, the same fitted
+        attributes as in memory."""
+        start = time.perf_counter()
+        name = type(self).__name__
+        refused = {
+            "formulation='relu'": self.formulation != "gated",
+            "callback": callback is not None,
+            "warm_start=True": self.warm_start,
+            "pattern_generation": bool(self.pattern_generation),
+            f"solver={self.solver!r}": self.solver != "auto",
+            "alpha=0": self.alpha == 0,
+        }
+        refused = [option for option, applies in refused.items() if applies]
+        if refused:
+            raise ValueError(
+                f"{name}.fit on a Dask array solves the gated program (formulation='gated') "
+                f"with solver='auto', alpha > 0 and none of warm_start, pattern_generation or a "
+                f"callback; got {', '.join(refused)}. The exact ReLU program's cone constraints "
+                "hold on every sample and are not solved chunk by chunk."
+            )
+        if X.ndim != 2:
+            raise ValueError(f"X must be a 2-D Dask array; got shape {X.shape}")
+        n, d = (int(v) for v in X.shape)
+        if n < 2:
+            raise ValueError(f"{name} needs at least 2 samples; got {n}")
+        import dask
+        import dask.array as da
+
+        if not is_dask_array(y):
+
+            y = np.asarray(y)
+            if y.shape[0] != n:
+                raise ValueError(f"X and y have different numbers of samples: {n}, {y.shape[0]}")
+            y = da.from_array(y, chunks=(X.chunks[0],) + y.shape[1:])
+        Y, loss = self._chunked_targets(y, n)
+        # computed once, kept where the chunks are: the row sample and every pass read them
+        X, Y = dask.persist(X.rechunk({1: -1}), Y.rechunk((X.chunks[0],)))
+        self.n_features_in_ = d
+        # the gates are sampled on a row sample (every row when there are few)
+        rng = check_random_state(self.random_state)
+        rows = np.arange(n) if n <= CHUNKED_SAMPLE_ROWS else np.sort(
+            rng.choice(n, CHUNKED_SAMPLE_ROWS, replace=False)
+        )  # fmt: skip
+        X_sample = np.asarray(X[rows].compute(), dtype=np.float64)
+        Y_sample = np.asarray(Y[rows].compute(), dtype=np.float64).reshape(-1, 1)
+        if not (np.all(np.isfinite(X_sample)) and np.all(np.isfinite(Y_sample))):
+            raise ValueError("X or y contains NaN or infinity")
+        patterns = self._sample(X_sample, Y_sample, loss)
+        result = solve_chunked(
+            X, Y, patterns.gates, loss, self.alpha, tol=self.tol,
+            max_iter=50 if self.max_iter is None else self.max_iter,
+            random_state=0 if self.random_state is None else rng.randint(2**31 - 1),
+            verbose=bool(self.verbose),
+        )  # fmt: skip
+        if not np.isfinite(result.objective):
+            raise ValueError("the objective is not finite: X or y contains NaN or infinity")
+        sample_program = ConvexProgram(X_sample, Y_sample, patterns, loss, self.alpha, "gated")
+        self._patterns, self._solution = patterns, result.solution
+        self.coefs_, self.intercepts_, self.gates_ = solution_to_network(
+            sample_program, result.solution
+        )
+        self.loss_, self._n_train = loss, n
+        self.n_patterns_, self.n_neurons_ = patterns.n_patterns, self.coefs_[0].shape[1]
+        # the mapped gated network's objective is the convex objective, term by term
+        self.objective_ = self.convex_objective_ = result.objective
+        self.constraint_violation_ = 0.0
+        self.n_generation_rounds_, self.generation_converged_ = 0, False
+        self._record_solve(
+            result.gap, result.status, result.solver, result.n_iter, result.gap_history, start
+        )
         return self
 
     def _check_fit_options(self, callback):
@@ -373,9 +452,23 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
         self
             The fitted estimator.
         """
+        if is_dask_array(X):
+            return self._fit_chunked(X, y, callback)
         X, y = self._check_X_y(X, y, multi_output=True, y_numeric=True)
         self._y_was_1d = y.ndim == 1
         return self._fit_program(X, encode_targets(y, "squared"), "squared", callback)
+
+    def _chunked_targets(self, y, n):
+        """The targets of a Dask fit and their loss: one output, squared loss."""
+        if y.ndim != 1 and not (y.ndim == 2 and y.shape[1] == 1):
+            raise ValueError(
+                f"{type(self).__name__}.fit on a Dask array takes one output; got y of shape "
+                f"{y.shape}"
+            )
+        if int(y.shape[0]) != n:
+            raise ValueError(f"X and y have different numbers of samples: {n}, {y.shape[0]}")
+        self._y_was_1d = True
+        return y.reshape(-1).astype(np.float64), "squared"
 
     def certify(self, X, y, **kwargs):
         """Certificate of global optimality of the fitted network on ``(X, y)``.
@@ -476,8 +569,28 @@ class ConvexReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseConvexR
         self
             The fitted estimator.
         """
+        if is_dask_array(X):
+            return self._fit_chunked(X, y, callback)
         X, y = self._check_X_y(X, y)
         return self._fit_program(X, *self._encode_labels(y), callback)
+
+    def _chunked_targets(self, y, n):
+        """The 0/1 targets of a binary Dask fit and their loss (the classes are found in one
+        pass over ``y``)."""
+        if y.ndim != 1:
+            raise ValueError(f"y must be a 1-D Dask array of labels; got shape {y.shape}")
+        if int(y.shape[0]) != n:
+            raise ValueError(f"X and y have different numbers of samples: {n}, {y.shape[0]}")
+        import dask.array as da
+
+        self.classes_ = np.asarray(da.unique(y).compute())
+        if self.classes_.shape[0] != 2:
+            raise ValueError(
+                f"{type(self).__name__}.fit on a Dask array takes two classes (the logistic "
+                f"loss); got {self.classes_.shape[0]}. The softmax loss is not solved chunk by "
+                "chunk."
+            )
+        return (y == self.classes_[1]).astype(np.float64), "logistic"
 
     def certify(self, X, y, **kwargs):
         """Certificate of global optimality of the fitted network on ``(X, y)``.

@@ -67,7 +67,7 @@ html_static_path = []
 def _skip_generated_request_setters(app, what, name, obj, skip, options):
     """scikit-learn adds ``set_<method>_request`` methods (metadata routing) to every estimator;
     their docstrings refer to scikit-learn's own glossary, which this site does not have."""
-    if name.startswith("set_") and name.endswith("_request"):
+    if (name.startswith("set_") and name.endswith("_request")) or name == "get_metadata_routing":
         return True
     return None
 

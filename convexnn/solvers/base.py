@@ -45,6 +45,9 @@ class SolverResult:
         Wall time in seconds.
     alpha : float or None
         The regularisation the program was solved at (set by :func:`regularization_path`).
+    objective : float or None
+        The objective at ``solution``, where the solver evaluated it without the program in
+        memory (:func:`convexnn.distributed.solve_chunked`).
     """
 
     solution: ConvexSolution
@@ -56,6 +59,7 @@ class SolverResult:
     gap_history: list = field(default_factory=list)
     time: float = 0.0
     alpha: float | None = None
+    objective: float | None = None
 
 
 def numpy_blas_single_threaded():
