@@ -33,7 +33,14 @@ from .patterns import add_bias_column
 from .program import ConvexSolution, DualityGap
 from .solvers.base import SolverResult
 
-__all__ = ["ROW_BLOCK", "is_dask_array", "solve_chunked", "worker_memory"]
+__all__ = [
+    "ROW_BLOCK",
+    "hessian_rows_mask",
+    "is_dask_array",
+    "require_dask",
+    "solve_chunked",
+    "worker_memory",
+]
 
 #: Rows of a chunk processed at once: the masked design of a block takes
 #: ``ROW_BLOCK · P(d + 1)`` floats (8,192 rows of 200 patterns of 21 features: 275 MB).
@@ -89,7 +96,14 @@ def worker_memory(rows, n_features, n_patterns, itemsize=8):
     return int(chunk + work)
 
 
-def _dask():
+def require_dask():
+    """Dask, imported; an ``ImportError`` that names the extra to install when it is missing.
+
+    Returns
+    -------
+    module
+        The ``dask`` package.
+    """
     try:
         import dask
         import dask.array  # noqa: F401
@@ -121,9 +135,23 @@ def _design(Xt, gates):
     return (M[:, :, None] * Xt[:, None, :]).reshape(Xt.shape[0], -1)
 
 
-def _newton_rows(first, stop, fraction, seed):
+def hessian_rows_mask(first, stop, fraction, seed):
     """Whether each row ``first..stop-1`` (indices in the whole data) is one of the Hessian's: a
-    hash of the index, so that the same rows are drawn whatever the chunking."""
+    hash of the index, so that the same rows are drawn whatever the chunking.
+
+    Parameters
+    ----------
+    first, stop : int
+        The rows ``first, …, stop − 1`` of the data.
+    fraction : float
+        The share of rows drawn.
+    seed : int
+        Seeds the hash.
+
+    Returns
+    -------
+    ndarray of bool, shape (stop − first,)
+    """
     index = np.arange(first, stop, dtype=np.uint64)
     mixed = (index * np.uint64(2654435761) + np.uint64(seed)) % np.uint64(2**32)
     return mixed < fraction * 2**32
@@ -153,7 +181,7 @@ def _stats(X, Y, F, offset, gates, loss, fraction, seed):
         if fraction >= 1.0:
             chosen = np.ones(f.shape[0], bool)
         else:
-            chosen = _newton_rows(offset + rows.start, offset + rows.stop, fraction, seed)
+            chosen = hessian_rows_mask(offset + rows.start, offset + rows.stop, fraction, seed)
         if chosen.any():
             Zs, hs = _design(Xt[chosen], gates), h[chosen]
             out["hess"] += Zs.T @ (hs[:, None] * Zs)
@@ -207,7 +235,7 @@ class _OnDask:
     (the model outputs) are persisted where their chunk lives."""
 
     def __init__(self, X, Y):
-        dask = _dask()
+        dask = require_dask()
         self.dask = dask
         if X.ndim != 2:
             raise ValueError(f"X must be a 2-D Dask array; got {X.ndim} dimensions")

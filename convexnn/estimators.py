@@ -26,7 +26,7 @@ from ._outputs import (
     validated_fit,
 )
 from .certificate import certify
-from .distributed import is_dask_array, solve_chunked
+from .distributed import is_dask_array, require_dask, solve_chunked
 from .generation import generate_patterns, has_all_patterns
 from .losses import encode_targets
 from .network import network_objective, solution_to_network
@@ -152,7 +152,7 @@ class _BaseConvexReLU(NetworkEstimator):
         n, d = (int(v) for v in X.shape)
         if n < 2:
             raise ValueError(f"{name} needs at least 2 samples; got {n}")
-        import dask
+        dask = require_dask()
         import dask.array as da
 
         if not is_dask_array(y):

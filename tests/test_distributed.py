@@ -80,8 +80,8 @@ def test_dask_chunks_give_the_in_memory_answer(client, loss):
 
 
 def test_hessian_rows_are_the_same_whatever_the_chunking():
-    first = distributed._newton_rows(0, 1000, 0.3, seed=5)
-    pieces = [distributed._newton_rows(a, b, 0.3, seed=5) for a, b in [(0, 333), (333, 1000)]]
+    first = distributed.hessian_rows_mask(0, 1000, 0.3, seed=5)
+    pieces = [distributed.hessian_rows_mask(a, b, 0.3, seed=5) for a, b in [(0, 333), (333, 1000)]]
     np.testing.assert_array_equal(first, np.concatenate(pieces))
     assert 0.2 < first.mean() < 0.4
 
@@ -146,4 +146,4 @@ def test_a_dask_fit_takes_two_classes_and_one_output(client):
 def test_without_dask_the_error_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "dask", None)
     with pytest.raises(ImportError, match=r"convexnn\[dask\]"):
-        distributed._dask()
+        distributed.require_dask()
