@@ -389,6 +389,11 @@ def solve_chunked(
             _stats, chunks.X, chunks.Y, F, offsets, gates=gates, loss=loss, fraction=fraction,
             seed=int(random_state),
         )))  # fmt: skip
+        if not (np.isfinite(stats["value"]) and np.all(np.isfinite(stats["grad"]))):
+            raise ValueError(
+                "the loss or its gradient is not finite: X or y contains NaN or infinity"
+                if it == 0 else f"the loss became non-finite at Newton iteration {it}"
+            )
         gap = _certified_gap(chunks, stats, F, U, loss, alpha, n)
         history.append(gap.gap)
         if verbose:

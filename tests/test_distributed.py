@@ -147,3 +147,17 @@ def test_without_dask_the_error_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "dask", None)
     with pytest.raises(ImportError, match=r"convexnn\[dask\]"):
         distributed.require_dask()
+
+
+def test_a_non_finite_row_outside_the_gate_sample_is_reported(monkeypatch):
+    """The gates see a row sample; a NaN elsewhere is caught by the first pass, with a clear
+    error instead of a solver breakdown."""
+    from convexnn import estimators
+
+    monkeypatch.setattr(estimators, "CHUNKED_SAMPLE_ROWS", 50)
+    X, y = _data("squared", n=400)
+    X[-1, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        ConvexReLURegressor(formulation="gated", sampler="gaussian").fit(
+            da.from_array(X, chunks=100), da.from_array(y, chunks=100)
+        )
