@@ -70,9 +70,10 @@ def worker_memory(rows, n_features, n_patterns, itemsize=8):
 
     The chunk itself (``rows · n_features · itemsize``), its targets and model outputs (three
     float64 columns while a step is taken), and, for one block of ``ROW_BLOCK`` rows at a time,
-    the masked design and its weighted copy (``2 · ROW_BLOCK · P(d + 1)`` floats), plus the
-    Hessian's ``(P(d + 1))²`` sums, twice (the chunk's and the block's). The client holds about
-    three such Hessians while it solves the Newton model.
+    the masked design and its weighted copy (``2 · ROW_BLOCK · P(d + 1)`` floats), plus three
+    of the Hessian's ``(P(d + 1))²`` sums (the chunk's, the block's, and a partial sum of the
+    pairwise reduction). The client holds about three such Hessians while it solves the Newton
+    model.
 
     Parameters
     ----------
@@ -92,7 +93,7 @@ def worker_memory(rows, n_features, n_patterns, itemsize=8):
     p = n_patterns * (n_features + 1)
     block = min(rows, ROW_BLOCK)
     chunk = rows * n_features * itemsize + 4 * rows * 8
-    work = 2 * block * p * 8 + block * n_patterns * 9 + 2 * p * p * 8
+    work = 2 * block * p * 8 + block * n_patterns * 9 + 3 * p * p * 8
     return int(chunk + work)
 
 
@@ -225,6 +226,10 @@ class _InMemory:
         return parts
 
     @staticmethod
+    def sum(parts):
+        return _total(parts)
+
+    @staticmethod
     def keep(parts):
         return parts
 
@@ -254,6 +259,14 @@ class _OnDask:
 
     def gather(self, parts):
         return list(self.dask.compute(*parts))
+
+    def sum(self, parts):
+        """The sum of per-chunk results, added pairwise where they are (a tree): the client and
+        each worker hold a few partial sums at a time, not one per chunk."""
+        add = self.dask.delayed(_total, pure=True)
+        while len(parts) > 1:
+            parts = [add(parts[i : i + 2]) for i in range(0, len(parts), 2)]
+        return self.dask.compute(parts[0])[0]
 
     def keep(self, parts):
         return list(self.dask.persist(*parts))
@@ -374,8 +387,7 @@ def solve_chunked(
     offsets = list(np.cumsum([0] + sizes[:-1]))
     U, c = np.zeros((p1, P)), 0.0
     # start at the zero network's optimal intercept (one light pass gives the label mean)
-    ys = chunks.gather(chunks.each(_label_sum, chunks.Y))
-    mean = float(_total(ys)) / n
+    mean = float(chunks.sum(chunks.each(_label_sum, chunks.Y))) / n
     if loss == "logistic":
         if not 0.0 < mean < 1.0:
             raise ValueError("the logistic loss needs both classes among the targets")
@@ -385,10 +397,10 @@ def solve_chunked(
     F = chunks.keep(chunks.each(_forward, chunks.X, gates=gates, U=U, c=c))
     history, status, gap = [], "max_iter", None
     for it in range(max_iter + 1):
-        stats = _total(chunks.gather(chunks.each(
+        stats = chunks.sum(chunks.each(
             _stats, chunks.X, chunks.Y, F, offsets, gates=gates, loss=loss, fraction=fraction,
             seed=int(random_state),
-        )))  # fmt: skip
+        ))  # fmt: skip
         if not (np.isfinite(stats["value"]) and np.all(np.isfinite(stats["grad"]))):
             raise ValueError(
                 "the loss or its gradient is not finite: X or y contains NaN or infinity"
@@ -406,7 +418,8 @@ def solve_chunked(
         dU, dc, decrease = _newton_step(stats, U, c, alpha, n, scale)
         trials = chunks.each(_trial_values, chunks.X, chunks.Y, F, gates=gates, dU=dU, dc=dc,
                              loss=loss)  # fmt: skip
-        values = _total(chunks.gather([_first(t, chunks) for t in trials])) / n
+        trials = chunks.keep(trials)  # computed once: their values here, their ΔF below
+        values = chunks.sum([_first(t, chunks) for t in trials]) / n
         penalties = np.array([np.linalg.norm(U + t * dU, axis=0).sum() for t in STEPS]) * alpha
         objectives = values + penalties
         # near the optimum the objective changes at the level of its own rounding (sums of n
@@ -451,5 +464,5 @@ def _certified_gap(chunks, stats, F, U, loss, alpha, n):
     bound = n * alpha
     scale = 1.0 if worst <= bound else bound / worst
     parts = chunks.each(_dual_sum, chunks.Y, F, loss=loss, lam=lam, scale=scale)
-    dual = float(_total(chunks.gather(parts))) / n
+    dual = float(chunks.sum(parts)) / n
     return DualityGap(primal, dual, (primal - dual) / max(abs(primal), 1e-12), scale)
