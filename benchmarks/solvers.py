@@ -1,4 +1,4 @@
-"""Solver benchmark of issue W1/W2: time to reach the reference optimum, against CVXPY and pyscnn.
+"""Solver benchmark of issue W1/W2: time to reach the reference optimum, against CVXPY and others.
 
 Problem W1: make_classification(n_samples=2000, n_features=20, n_informative=10, random_state=0),
 75 % train, standardised, targets ±1, squared loss, alpha=1e-3, 500 Gaussian gates; W2 the same
@@ -12,7 +12,20 @@ augmented Lagrangian (relu) run on the same patterns, on the targets shifted by 
 intercept (pyscnn has no output intercept; see ``_pyscnn.py``), scored by ``program.objective``.
 pyscnn's ReLU program also penalises the hidden bias, so its relu row solves a different program.
 
+When adelie is installed (``_adelie.py`` says how), its group-Lasso solver runs on the gated program
+(one λ at ``alpha``, and a path of 100 λ from ``alpha_max`` down to it; see ``_adelie.py``) at its
+default ``tol`` and then at ever tighter ones until its objective is within 1e-6 of the reference
+(each tighter ``tol`` while three times the last run fits in ``--adelie-budget`` seconds); the
+ratio of its time to that of ``solve(program)`` (the "auto" row) is printed below the table.
+``--skip-adelie`` leaves it out.
+
+Without CVXPY (``--skip-cvxpy``) and without ``--reference``, the reference is the objective of
+convexnn's certified solution at ``--reference-tol`` (default 1e-10; kernel Newton for the gated
+squared-loss program, BCD for the gated logistic one, ``--reference-solver`` otherwise), and ratios
+are taken against that solve.
+
     python benchmarks/solvers.py --problem W1 --formulation gated [--repeat 3] [--skip-cvxpy]
+    python benchmarks/solvers.py --problem W1 --formulation gated --loss logistic --skip-cvxpy
     python benchmarks/solvers.py --problem W1 --formulation relu --repeat 1 --skip-scs
     python benchmarks/solvers.py --problem W1 --formulation relu --loss logistic --n-gates 100 \
         --solvers ipm --repeat 1 --skip-scs
@@ -25,11 +38,16 @@ from __future__ import annotations
 import argparse
 import time
 
+import _adelie
 import _pyscnn
 import numpy as np
 from problems import PROBLEMS, make_problem
 
 from convexnn import solve
+from convexnn.solvers import resolve_solver
+
+#: the certified reference when CVXPY is skipped: (formulation, loss) -> solver at --reference-tol
+REFERENCE_SOLVERS = {("gated", "squared"): "kernel_newton", ("gated", "logistic"): "bcd"}
 
 
 def run(program, solver, reference, **options):
@@ -82,7 +100,19 @@ def main(argv=None):
     parser.add_argument("--loss", choices=["squared", "logistic"], default="squared")
     parser.add_argument("--n-gates", type=int, default=500)
     parser.add_argument("--solvers", default=None,
-                        help="comma-separated subset of the fast solvers and pyscnn rows")
+                        help="comma-separated subset of the fast solvers (auto included) and "
+                             "pyscnn rows")
+    parser.add_argument("--reference-solver", default=None,
+                        help="convexnn solver of the reference when CVXPY is skipped")
+    parser.add_argument("--reference-tol", type=float, default=1e-10,
+                        help="tol of that reference solve")
+    parser.add_argument("--skip-adelie", action="store_true", help="no adelie rows")
+    parser.add_argument("--adelie-budget", type=float, default=300.0,
+                        help="longest adelie run (seconds) to attempt: a tighter tol is tried "
+                             "while three times the last run fits")
+    parser.add_argument("--adelie-design", choices=["convex_relu", "dense"],
+                        default="convex_relu",
+                        help="adelie's matrix: its convex_relu wrapper or the formed design")
     args = parser.parse_args(argv)
 
     program = make_problem(args.problem, args.formulation, n_gates=args.n_gates, loss=args.loss)
@@ -90,6 +120,10 @@ def main(argv=None):
           f"d={program.n_features} "
           f"P={program.n_patterns} alpha={program.alpha:g}")
     fast = ["kernel_newton", "fista", "bcd"] if args.formulation == "gated" else ["ipm", "al"]
+    if args.formulation == "gated" and args.loss != "squared":
+        fast.remove("kernel_newton")  # squared loss only
+    auto = resolve_solver(program)
+    fast = ["auto"] + fast
     if args.solvers:
         fast = [name for name in fast if name in args.solvers.split(",")]
     rows, reference = {}, args.reference
@@ -100,8 +134,20 @@ def main(argv=None):
         if not args.skip_scs:
             rows["cvxpy-scs"] = run(program, "cvxpy-scs", reference)
     # warm numba caches
-    for name in fast:
-        solve(make_problem("tiny", args.formulation, n_gates=20, loss=args.loss), name, max_iter=5)
+    tiny = make_problem("tiny", args.formulation, n_gates=20, loss=args.loss)
+    ref_solver = None
+    if reference is None and args.skip_cvxpy:
+        ref_solver = args.reference_solver or REFERENCE_SOLVERS.get((args.formulation, args.loss))
+    for name in {auto if name == "auto" else name for name in fast} | {ref_solver} - {None}:
+        if not name.startswith("cvxpy"):
+            solve(tiny, name, max_iter=5)
+    if ref_solver is not None:
+        r = run(program, ref_solver, None, tol=args.reference_tol)
+        r["reach"] = r["time"]
+        reference = r["objective"]
+        rows[f"ref:{ref_solver}@{args.reference_tol:g}"] = r
+        print(f"reference: {ref_solver} at tol {args.reference_tol:g}, objective "
+              f"{reference:.15f}, certified gap {r['gap']:.1e}")
     for name in fast:
         options = {} if args.max_iter is None else {"max_iter": args.max_iter}
         runs = [run(program, name, reference, **options) for _ in range(args.repeat)]
@@ -129,13 +175,40 @@ def main(argv=None):
             runs = [_pyscnn.run_pyscnn(program, method, c_ref, tol=tol, reference=reference)
                     for _ in range(args.repeat)]
             rows[name] = median_row(runs)
-    base = rows.get("cvxpy-clarabel", {}).get("time")
-    print(f"{'solver':<19}{'time [s]':>10}{'to 1e-6 [s]':>13}{'objective':>16}{'gap':>10}"
-          f"{'active':>8}{'Clarabel / this':>17}  status")
+    adelie = []
+    if args.skip_adelie or args.formulation != "gated" or program.n_outputs != 1:
+        pass
+    elif not _adelie.available():
+        print("adelie is not installed: no adelie rows (see benchmarks/_adelie.py)")
+    else:
+        for label, path in (("adelie", None), ("adelie-path", _adelie.PATH_SIZE)):
+            first, row = _adelie.reach_adelie(
+                program, reference, path=path, repeat=args.repeat, budget=args.adelie_budget,
+                design=args.adelie_design, log=lambda text: print(text, flush=True))
+            rows[f"{label}-tol1e-7"] = first
+            rows[label] = row
+            adelie.append(label)
+    names = [name for name in rows if name.startswith(("cvxpy-clarabel", "ref:"))]
+    base_name = names[0] if names else None
+    base = rows[base_name]["time"] if base_name else None
+    ref_label = "Clarabel" if base_name == "cvxpy-clarabel" else "ref"
+    print(f"{'solver':<22}{'time [s]':>10}{'to 1e-6 [s]':>13}{'objective':>16}{'gap':>10}"
+          f"{'active':>8}{ref_label + ' / this':>17}  status")
     for name, r in rows.items():
         ratio = base / r["reach"] if base and np.isfinite(r["reach"]) else np.nan
-        print(f"{name:<19}{r['time']:>10.2f}{r['reach']:>13.2f}{r['objective']:>16.10f}"
+        shown = f"auto ({auto})" if name == "auto" else name
+        print(f"{shown:<22}{r['time']:>10.2f}{r['reach']:>13.2f}{r['objective']:>16.10f}"
               f"{r['gap']:>10.1e}{r['active']:>8d}{ratio:>17.1f}  {r['status']}")
+    if adelie and "auto" in rows and np.isfinite(rows["auto"]["reach"]):
+        ours = rows["auto"]["reach"]
+        for label in adelie:
+            r = rows[label]
+            if np.isfinite(r["reach"]):
+                print(f"{label} / convexnn auto ({auto}), time to 1e-6: {r['reach']:.2f} s / "
+                      f"{ours:.2f} s = {r['reach'] / ours:.1f}x")
+            else:
+                print(f"{label} / convexnn auto ({auto}), time to 1e-6: not reached in "
+                      f"{r['longest']:.2f} s / {ours:.2f} s: more than {r['longest'] / ours:.1f}x")
 
 
 if __name__ == "__main__":
