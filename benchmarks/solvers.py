@@ -110,6 +110,8 @@ def main(argv=None):
     parser.add_argument("--adelie-budget", type=float, default=300.0,
                         help="longest adelie run (seconds) to attempt: a tighter tol is tried "
                              "while three times the last run fits")
+    parser.add_argument("--adelie-modes", default="one,path",
+                        help="adelie runs: 'one' (one lambda), 'path' (100 lambdas), or both")
     parser.add_argument("--adelie-design", choices=["convex_relu", "dense"],
                         default="convex_relu",
                         help="adelie's matrix: its convex_relu wrapper or the formed design")
@@ -181,7 +183,8 @@ def main(argv=None):
     elif not _adelie.available():
         print("adelie is not installed: no adelie rows (see benchmarks/_adelie.py)")
     else:
-        for label, path in (("adelie", None), ("adelie-path", _adelie.PATH_SIZE)):
+        modes = {"one": ("adelie", None), "path": ("adelie-path", _adelie.PATH_SIZE)}
+        for label, path in (modes[mode] for mode in args.adelie_modes.split(",")):
             first, row = _adelie.reach_adelie(
                 program, reference, path=path, repeat=args.repeat, budget=args.adelie_budget,
                 design=args.adelie_design, log=lambda text: print(text, flush=True))
@@ -198,7 +201,7 @@ def main(argv=None):
         ratio = base / r["reach"] if base and np.isfinite(r["reach"]) else np.nan
         shown = f"auto ({auto})" if name == "auto" else name
         print(f"{shown:<22}{r['time']:>10.2f}{r['reach']:>13.2f}{r['objective']:>16.10f}"
-              f"{r['gap']:>10.1e}{r['active']:>8d}{ratio:>17.1f}  {r['status']}")
+              f"{r['gap']:>10.1e}{r['active']:>8d}{ratio:>17.3g}  {r['status']}")
     if adelie and "auto" in rows and np.isfinite(rows["auto"]["reach"]):
         ours = rows["auto"]["reach"]
         for label in adelie:
