@@ -24,13 +24,14 @@ workers (:func:`dask.persist`); the model outputs are kept there between passes.
 from __future__ import annotations
 
 import time
+from operator import itemgetter
 
 import numpy as np
 import scipy.sparse as sp
 
 from .losses import get_loss
 from .patterns import add_bias_column
-from .program import ConvexSolution, DualityGap
+from .program import ConvexSolution, DualityGap, feasible_scale
 from .solvers.base import SolverResult
 
 __all__ = [
@@ -217,13 +218,10 @@ class _InMemory:
 
     def __init__(self, X, Y):
         self.X, self.Y = [X], [Y]
+        self.offsets = [0]  # the first row of each chunk in the data
 
     def each(self, fn, *per_chunk, **shared):
         return [fn(*args, **shared) for args in zip(*per_chunk, strict=True)]
-
-    @staticmethod
-    def gather(parts):
-        return parts
 
     @staticmethod
     def sum(parts):
@@ -250,15 +248,13 @@ class _OnDask:
         self.arrays = (X, Y)  # holds the persisted chunks on the workers while the solve runs
         self.X = list(X.to_delayed().ravel())
         self.Y = list(Y.to_delayed().ravel())
+        self.offsets = [int(v) for v in np.cumsum((0,) + X.chunks[0][:-1])]
 
     def each(self, fn, *per_chunk, **shared):
         call = self.dask.delayed(fn, pure=True)
         shared = {k: self.dask.delayed(v) if isinstance(v, np.ndarray) and v.size > 1000 else v
                   for k, v in shared.items()}  # fmt: skip
         return [call(*args, **shared) for args in zip(*per_chunk, strict=True)]
-
-    def gather(self, parts):
-        return list(self.dask.compute(*parts))
 
     def sum(self, parts):
         """The sum of per-chunk results, added pairwise where they are (a tree): the client and
@@ -383,8 +379,6 @@ def solve_chunked(
     p1, P = gates.shape
     fraction = 1.0 if hessian_rows is None else min(1.0, hessian_rows / n)
     scale = 1.0 / fraction
-    sizes = list(X.chunks[0]) if is_dask_array(X) else [n]
-    offsets = list(np.cumsum([0] + sizes[:-1]))
     U, c = np.zeros((p1, P)), 0.0
     # start at the zero network's optimal intercept (one light pass gives the label mean)
     mean = float(chunks.sum(chunks.each(_label_sum, chunks.Y))) / n
@@ -398,8 +392,8 @@ def solve_chunked(
     history, status, gap = [], "max_iter", None
     for it in range(max_iter + 1):
         stats = chunks.sum(chunks.each(
-            _stats, chunks.X, chunks.Y, F, offsets, gates=gates, loss=loss, fraction=fraction,
-            seed=int(random_state),
+            _stats, chunks.X, chunks.Y, F, chunks.offsets, gates=gates, loss=loss,
+            fraction=fraction, seed=int(random_state),
         ))  # fmt: skip
         if not (np.isfinite(stats["value"]) and np.all(np.isfinite(stats["grad"]))):
             raise ValueError(
@@ -419,7 +413,7 @@ def solve_chunked(
         trials = chunks.each(_trial_values, chunks.X, chunks.Y, F, gates=gates, dU=dU, dc=dc,
                              loss=loss)  # fmt: skip
         trials = chunks.keep(trials)  # computed once: their values here, their ΔF below
-        values = chunks.sum([_first(t, chunks) for t in trials]) / n
+        values = chunks.sum(chunks.each(itemgetter(0), trials)) / n
         penalties = np.array([np.linalg.norm(U + t * dU, axis=0).sum() for t in STEPS]) * alpha
         objectives = values + penalties
         # near the optimum the objective changes at the level of its own rounding (sums of n
@@ -431,8 +425,7 @@ def solve_chunked(
             break
         t = float(STEPS[ok[0]])
         U, c = U + t * dU, c + t * dc
-        moves = [_second(tr, chunks) for tr in trials]
-        F = chunks.keep(chunks.each(_moved, F, moves, t=t))
+        F = chunks.keep(chunks.each(_moved, F, chunks.each(itemgetter(1), trials), t=t))
     solution = ConvexSolution(U[None].copy(), None, np.array([c]))
     return SolverResult(solution, "chunked_newton", status, gap.gap, 0.0, it, history,
                         time.perf_counter() - start, objective=gap.primal)  # fmt: skip
@@ -440,14 +433,6 @@ def solve_chunked(
 
 def _label_sum(Y):
     return float(np.sum(np.asarray(Y, dtype=np.float64)))
-
-
-def _first(pair, chunks):
-    return chunks.dask.delayed(lambda pr: pr[0])(pair) if isinstance(chunks, _OnDask) else pair[0]
-
-
-def _second(pair, chunks):
-    return chunks.dask.delayed(lambda pr: pr[1])(pair) if isinstance(chunks, _OnDask) else pair[1]
 
 
 def _certified_gap(chunks, stats, F, U, loss, alpha, n):
@@ -460,9 +445,7 @@ def _certified_gap(chunks, stats, F, U, loss, alpha, n):
         return DualityGap(primal, -np.inf, np.inf, 0.0)
     # X̃ᵀ D_k θ for θ = −ℓ' − λℓ'', per pattern k
     correlations = (-stats["grad"] - lam * stats["curv"]).reshape(U.shape[1], U.shape[0])
-    worst = float(np.max(np.linalg.norm(correlations, axis=1), initial=0.0))
-    bound = n * alpha
-    scale = 1.0 if worst <= bound else bound / worst
+    scale = feasible_scale(np.linalg.norm(correlations, axis=1), n * alpha)
     parts = chunks.each(_dual_sum, chunks.Y, F, loss=loss, lam=lam, scale=scale)
     dual = float(chunks.sum(parts)) / n
     return DualityGap(primal, dual, (primal - dual) / max(abs(primal), 1e-12), scale)

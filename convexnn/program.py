@@ -35,6 +35,7 @@ __all__ = [
     "FORMULATIONS",
     "Program",
     "feasible_dual",
+    "feasible_scale",
 ]
 
 FORMULATIONS = ("relu", "gated")
@@ -121,9 +122,27 @@ def feasible_dual(loss_fn, Theta, Y, block_norms, bound):
     scale : float
         The shrinking factor (1 when ``Θ`` was feasible).
     """
-    worst = float(np.max(block_norms, initial=0.0))
-    scale = 1.0 if worst <= bound else bound / worst
+    scale = feasible_scale(block_norms, bound)
     return loss_fn.dual(scale * Theta, np.asarray(Y, dtype=np.float64)), scale
+
+
+def feasible_scale(block_norms, bound):
+    """``min(1, bound / max_k norm_k)``: the factor that brings a dual point whose blocks have
+    these dual norms (or upper bounds on them) inside every constraint ``norm_k ≤ bound``.
+
+    Parameters
+    ----------
+    block_norms : ndarray
+        The dual norms of the point's blocks, or upper bounds on them.
+    bound : float
+        ``n·alpha``.
+
+    Returns
+    -------
+    float
+    """
+    worst = float(np.max(block_norms, initial=0.0))
+    return 1.0 if worst <= bound else bound / worst
 
 
 class Program:
