@@ -19,7 +19,8 @@ from scipy.optimize import nnls
 from .operators import masked_adjoint
 
 __all__ = [
-    "cone_value", "relu_block_norms", "gated_block_norms", "supported_block_norms", "relu_exceeds"
+    "cone_value", "gated_block_norms", "paired_block_norms", "relu_block_norms", "relu_exceeds",
+    "supported_block_norms",
 ]
 
 
@@ -109,19 +110,57 @@ def supported_block_norms(X, masks, theta, supports, threshold):
     -------
     ndarray of shape (1, n_patterns)
     """
+    theta = np.asarray(theta, dtype=np.float64).reshape(-1, 1)
+    Theta = np.broadcast_to(theta, np.shape(masks))
+    return paired_block_norms(X, masks, Theta, threshold, supports)[None, :]
+
+
+def paired_block_norms(X, masks, Theta, threshold=None, supports=None):
+    """Upper bounds on ``max(γ_k(θ_k), γ_k(−θ_k))`` for every pattern ``k`` with a dual vector of
+    its own, ``θ_k = Theta[:, k]``: shape (P,).
+
+    The cheap bound ``‖XᵀD_kθ_k‖ + R |1ᵀD_kθ_k|`` of :func:`relu_block_norms` first; where it
+    exceeds ``threshold`` the NNLS value replaces it (on ``supports`` first when given, as in
+    :func:`supported_block_norms`, and on every row where that value still exceeds
+    ``threshold``).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Inputs without the bias column.
+    masks : ndarray of shape (n_samples, n_patterns), bool
+        The patterns ``D_k``, one per column.
+    Theta : ndarray of shape (n_samples, n_patterns)
+        The dual vector of each pattern.
+    threshold : float, optional
+        Cheap bounds above it are replaced by the NNLS value; None (default): every entry is.
+    supports : pair of sequences of int arrays, optional
+        Candidate supports of the multipliers for ``θ_k`` and ``−θ_k``, as in
+        :func:`supported_block_norms`.
+
+    Returns
+    -------
+    ndarray of shape (n_patterns,)
+    """
     masks = np.asarray(masks, dtype=bool)
-    theta = np.asarray(theta, dtype=np.float64).reshape(-1)
-    out = relu_block_norms(X, masks, theta[:, None], threshold=np.inf)[0]
-    trivial = masks.all(axis=0) | ~masks.any(axis=0)
-    for k in np.flatnonzero((out > threshold) & ~trivial):
+    Theta = np.asarray(Theta, dtype=np.float64)
+    Xt = np.hstack([X, np.ones((X.shape[0], 1))])
+    G = Xt.T @ np.where(masks, Theta, 0.0)  # (d + 1, P): [XᵀD_kθ_k; 1ᵀD_kθ_k]
+    radius = float(np.max(np.linalg.norm(X, axis=1), initial=0.0))
+    weight_part = np.linalg.norm(G[:-1], axis=0)
+    all_ones = masks.all(axis=0)
+    out = np.where(all_ones, weight_part, weight_part + radius * np.abs(G[-1]))
+    level = -np.inf if threshold is None else threshold
+    for k in np.flatnonzero((out > level) & ~all_ones & masks.any(axis=0)):
         values = []
         for j, sign in enumerate((1.0, -1.0)):
-            value = cone_value(X, masks[:, k], sign * theta, support=supports[j][k])
-            if value > threshold:
-                value = cone_value(X, masks[:, k], sign * theta)
+            support = None if supports is None else supports[j][k]
+            value = cone_value(X, masks[:, k], sign * Theta[:, k], support=support)
+            if support is not None and value > level:
+                value = cone_value(X, masks[:, k], sign * Theta[:, k])
             values.append(value)
         out[k] = min(out[k], max(values))
-    return out[None, :]
+    return out
 
 
 def relu_block_norms(X, masks, Theta, threshold=None):

@@ -31,7 +31,9 @@ from .generation import generate_patterns, has_all_patterns
 from .losses import encode_targets
 from .network import network_objective, solution_to_network
 from .patterns import SAMPLERS, mlp_patterns, sample_patterns
+from .patterns.mlp import fit_mlp
 from .program import FORMULATIONS, ConvexProgram
+from .shared import SharedNeuronProgram, mlp_directions
 from .solvers import SOLVERS, solve, takes
 from .solvers.ipm import COUPLED_MAX_ROWS, newton_form
 
@@ -106,11 +108,14 @@ class _BaseConvexReLU(NetworkEstimator):
         its solution to the network, record the solve."""
         start = time.perf_counter()
         self._check_fit_options(callback)
-        patterns, init, search = self._patterns_for(X, Y, loss)
+        patterns, directions, init, search = self._patterns_for(X, Y, loss)
         if search:
             program, result = self._generate(X, Y, loss, patterns, callback, search)
         else:
-            program = ConvexProgram(X, Y, patterns, loss, self.alpha, self.formulation)
+            if directions is not None:
+                program = SharedNeuronProgram(X, Y, patterns, directions, loss, self.alpha)
+            else:
+                program = ConvexProgram(X, Y, patterns, loss, self.alpha, self.formulation)
             result = self._solve(program, init, callback)
             self.n_generation_rounds_, self.generation_converged_ = 0, False
         self._set_network(program, result, X, Y, loss)
@@ -224,12 +229,20 @@ class _BaseConvexReLU(NetworkEstimator):
             )
 
     def _patterns_for(self, X, Y, loss):
-        """``(patterns, init, search)``: the previous fit's patterns and point under
-        ``warm_start``, else freshly sampled ones; ``search`` the pattern generation to run
+        """``(patterns, directions, init, search)``: the previous fit's patterns and point under
+        ``warm_start``, else freshly sampled ones; ``directions`` the output directions of shared
+        neurons (None for the per-output program); ``search`` the pattern generation to run
         (False for a direct solve)."""
-        init = self._warm_start_point(X, Y)
+        init, directions = self._warm_start_point(X, Y), None
         if init is not None:
             patterns, init = init
+        elif self._shares_neurons(Y):
+            check_sampling_memory(X, self.n_gates, self.max_memory, type(self).__name__)
+            mlp = fit_mlp(X, Y, loss, self.alpha, self.n_gates, self.random_state,
+                          max_iter=self.mlp_max_iter)
+            patterns, directions = mlp_directions(X, mlp)
+            if patterns.n_patterns == 0:  # every neuron died: the per-output program instead
+                patterns, directions = self._sample(X, Y, loss), None
         else:
             check_sampling_memory(X, self.n_gates, self.max_memory, type(self).__name__)
             patterns = self._sample(X, Y, loss)
@@ -243,7 +256,16 @@ class _BaseConvexReLU(NetworkEstimator):
             rng = check_random_state(self.random_state)
             keep = rng.choice(patterns.n_patterns, min(self.n_gates, patterns.n_patterns), False)
             patterns, search = patterns.subset(np.sort(keep)), "exact"
-        return patterns, init, search
+        return patterns, directions, init, search
+
+    def _shares_neurons(self, Y):
+        """Whether the fit solves the shared-neuron program (:mod:`convexnn.shared`): several
+        outputs, exact ReLU, the MLP's patterns and their output directions, no pattern
+        generation, and a solver that takes the program."""
+        return (
+            Y.shape[1] > 1 and self.formulation == "relu" and self.sampler == "mlp"
+            and not self.pattern_generation and self.solver in ("auto", "ipm", "cvxpy")
+        )
 
     def _solve(self, program, init, callback):
         """Solve ``program`` once (memory checked first), its solvers' own warnings silenced:
@@ -357,13 +379,16 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
 
         - ``"mlp"``: the patterns of the ``n_gates`` hidden neurons of scikit-learn's MLP trained
           by L-BFGS on the same objective, ``mlp_max_iter`` iterations
-          (:func:`convexnn.patterns.mlp_patterns`). With one output (regression, binary
-          classification) the network is then never worse on the objective than
-          ``MLPRegressor``/``MLPClassifier(hidden_layer_sizes=(n_gates,), solver="lbfgs",
-          alpha=alpha * n_samples, max_iter=mlp_max_iter, random_state=random_state)``: that
-          MLP is a feasible point of the program. With several outputs the program's neurons each
-          feed one output and it may end above the MLP. If all the MLP's neurons are inactive
-          (``alpha`` near ``alpha_max``) Gaussian patterns are drawn instead.
+          (:func:`convexnn.patterns.mlp_patterns`). The network is then never worse on the
+          objective than ``MLPRegressor``/``MLPClassifier(hidden_layer_sizes=(n_gates,),
+          solver="lbfgs", alpha=alpha * n_samples, max_iter=mlp_max_iter,
+          random_state=random_state)``: that MLP is a feasible point of the program. With
+          several outputs (multi-output regression, more than two classes) and ``solver``
+          ``"auto"``, ``"ipm"`` or ``"cvxpy"``, the program is the shared-neuron one
+          (:mod:`convexnn.shared`): each neuron feeds every output along the direction of the
+          MLP neuron it comes from; otherwise each neuron feeds one output, and the network may
+          end above the MLP. If all the MLP's neurons are inactive (``alpha`` near
+          ``alpha_max``) Gaussian patterns are drawn instead.
         - ``"gaussian"``: ``n_gates`` random gates (cheapest; patterns far from the optimum's in
           more than a few dimensions).
         - ``"data"``: hyperplanes through sampled data points.
@@ -626,7 +651,8 @@ def _warn_if_slow(program, solver, name):
     n, d, P, K = program.n_samples, program.n_features, program.n_patterns, program.n_outputs
     rows = n * K
     if (
-        solver in ("auto", "ipm") and program.formulation == "relu" and program.loss == "softmax"
+        isinstance(program, ConvexProgram)
+        and solver in ("auto", "ipm") and program.formulation == "relu" and program.loss == "softmax"
         and newton_form(n, d, P, K) == "cg"
     ):
         warnings.warn(

@@ -86,14 +86,15 @@ def network_objective(coefs, intercepts, X, y, alpha, loss, gates=None):
 def solution_to_network(program, solution):
     """Map a solution of ``program`` to two-layer network weights (:ref:`maths-mapping`).
 
-    Each non-zero block ``u`` becomes one neuron with ``(w, b) = u / √s`` and output weight ``±√s``
-    on its own output, ``s`` the penalised norm of ``u``; so the network's objective equals the convex
-    objective. An exact-ReLU block with a zero weight part is a constant (it can only sit on the
+    Each non-zero block ``u`` becomes one neuron with ``(w, b) = u / √s`` and output weights ``±√s``
+    times its output direction (its own output; for a
+    :class:`~convexnn.shared.SharedNeuronProgram` its pattern's direction), ``s`` the penalised
+    norm of ``u``; so the network's objective equals the convex objective. An exact-ReLU block with a zero weight part is a constant (it can only sit on the
     all-ones pattern) and is folded into the output intercept. Zero blocks are pruned.
 
     Parameters
     ----------
-    program : ConvexProgram
+    program : ConvexProgram or SharedNeuronProgram
         The program that was solved (its patterns, formulation and sizes).
     solution : ConvexSolution
         A point of ``program``.
@@ -111,18 +112,16 @@ def solution_to_network(program, solution):
     signed_blocks = [(solution.U, 1.0)] + ([] if gated else [(solution.V, -1.0)])
     for blocks, sign in signed_blocks:
         blocks = blocks.astype(np.float64)
-        for o in range(K):
+        for o in range(blocks.shape[0]):
             for k in range(program.n_patterns):
                 u = blocks[o, :, k]
                 s = float(np.linalg.norm(u if gated else u[:d]))
                 if s > 0.0:
                     W.append(u / np.sqrt(s))
-                    col = np.zeros(K)
-                    col[o] = sign * np.sqrt(s)
-                    a.append(col)
+                    a.append(sign * np.sqrt(s) * program.output_direction(o, k))
                     gate_cols.append(k)
                 elif u[d] != 0.0 and all_ones[k]:
-                    intercept[o] += sign * u[d]
+                    intercept += sign * u[d] * program.output_direction(o, k)
     m = len(W)
     Wt = np.array(W).reshape(m, d + 1)
     coefs = [np.ascontiguousarray(Wt[:, :d].T), np.array(a).reshape(m, K)]

@@ -33,6 +33,7 @@ __all__ = [
     "ConvexSolution",
     "DualityGap",
     "FORMULATIONS",
+    "PatternProgram",
     "Program",
     "feasible_dual",
     "feasible_scale",
@@ -335,6 +336,24 @@ class Program:
         per unit of ``‖Δ‖`` (used to widen a solver's own bounds, :meth:`duality_gap`)."""
         raise NotImplementedError
 
+    def _moved(self, delta: np.ndarray) -> np.ndarray:
+        """How far a move ``delta`` (n, K) of the dual point moves each block's dual vector:
+        broadcastable to the shape of :meth:`dual_block_norms` (here one column per output)."""
+        return np.linalg.norm(delta, axis=0)[:, None]
+
+    def output_direction(self, o: int, k: int) -> np.ndarray:
+        """The output weights, per unit of the block's scale, of the neuron of block ``(o, k)``:
+        the ``o``-th unit vector where each neuron feeds one output.
+
+        Parameters
+        ----------
+        o, k : int
+            The block's output index (first axis of ``ConvexSolution.U``) and pattern.
+        """
+        direction = np.zeros(self.n_outputs)
+        direction[o] = 1.0
+        return direction
+
     def duality_gap(
         self, solution: ConvexSolution, theta: np.ndarray | None = None, block_norms=None
     ) -> DualityGap:
@@ -361,8 +380,7 @@ class Program:
         centred = self.loss_fn.zero_sum(Theta, self.Y)
         if block_norms is not None and centred is not Theta:
             # the solver's bounds were for θ: widen them by what the move can add
-            moved = np.linalg.norm(centred - Theta, axis=0)[:, None]
-            block_norms = block_norms + self._block_reach * moved
+            block_norms = block_norms + self._block_reach * self._moved(centred - Theta)
         Theta = centred
         if np.abs(Theta.sum(axis=0)).max() > 1e-9 * max(1.0, float(np.abs(Theta).sum())):
             # the intercept shift did not converge: 1ᵀθ = 0 fails and no dual bound is certified
@@ -388,24 +406,15 @@ class Program:
         return float(np.max(self.dual_block_norms(Theta), initial=0.0)) / self.n_samples
 
 
-class ConvexProgram(Program):
-    """The convex program of a two-layer ReLU network with weight decay.
+class PatternProgram(Program):
+    """What the programs over activation patterns share: the data with its bias column, the
+    pattern masks, the group norms and, for the exact ReLU formulation, the cone constraints
+    ``(2D_k − I) X̃ u ≥ 0`` of every block (:ref:`maths-programs`). A subclass sets ``X``, ``Y``,
+    ``patterns``, ``loss``, ``loss_fn``, ``alpha`` and ``formulation`` and defines how the blocks
+    make the model output."""
 
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Training inputs (the bias column is added here).
-    Y : ndarray of shape (n_samples, n_outputs)
-        Targets encoded for the loss (see :func:`convexnn.losses.encode_targets`).
-    patterns : Patterns
-        Gates and activation masks on ``X``.
-    loss : {"squared", "logistic", "softmax"}
-    alpha : float
-        Regularisation strength, Lasso convention (:ref:`maths-objective`).
-    formulation : {"relu", "gated"}
-    """
-
-    def __init__(self, X, Y, patterns: Patterns, loss: str, alpha: float, formulation: str = "relu"):
+    def _set_data(self, X, Y, patterns: Patterns, loss: str, alpha: float, formulation: str):
+        """Check and keep the data, the patterns and the program's settings."""
         if formulation not in FORMULATIONS:
             raise ValueError(f"unknown formulation {formulation!r}; expected one of {FORMULATIONS}")
         X = np.asarray(X)
@@ -419,7 +428,6 @@ class ConvexProgram(Program):
         self.X, self.Y, self.patterns = X, Y, patterns
         self.loss, self.alpha, self.formulation = loss, float(alpha), formulation
 
-    # -- shapes ---------------------------------------------------------------------------------
     @cached_property
     def Xt(self) -> np.ndarray:
         """``X̃ = [X, 1]``."""
@@ -444,41 +452,6 @@ class ConvexProgram(Program):
     def n_patterns(self) -> int:
         return self.patterns.n_patterns
 
-    @property
-    def block_shape(self) -> tuple[int, int, int]:
-        """(n_outputs, n_features + 1, n_patterns): one block of the weights and bias of a
-        neuron per output and pattern."""
-        return (self.n_outputs, self.n_features + 1, self.n_patterns)
-
-    def with_outputs(self, columns) -> ConvexProgram:
-        """The program of the squared-loss outputs ``columns`` alone, sharing the data and whatever
-        the program has already derived from it (``Xt``, ``mask_matrix``). Squared loss and penalty
-        separate over outputs, so its optimum is the full program's on those outputs.
-
-        Parameters
-        ----------
-        columns : sequence of int
-            Indices of the outputs (columns of ``Y``) to keep, in the new order.
-        """
-        if self.loss != "squared":
-            raise ValueError(f"only the squared loss separates over outputs, not {self.loss!r}")
-        new = object.__new__(ConvexProgram)
-        new.__dict__.update(self.__dict__)
-        new.__dict__.pop("_zero_intercept", None)  # derived from Y
-        new.Y = self.Y[:, list(columns)]
-        return new
-
-    # -- primal -----------------------------------------------------------------------------------
-    def predict(self, solution: ConvexSolution) -> np.ndarray:
-        """Model output ``Σ_k D_k X̃ (u_k − v_k) + c``, shape (n_samples, n_outputs).
-
-        Parameters
-        ----------
-        solution : ConvexSolution
-            A point of this program.
-        """
-        return masked_forward(self.Xt, self.mask_matrix, solution.net) + solution.intercept
-
     def block_norms(self, blocks: np.ndarray) -> np.ndarray:
         """The penalised norm of every block: shape (n_outputs, n_patterns).
 
@@ -490,21 +463,6 @@ class ConvexProgram(Program):
         """
         penalised = blocks[:, :-1, :] if self.formulation == "relu" else blocks
         return np.sqrt(np.sum(penalised.astype(np.float64) ** 2, axis=1))
-
-    def objective(self, solution: ConvexSolution) -> float:
-        """The convex objective (mean loss plus group penalty) at ``solution``, evaluated in float64
-        whatever the dtype of ``X`` (so that it is the mapped network's objective to rounding).
-
-        Parameters
-        ----------
-        solution : ConvexSolution
-            A point of this program.
-        """
-        net = solution.U.astype(np.float64)  # U − V in float64: float32 blocks round it otherwise
-        if solution.V is not None:
-            net = net - solution.V
-        F = masked_forward(self.Xt, self.mask_matrix, net, np.float64) + solution.intercept
-        return self.loss_fn.value(F, self.Y) + self.penalty(solution)
 
     def constraint_violation(self, solution: ConvexSolution) -> float:
         """Largest cone-constraint violation ``max (−(2D_k − I) X̃ u_k)_+``, relative to
@@ -531,24 +489,6 @@ class ConvexProgram(Program):
         X = self.X.astype(np.float64)
         radius = float(np.max(np.linalg.norm(X, axis=1), initial=0.0))
         return float(np.linalg.norm(add_bias_column(X))) + np.sqrt(self.n_samples) * radius
-
-    def network_objective(self, solution: ConvexSolution) -> float:
-        """The objective of the network that ``solution`` maps to: each exact-ReLU block acts as
-        ``relu(X̃ u)`` rather than ``D X̃ u`` (the two agree where the block holds its cone).
-
-        Parameters
-        ----------
-        solution : ConvexSolution
-            A point of this program.
-        """
-        if self.formulation != "relu":
-            return self.objective(solution)
-        Xt = self.Xt.astype(np.float64)
-        F = np.zeros((self.n_samples, self.n_outputs)) + solution.intercept
-        for o in range(self.n_outputs):
-            F[:, o] += np.maximum(Xt @ np.asarray(solution.U[o], np.float64), 0.0).sum(axis=1)
-            F[:, o] -= np.maximum(Xt @ np.asarray(solution.V[o], np.float64), 0.0).sum(axis=1)
-        return self.loss_fn.value(F, self.Y) + self.penalty(solution)
 
     def feasible(self, solution: ConvexSolution, tol: float = 1e-10) -> ConvexSolution:
         """``solution`` with every exact-ReLU block inside its cone, so that the mapped network
@@ -589,6 +529,96 @@ class ConvexProgram(Program):
             return solution
         # float64 whatever the data's dtype: float32 blocks would leave their cones by rounding
         return ConvexSolution(families[0], families[1], np.asarray(solution.intercept, np.float64))
+
+
+class ConvexProgram(PatternProgram):
+    """The convex program of a two-layer ReLU network with weight decay.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Training inputs (the bias column is added here).
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets encoded for the loss (see :func:`convexnn.losses.encode_targets`).
+    patterns : Patterns
+        Gates and activation masks on ``X``.
+    loss : {"squared", "logistic", "softmax"}
+    alpha : float
+        Regularisation strength, Lasso convention (:ref:`maths-objective`).
+    formulation : {"relu", "gated"}
+    """
+
+    def __init__(self, X, Y, patterns: Patterns, loss: str, alpha: float, formulation: str = "relu"):
+        self._set_data(X, Y, patterns, loss, alpha, formulation)
+
+    # -- shapes ---------------------------------------------------------------------------------
+    @property
+    def block_shape(self) -> tuple[int, int, int]:
+        """(n_outputs, n_features + 1, n_patterns): one block of the weights and bias of a
+        neuron per output and pattern."""
+        return (self.n_outputs, self.n_features + 1, self.n_patterns)
+
+    def with_outputs(self, columns) -> ConvexProgram:
+        """The program of the squared-loss outputs ``columns`` alone, sharing the data and whatever
+        the program has already derived from it (``Xt``, ``mask_matrix``). Squared loss and penalty
+        separate over outputs, so its optimum is the full program's on those outputs.
+
+        Parameters
+        ----------
+        columns : sequence of int
+            Indices of the outputs (columns of ``Y``) to keep, in the new order.
+        """
+        if self.loss != "squared":
+            raise ValueError(f"only the squared loss separates over outputs, not {self.loss!r}")
+        new = object.__new__(ConvexProgram)
+        new.__dict__.update(self.__dict__)
+        new.__dict__.pop("_zero_intercept", None)  # derived from Y
+        new.Y = self.Y[:, list(columns)]
+        return new
+
+    # -- primal -----------------------------------------------------------------------------------
+    def predict(self, solution: ConvexSolution) -> np.ndarray:
+        """Model output ``Σ_k D_k X̃ (u_k − v_k) + c``, shape (n_samples, n_outputs).
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        """
+        return masked_forward(self.Xt, self.mask_matrix, solution.net) + solution.intercept
+
+    def objective(self, solution: ConvexSolution) -> float:
+        """The convex objective (mean loss plus group penalty) at ``solution``, evaluated in float64
+        whatever the dtype of ``X`` (so that it is the mapped network's objective to rounding).
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        """
+        net = solution.U.astype(np.float64)  # U − V in float64: float32 blocks round it otherwise
+        if solution.V is not None:
+            net = net - solution.V
+        F = masked_forward(self.Xt, self.mask_matrix, net, np.float64) + solution.intercept
+        return self.loss_fn.value(F, self.Y) + self.penalty(solution)
+
+    def network_objective(self, solution: ConvexSolution) -> float:
+        """The objective of the network that ``solution`` maps to: each exact-ReLU block acts as
+        ``relu(X̃ u)`` rather than ``D X̃ u`` (the two agree where the block holds its cone).
+
+        Parameters
+        ----------
+        solution : ConvexSolution
+            A point of this program.
+        """
+        if self.formulation != "relu":
+            return self.objective(solution)
+        Xt = self.Xt.astype(np.float64)
+        F = np.zeros((self.n_samples, self.n_outputs)) + solution.intercept
+        for o in range(self.n_outputs):
+            F[:, o] += np.maximum(Xt @ np.asarray(solution.U[o], np.float64), 0.0).sum(axis=1)
+            F[:, o] -= np.maximum(Xt @ np.asarray(solution.V[o], np.float64), 0.0).sum(axis=1)
+        return self.loss_fn.value(F, self.Y) + self.penalty(solution)
 
     # -- dual ---------------------------------------------------------------------------------------
     def dual_block_norms(self, Theta: np.ndarray, threshold: float | None = None) -> np.ndarray:

@@ -13,6 +13,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..program import ConvexProgram, Program
+from ..shared import SharedNeuronProgram
 from .al import solve_al
 from .base import SolverResult
 from .bcd import solve_bcd
@@ -47,10 +48,14 @@ SOLVERS = {
     "al": solve_al,
     "cvxpy": solve_cvxpy,
 }
-#: The program type each registered solver takes (ConvexProgram where a solver is not listed).
-SOLVER_PROGRAMS: dict[str, type] = {}
+#: The program type (or tuple of types) each registered solver takes (ConvexProgram where a solver
+#: is not listed).
+SOLVER_PROGRAMS: dict[str, type | tuple[type, ...]] = {
+    "ipm": (ConvexProgram, SharedNeuronProgram),
+    "cvxpy": (ConvexProgram, SharedNeuronProgram),
+}
 #: For a program type other than ConvexProgram: the solver ``"auto"`` picks for it.
-AUTO_SOLVERS: dict[type, str] = {}
+AUTO_SOLVERS: dict[type, str] = {SharedNeuronProgram: "ipm"}
 
 
 def register_solver(name: str, function, program_type: type = ConvexProgram, auto: bool = False):
@@ -429,8 +434,10 @@ def solve(program, solver="auto", **options) -> SolverResult:
         )
     takes_type = SOLVER_PROGRAMS.get(name, ConvexProgram)
     if not isinstance(program, takes_type):
+        types = takes_type if isinstance(takes_type, tuple) else (takes_type,)
         raise ValueError(
-            f"solver {name!r} solves {takes_type.__name__} programs, not {type(program).__name__}"
+            f"solver {name!r} solves {' or '.join(t.__name__ for t in types)} programs, not "
+            f"{type(program).__name__}"
         )
     if program.zero_is_optimal():
         start = time.perf_counter()

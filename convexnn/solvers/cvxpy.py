@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from ..program import ConvexProgram, ConvexSolution
+from ..shared import SharedNeuronProgram
 from .base import SolverResult
 
 __all__ = ["solve_cvxpy", "build_cvxpy_problem"]
@@ -19,7 +20,7 @@ __all__ = ["solve_cvxpy", "build_cvxpy_problem"]
 _ACCEPTED = ("optimal", "optimal_inaccurate")
 
 
-def build_cvxpy_problem(program: ConvexProgram):
+def build_cvxpy_problem(program: ConvexProgram | SharedNeuronProgram):
     """The CVXPY problem of ``program``, its variables and the output constraint.
 
     Returns ``problem, (U_list, V_list, c, outputs)``: ``U_list[o]`` is the ``(d + 1) × P`` matrix
@@ -28,8 +29,9 @@ def build_cvxpy_problem(program: ConvexProgram):
 
     Parameters
     ----------
-    program : ConvexProgram
-        The program to formulate (computed in float64, whatever the data's dtype).
+    program : ConvexProgram or SharedNeuronProgram
+        The program to formulate (computed in float64, whatever the data's dtype); a shared-neuron
+        program has one family of blocks (``U_list[0]``), its neurons feeding every output.
     """
     import cvxpy as cp
 
@@ -39,27 +41,33 @@ def build_cvxpy_problem(program: ConvexProgram):
     n, d, K, P = program.n_samples, program.n_features, program.n_outputs, program.n_patterns
     Y = program.Y.astype(np.float64)
     relu = program.formulation == "relu"
+    families = program.block_shape[0]
 
-    U = [cp.Variable((d + 1, P)) for _ in range(K)]
-    V = [cp.Variable((d + 1, P)) for _ in range(K)] if relu else []
+    U = [cp.Variable((d + 1, P)) for _ in range(families)]
+    V = [cp.Variable((d + 1, P)) for _ in range(families)] if relu else []
     c = cp.Variable(K)
     constraints, penalty, outputs = [], 0, []
     signs = 2.0 * M - 1.0
-    for o in range(K):
-        f = cp.sum(cp.multiply(M, Xt @ U[o]), axis=1)
+    for o in range(families):
+        f = cp.multiply(M, Xt @ U[o])  # (n, P): each pattern's output
         if relu:
-            f = f - cp.sum(cp.multiply(M, Xt @ V[o]), axis=1)
+            f = f - cp.multiply(M, Xt @ V[o])
             penalty += cp.sum(cp.norm(U[o][:d, :], 2, axis=0))
             penalty += cp.sum(cp.norm(V[o][:d, :], 2, axis=0))
             constraints += [cp.multiply(signs, Xt @ U[o]) >= 0, cp.multiply(signs, Xt @ V[o]) >= 0]
         else:
             penalty += cp.sum(cp.norm(U[o], 2, axis=0))
-        outputs.append(f + c[o])
+        outputs.append(cp.sum(f, axis=1))
+    if isinstance(program, SharedNeuronProgram):
+        model = f @ program.directions.T
+    else:
+        model = cp.vstack(outputs).T
+    model = model + np.ones((n, 1)) @ cp.reshape(c, (1, K), order="C")
 
     # The model outputs as their own variable: the multiplier of this equality is θ/n (:ref:`maths-gap`),
     # a far more accurate dual point than the residual of an interior-point primal solution.
     Z = cp.Variable((n, K))
-    constraints.append(Z == cp.vstack(outputs).T)
+    constraints.append(Z == model)
     if program.loss == "squared":
         data = 0.5 * cp.sum_squares(Z - Y)
     elif program.loss == "logistic":

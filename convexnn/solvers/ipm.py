@@ -39,8 +39,9 @@ from scipy.linalg import blas, cho_solve, cholesky
 from scipy.optimize import linprog
 from sklearn.exceptions import ConvergenceWarning
 
-from ..cone import supported_block_norms
+from ..cone import paired_block_norms
 from ..program import ConvexProgram, ConvexSolution
+from ..shared import SharedNeuronProgram
 from .base import SolverResult, numpy_blas_single_threaded
 
 __all__ = ["solve_ipm", "interior_start", "newton_form", "DegenerateConeError"]
@@ -114,7 +115,16 @@ class ReluProblem:
         self.outer = (self.Xt[:, :, None] * self.Xt[:, None, :]).reshape(self.n, -1)  # x̃x̃ᵀ rows
         self.regularisation = 1e-13 * float(np.sum(self.Xt**2)) / self.n
         self.mask_outer = self.M.T @ self.outer  # (P, p²): Σ_i m_ik x̃_i x̃_iᵀ
+        self.groups = self.K  # block families: one (u_k, v_k) set per output
         self._last = (None, None)
+
+    @property
+    def n_blocks(self):
+        return 2 * self.groups * self.P
+
+    def block_duals(self, Theta, group):
+        """The dual vector of each pattern's blocks in family ``group``: (n, P)."""
+        return np.broadcast_to(Theta[:, group, None], (self.n, self.P))
 
     def products(self, W):
         """``X̃w_b`` for every block: (n, 2PK)."""
@@ -152,7 +162,7 @@ class ReluProblem:
 
     def smooth_gradient(self, XW):
         """Gradient of ``f + αΣt`` over ``(w_b, t_b)``: (2PK, p + 1)."""
-        g = np.empty((2 * self.K * self.P, self.p + 1))
+        g = np.empty((self.n_blocks, self.p + 1))
         g[:, :-1] = self.adjoint_outputs(self.loss.gradient(self.fit_at(XW)[0], self.Y) / self.n)
         g[:, -1] = self.alpha
         return g
@@ -170,28 +180,17 @@ class ReluProblem:
         returns a function solving it for a right-hand side (2PK, p + 1)."""
         n, p, P, K = self.n, self.p, self.P, self.K
         root, Q = self.curvature(XW)
-        B = np.zeros((2 * P * K, p + 1, p + 1))
-        cone = cone_index(p)
-        B[np.ix_(np.arange(2 * P * K), cone, cone)] = cone_hessian
-        # X̃ᵀdiag(weights_b)X̃ for every block at once: one product with the outer products x̃x̃ᵀ
-        B[:, :p, :p] += blas.dgemm(1.0, weights, self.outer, trans_a=1).reshape(2 * P * K, p, p)
-        exact = B.copy()
-        # a static regularisation far below the data term's curvature keeps B invertible where a
-        # coordinate has none (the bias of a block whose rows are all inactive); iterative
-        # refinement against the exact matrix removes its effect and that of rounding
-        B[:, np.arange(p + 1), np.arange(p + 1)] += self.regularisation
-        form = newton_form(n, p - 1, P, K)
+        B, exact = self._block_hessians(weights, cone_hessian)
+        form = self.form()
         if form == "primal":
-            # (no intercept direction when every sample's curvature has underflowed to zero)
-            q = Q[:, 0] if Q.shape[1] else np.zeros(n)
-            return self._primal(B, exact, root[:, 0, 0], q)
+            return self._primal(B, exact, *self._data_term(root, Q))
         Binv = _psd_inverse(B)
 
-        # Woodbury: the data term through (nI + P S H B⁻¹ Hᵀ S P), H B⁻¹ Hᵀ = blockdiag_o(Z_oZ_oᵀ)
-        C = Binv[:, :p, :p].reshape(K, 2, P, p, p)
-        # L Lᵀ = C_u + C_v for every pattern and output
-        L = _psd_root((C[:, 0] + C[:, 1]).reshape(K * P, p, p)).reshape(K, P, p, p)
-        grams = [self._gram(L[o]) for o in range(K)]
+        # Woodbury: the data term through (nI + P S H B⁻¹ Hᵀ S P)
+        G = self.groups
+        C = Binv[:, :p, :p].reshape(G, 2, P, p, p)
+        # L Lᵀ = C_u + C_v for every pattern and family
+        L = _psd_root((C[:, 0] + C[:, 1]).reshape(G * P, p, p)).reshape(G, P, p, p)
         Q = Q.reshape(n, K, -1).transpose(1, 0, 2).reshape(K * n, -1)  # rows ordered (o, i)
 
         def scaled(V):  # S v sample by sample, as one vector ordered (o, i)
@@ -210,23 +209,14 @@ class ReluProblem:
             return out
 
         if form == "cg":
-            return self._conjugate_gradients(matvec, Binv, grams, root)
+            return self._conjugate_gradients(
+                matvec, Binv, [self._gram(L[o]) for o in range(K)], root
+            )
 
-        # The nK × nK system is nI + P S G S P on the range of P; with A = nI + S G S its solution
-        # is A⁻¹(h + Qβ), β making it orthogonal to Q: no projection of A, whose entries may be
-        # huge.
-        # Vectors of size nK are ordered output by output (o, i).
-        if K == 1:
-            s = root[:, 0, 0]
-            A = grams[0] * s[:, None] * s[None, :]  # the upper triangle is all Cholesky reads
-        else:
-            A = np.zeros((K * n, K * n))
-            for a, gram in enumerate(grams):
-                gram = np.triu(gram) + np.triu(gram, 1).T
-                for o in range(K):
-                    left = root[:, o, a, None] * gram
-                    for q in range(o, K):  # block (o, q) = Σ_a diag(S_oa) G_a diag(S_aq)
-                        A[o * n:(o + 1) * n, q * n:(q + 1) * n] += left * root[None, :, a, q]
+        # The nK × nK system is nI + P S G S P on the range of P (G = H B⁻¹ Hᵀ); with
+        # A = nI + S G S its solution is A⁻¹(h + Qβ), β making it orthogonal to Q: no projection
+        # of A, whose entries may be huge.
+        A = self._coupled(root, L)
         A[np.diag_indices(n * K)] += n
         R = cholesky(A, lower=False, overwrite_a=True, check_finite=False)
         AQ = cho_solve((R, False), Q, check_finite=False)
@@ -243,24 +233,74 @@ class ReluProblem:
             h = project(scaled(self.outputs(self.products(d0[:, :p]))))
             x = cho_solve((R, False), h, check_finite=False)
             x -= AQ @ np.linalg.solve(QAQ, Q.T @ x)
-            Hs = np.zeros((2 * P * K, p + 1))
+            Hs = np.zeros((self.n_blocks, p + 1))
             Hs[:, :p] = self.adjoint_outputs(scaled_back(x))
             return d0 - np.einsum("bij,bj->bi", Binv, Hs)
 
         return solve
 
-    def _primal(self, B, exact, s, q):
-        """A solver of the Newton system of one output through its dense matrix over the blocks:
-        ``blockdiag(B)`` plus the data term ``(1/n) JᵀS P S J`` on the differences ``w_u − w_v``
-        (``J = [D_k X̃]_k``, ``S = diag(s)``, ``P = I − qqᵀ``); one Cholesky factorisation, then
-        one iterative refinement against the exact blocks."""
+    def form(self):
+        """How the Newton systems are solved (:func:`newton_form`)."""
+        return newton_form(self.n, self.p - 1, self.P, self.K)
+
+    def _data_term(self, root, Q):
+        """The primal form's data term ``(1/n) JᵀS P S J`` on the differences (one output):
+        its matrix (Pp × Pp) and its action on ``d`` (P, p)."""
         n, p, P = self.n, self.p, self.P
-        size = p + 1
-        SJ = self.design * s[:, None]
-        PSJ = SJ - np.outer(q, q @ SJ)  # P S J: its Gram matrix is positive semi-definite
-        F = blas.dsyrk(1.0 / n, PSJ, trans=1)  # upper triangle of (PSJ)ᵀPSJ / n
-        F = np.triu(F) + np.triu(F, 1).T
+        # Q has no column when every sample's curvature has underflowed to zero
+        SJ = self.design * root[:, 0, 0, None]
+        PSJ = SJ - Q @ (Q.T @ SJ)  # P S J: its Gram matrix is positive semi-definite
+        gram = blas.dsyrk(1.0 / n, PSJ, trans=1)  # upper triangle of (PSJ)ᵀPSJ / n
         del PSJ
+
+        def data_term(d):
+            h = SJ @ d.ravel()
+            return (SJ.T @ (h - Q @ (Q.T @ h)) / n).reshape(P, p)
+
+        return np.triu(gram) + np.triu(gram, 1).T, data_term
+
+    def _coupled(self, root, L):
+        """``S H B⁻¹ Hᵀ S`` (nK × nK, rows ordered output by output ``(o, i)``; the upper triangle
+        is all the Cholesky factorisation reads), from ``L`` with ``L_kL_kᵀ`` the inverse blocks
+        of ``u_k`` and ``v_k`` summed: ``H B⁻¹ Hᵀ = blockdiag_o(Z_oZ_oᵀ)``, ``Z_o = [D_k X̃ L_k]_k``."""
+        n, K = self.n, self.K
+        grams = [self._gram(L[o]) for o in range(K)]
+        if K == 1:
+            s = root[:, 0, 0]
+            return grams[0] * s[:, None] * s[None, :]
+        A = np.zeros((K * n, K * n))
+        for a, gram in enumerate(grams):
+            gram = np.triu(gram) + np.triu(gram, 1).T
+            for o in range(K):
+                left = root[:, o, a, None] * gram
+                for q in range(o, K):  # block (o, q) = Σ_a diag(S_oa) G_a diag(S_aq)
+                    A[o * n:(o + 1) * n, q * n:(q + 1) * n] += left * root[None, :, a, q]
+        return A
+
+    def _block_hessians(self, weights, cone_hessian):
+        """The block-diagonal part of the Newton matrix, ``X̃ᵀdiag(weights_b)X̃ + cone_hessian_b``
+        per block (the latter on the cone coordinates ``(t_b, w_b[:d])``): regularised for the
+        factorisation, and exact for the refinement."""
+        p = self.p
+        B = np.zeros((self.n_blocks, p + 1, p + 1))
+        cone = cone_index(p)
+        B[np.ix_(np.arange(self.n_blocks), cone, cone)] = cone_hessian
+        # X̃ᵀdiag(weights_b)X̃ for every block at once: one product with the outer products x̃x̃ᵀ
+        B[:, :p, :p] += blas.dgemm(1.0, weights, self.outer, trans_a=1).reshape(-1, p, p)
+        exact = B.copy()
+        # a static regularisation far below the data term's curvature keeps B invertible where a
+        # coordinate has none (the bias of a block whose rows are all inactive); iterative
+        # refinement against the exact matrix removes its effect and that of rounding
+        B[:, np.arange(p + 1), np.arange(p + 1)] += self.regularisation
+        return B, exact
+
+    def _primal(self, B, exact, F, data_term):
+        """A solver of the Newton system of one family of blocks ``(u_k, v_k)`` through its dense
+        matrix: ``blockdiag(B)`` plus the data term, whose matrix ``F`` (Pp × Pp) and action
+        ``data_term(d)`` act on the differences ``d = w_u − w_v`` (P, p); one Cholesky
+        factorisation, then one iterative refinement against the exact blocks."""
+        p, P = self.p, self.P
+        size = p + 1
         N = np.zeros((2 * P * size, 2 * P * size))
         for b in range(2 * P):
             N[b * size:(b + 1) * size, b * size:(b + 1) * size] = B[b]
@@ -285,9 +325,7 @@ class ReluProblem:
             raise np.linalg.LinAlgError("the Newton matrix of 'ipm' is not positive definite")
 
         def matvec(x):
-            d = x[:P, :p] - x[P:, :p]  # (P, p): the differences the data term sees
-            h = SJ @ d.ravel()
-            h = (SJ.T @ (h - q * (q @ h)) / n).reshape(P, p)
+            h = data_term(x[:P, :p] - x[P:, :p])  # the data term sees the differences
             out = np.einsum("bij,bj->bi", exact, x)
             out[:P, :p] += h
             out[P:, :p] -= h
@@ -367,6 +405,85 @@ class ReluProblem:
         return blas.dsyrk(1.0, Zt.T)
 
 
+class SharedReluProblem(ReluProblem):
+    """The exact ReLU program whose neurons feed every output along fixed directions
+    (:class:`~convexnn.shared.SharedNeuronProgram`): one family of blocks ``(u_k, v_k)``, pattern
+    ``k``'s output ``D_k X̃ (u_k − v_k)`` entering the ``K`` outputs along ``E[:, k]``.
+
+    Its Newton systems are solved in the primal form: ``2P(d + 2)`` unknowns whatever ``K``, the
+    data term ``(1/n) JᵀS P S J`` (``J`` the ``nK × P(d + 1)`` map from the differences to the
+    outputs) accumulated over chunks of samples.
+    """
+
+    def __init__(self, Xt, masks, Y, alpha, loss, directions):
+        super().__init__(Xt, masks, Y, alpha, loss)
+        self.E = np.asarray(directions, dtype=np.float64)  # (K, P)
+        self.groups = 1
+        self.S2 = np.tile(2.0 * self.M - 1.0, (1, 2))
+
+    def block_duals(self, Theta, group):
+        return Theta @ self.E
+
+    def outputs(self, XW):
+        return (self.M * (XW[:, :self.P] - XW[:, self.P:])) @ self.E.T
+
+    def adjoint_outputs(self, R):
+        data = (self.Xt.T @ (self.M * (R @ self.E))).T  # (P, p): X̃ᵀD_k R e_k
+        return np.concatenate([data, -data])
+
+    def form(self):
+        """``"primal"`` (``2P(d + 2)`` unknowns) or ``"dual"`` (Woodbury, ``nK × nK``), whichever
+        costs fewer flops to form and factor."""
+        n, p, P, K = self.n, self.p, self.P, self.K
+        primal = n * K * (P * p) ** 2 + (2 * P * (p + 1)) ** 3 / 3
+        dual = (n * K) ** 2 * P * p + (n * K) ** 3 / 3
+        return "dual" if dual < primal and n * K <= COUPLED_MAX_ROWS else "primal"
+
+    def _rows(self, factors):
+        """Chunks of the ``nK × P·len`` matrix with rows ``(i, o)`` and entries
+        ``(S_i e_k)_o m_ik factors[i, k]`` (``factors`` (n, P, len)): ``(chunk, rows)`` pairs."""
+        n, P, K = self.n, self.P, self.K
+        width = factors.shape[2]
+        size = max(1, SHARED_CHUNK_ENTRIES // (K * P * width))
+        for start in range(0, n, size):
+            stop = min(start + size, n)
+            part = (self._SE[start:stop] * self.M[start:stop, None, :])[..., None] \
+                * factors[start:stop, None]
+            yield part.reshape((stop - start) * K, P * width), slice(start * K, stop * K)
+
+    def _data_term(self, root, Q):
+        n, p, P, K = self.n, self.p, self.P, self.K
+        self._SE = np.einsum("iab,bk->iak", root, self.E)  # S_i e_k: (n, K, P)
+        factors = np.broadcast_to(self.Xt[:, None, :], (n, P, p))
+        QSJ = sum(Q[rows].T @ SJ for SJ, rows in self._rows(factors))  # Qᵀ S J (Q rows (i, o))
+        gram = np.zeros((P * p, P * p), order="F")
+        for SJ, rows in self._rows(factors):
+            SJ -= Q[rows] @ QSJ  # P S J: its Gram matrix is positive semi-definite
+            gram = blas.dsyrk(1.0 / n, SJ, beta=1.0, c=gram, trans=1, overwrite_c=1)
+
+        def data_term(d):  # through the operators: S, the projection, and S again
+            h = np.einsum("iab,ib->ia", root, self.outputs_of(d)).ravel()
+            h = (h - Q @ (Q.T @ h)).reshape(n, K)
+            return self.adjoint_outputs(np.einsum("iab,ib->ia", root, h))[:P] / n
+
+        return np.triu(gram) + np.triu(gram, 1).T, data_term
+
+    def outputs_of(self, d):
+        """``Σ_k D_k X̃ d_k e_kᵀ`` for differences ``d`` (P, p): (n, K)."""
+        return (self.M * (self.Xt @ d.T)) @ self.E.T
+
+    def _coupled(self, root, L):
+        n, K = self.n, self.K
+        self._SE = np.einsum("iab,bk->iak", root, self.E)
+        factors = np.einsum("ij,kjl->ikl", self.Xt, L[0])  # x̃_iᵀL_k: (n, P, p)
+        Z = np.vstack([Z for Z, _ in self._rows(factors)])  # rows (i, o)
+        A = blas.dsyrk(1.0, Z)  # upper triangle of Z Zᵀ
+        # rows and columns reordered output by output, (o, i), as the caller's vectors
+        order = np.arange(n * K).reshape(n, K).T.ravel()
+        A = np.triu(A) + np.triu(A, 1).T
+        return A[np.ix_(order, order)]
+
+
 #: Above this many unknowns (2P(d + 2)) the primal form of the Newton system is not factored.
 PRIMAL_MAX_UNKNOWNS = 6000
 #: The softmax loss couples its K outputs in one nK × nK system, factored while it has at most this
@@ -375,6 +492,8 @@ PRIMAL_MAX_UNKNOWNS = 6000
 COUPLED_MAX_ROWS = 6000
 #: Relative residual and most iterations of those conjugate gradients.
 CG_TOL, CG_MAX_ITER = 1e-11, 500
+#: Entries of ``S J`` formed at once by :class:`SharedReluProblem` (chunks of samples).
+SHARED_CHUNK_ENTRIES = 2**22
 #: Iterative refinements of each Newton solve against the exact matrix.
 REFINE = 1
 #: Columns of Z whose share of ZZᵀ (trace) is below this fraction of n are left out of the factor.
@@ -656,7 +775,7 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
 
 
 def solve_ipm(
-    program: ConvexProgram,
+    program: ConvexProgram | SharedNeuronProgram,
     *,
     tol: float = 1e-6,
     max_iter: int = 100,
@@ -671,7 +790,7 @@ def solve_ipm(
 
     Parameters
     ----------
-    program : ConvexProgram
+    program : ConvexProgram or SharedNeuronProgram
         ``formulation="relu"``, ``alpha > 0``; any loss.
     tol : float
         Target relative duality gap, certified at the returned point (whose cone constraints
@@ -706,17 +825,26 @@ def solve_ipm(
     Xt[:, :-1] /= scale
     centres[:, :-1] *= scale  # the same cones in the rescaled coordinates
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
-    # the squared loss separates over outputs: one problem per output, else one for all of them
-    groups = [[o] for o in range(K)] if program.loss == "squared" else [list(range(K))]
-    U = np.zeros((K, p, P))
-    V = np.zeros((K, p, P))
+    shared = isinstance(program, SharedNeuronProgram)
+    # the squared loss separates over outputs (unless the neurons are shared): one problem per
+    # output, else one for all of them
+    separate = program.loss == "squared" and not shared
+    groups = [[o] for o in range(K)] if separate else [list(range(K))]
+    U = np.zeros(program.block_shape)
+    V = np.zeros(program.block_shape)
     intercept = np.zeros(K)
     n_iter, gaps, history = 0, [], []
     with numpy_blas_single_threaded():
         for outputs in groups:
             Y = program.Y[:, outputs].astype(np.float64)
-            problem = ReluProblem(Xt, masks, Y, program.alpha / scale, program.loss_fn)
-            W, T = _start(Xt, centres, Y)
+            if shared:
+                problem = SharedReluProblem(
+                    Xt, masks, Y, program.alpha / scale, program.loss_fn, program.directions
+                )
+                W, T = _start(Xt, centres, Y[:, :1])
+            else:
+                problem = ReluProblem(Xt, masks, Y, program.alpha / scale, program.loss_fn)
+                W, T = _start(Xt, centres, Y)
             single = program.with_outputs(outputs) if len(groups) > 1 else program
 
             def certify(W, Z, problem=problem, single=single):
@@ -727,13 +855,14 @@ def solve_ipm(
                 count = min(4 * p, Z.shape[0])
                 top = np.argpartition(-Z, count - 1, axis=0)[:count]
                 big = Z[top, np.arange(Z.shape[1])] >= 1e-6 * Z.max(axis=0)
-                bounds = np.empty((problem.K, P))
-                for o in range(problem.K):
+                bounds = np.empty((problem.groups, P))
+                for o in range(problem.groups):
                     columns = [range((2 * o + j) * P, (2 * o + j + 1) * P) for j in (0, 1)]
                     supports = [[top[big[:, c], c] for c in cols] for cols in columns]
-                    bounds[o] = supported_block_norms(
-                        program.X, masks, theta[:, o], supports, single.n_samples * single.alpha
-                    )[0]
+                    bounds[o] = paired_block_norms(
+                        program.X, masks, problem.block_duals(theta, o),
+                        single.n_samples * single.alpha, supports,
+                    )
                 return single.duality_gap(solution, theta=theta, block_norms=bounds).gap
 
             def on_iterate(W, problem=problem):
@@ -746,7 +875,10 @@ def solve_ipm(
             n_iter, gaps, history = max(n_iter, it), gaps + [gap], history + hist
             found = _solution(problem, W, scale)
             intercept[outputs] = found.intercept
-            U[outputs], V[outputs] = found.U, found.V
+            if shared:
+                U, V = found.U, found.V
+            else:
+                U[outputs], V[outputs] = found.U, found.V
     # float64 blocks for float32 data too: rounding them to float32 would push them out of their
     # cones (by ~1e-8, relative), and the network would no longer reproduce the program
     solution = ConvexSolution(U, V, intercept)
@@ -819,7 +951,7 @@ def _psd_root(C):
 def _solution(problem, W, scale=1.0, dtype=np.float64):
     """The program's solution at the blocks ``W`` (of the program on ``X/scale``), with its
     optimal intercept."""
-    K, P, p = problem.K, problem.P, problem.p
+    K, P, p = problem.groups, problem.P, problem.p
     c = problem.fit_at(problem.products(W))[1]
     W = W.reshape(K, 2, P, p).copy()
     W[..., :-1] /= scale

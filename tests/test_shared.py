@@ -1,0 +1,133 @@
+"""The shared-neuron program (convexnn.shared): its solvers against CVXPY, its mapped network,
+and the MLP it is built from as one of its feasible points."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+
+from convexnn import ConvexReLUClassifier, ConvexReLURegressor
+from convexnn.cone import cone_value, paired_block_norms, relu_block_norms
+from convexnn.losses import encode_targets
+from convexnn.network import network_objective, solution_to_network
+from convexnn.patterns import sample_patterns
+from convexnn.patterns.mlp import fit_mlp
+from convexnn.shared import SharedNeuronProgram, mlp_directions
+from convexnn.solvers import ipm, solve
+
+
+def _three_classes(n=60, d=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)
+    return X, y
+
+
+def _program(X, Y, loss, alpha, width=20):
+    mlp = fit_mlp(X, Y, loss, alpha, width, 0, max_iter=200)
+    patterns, directions = mlp_directions(X, mlp)
+    return SharedNeuronProgram(X, Y, patterns, directions, loss, alpha), mlp
+
+
+@pytest.mark.parametrize("loss", ["softmax", "squared"])
+@pytest.mark.parametrize("form", ["primal", "dual"])
+def test_ipm_agrees_with_cvxpy(loss, form, monkeypatch):
+    X, y = _three_classes()
+    Y = encode_targets(y, "softmax", 3) if loss == "softmax" else np.c_[X[:, 0] ** 2, X[:, 1]]
+    program, _ = _program(X, Y, loss, 1e-2)
+    monkeypatch.setattr(ipm.SharedReluProblem, "form", lambda self: form)
+    fast = solve(program, "ipm", tol=1e-8)
+    reference = solve(program, "cvxpy", tol=1e-8)
+    assert fast.status == "optimal" and fast.gap <= 1e-8
+    J, J_ref = program.objective(fast.solution), program.objective(reference.solution)
+    assert abs(J - J_ref) <= 1e-6 * J_ref
+    # the mapped network has the program's objective, and feeds every output
+    coefs, intercepts, _ = solution_to_network(program, fast.solution)
+    assert coefs[1].shape[1] == Y.shape[1]
+    J_net = network_objective(coefs, intercepts, X, Y, 1e-2, loss)
+    assert abs(J_net - J) <= 1e-8 * J
+
+
+def test_the_mlp_is_a_feasible_point():
+    """With an MLP's patterns and output directions, the certified optimum is at or below the
+    MLP's objective (the MLP maps to a feasible point)."""
+    X, y = _three_classes(seed=3)
+    Y = encode_targets(y, "softmax", 3)
+    program, mlp = _program(X, Y, "softmax", 1e-3)
+    result = solve(program, tol=1e-8)
+    J_mlp = network_objective(mlp.coefs_, mlp.intercepts_, X, Y, 1e-3, "softmax")
+    assert result.solver == "ipm" and result.gap <= 1e-8
+    assert program.objective(result.solution) <= J_mlp
+
+
+def test_dual_block_norms_are_the_cone_values_of_each_direction():
+    X, y = _three_classes(n=40)
+    Y = encode_targets(y, "softmax", 3)
+    program, _ = _program(X, Y, "softmax", 1e-2)
+    Theta = program.residual(program.zero_solution())
+    norms = program.dual_block_norms(Theta)
+    for k in range(program.n_patterns):
+        theta = Theta @ program.directions[:, k]
+        mask = program.masks[:, k]
+        expected = max(cone_value(X, mask, theta), cone_value(X, mask, -theta))
+        assert norms[0, k] == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+def test_paired_block_norms_with_one_dual_vector_are_relu_block_norms():
+    X, y = _three_classes(n=40)
+    patterns = sample_patterns(X, 30, "gaussian", 0)
+    theta = y - y.mean()
+    paired = paired_block_norms(X, patterns.masks, np.tile(theta[:, None], (1, 30)))
+    assert np.allclose(paired, relu_block_norms(X, patterns.masks, theta[:, None])[0], rtol=1e-9)
+
+
+def test_directions_are_checked():
+    X, y = _three_classes(n=30)
+    Y = encode_targets(y, "softmax", 3)
+    patterns = sample_patterns(X, 5, "gaussian", 0)
+    P = patterns.n_patterns
+    with pytest.raises(ValueError, match="shape"):
+        SharedNeuronProgram(X, Y, patterns, np.ones((2, P)), "softmax", 1e-2)
+    with pytest.raises(ValueError, match="non-zero"):
+        SharedNeuronProgram(X, Y, patterns, np.zeros((3, P)), "softmax", 1e-2)
+    program = SharedNeuronProgram(X, Y, patterns, np.ones((3, P)), "softmax", 1e-2)
+    assert np.allclose(np.linalg.norm(program.directions, axis=0), 1.0)
+    with pytest.raises(ValueError, match="SharedNeuronProgram"):
+        solve(program, "fista")
+
+
+def test_default_classifier_shares_neurons_and_beats_its_mlp():
+    """The default multi-class classifier solves the shared-neuron program: its network is at or
+    below scikit-learn's L-BFGS MLP of the same width, alpha and seed on the objective."""
+    X, y = _three_classes(n=80, seed=1)
+    alpha = 1e-3
+    model = ConvexReLUClassifier(alpha, n_gates=30, random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp = MLPClassifier(
+            (30,), solver="lbfgs", alpha=alpha * len(X), random_state=0
+        ).fit(X, y)
+    Y = encode_targets(y, "softmax", 3)
+    J_mlp = network_objective(mlp.coefs_, mlp.intercepts_, X, Y, alpha, "softmax")
+    assert model.gap_ <= model.tol and model.solver_ == "ipm"
+    assert model.objective_ <= J_mlp
+    assert abs(model.objective_ - model.convex_objective_) <= 1e-8 * model.objective_
+    # a neuron may feed several classes
+    assert np.count_nonzero(np.abs(model.coefs_[1]) > 1e-12, axis=1).max() > 1
+    assert np.allclose(model.to_mlp().predict_proba(X), model.predict_proba(X), atol=1e-10)
+
+
+def test_multi_output_regressor_shares_neurons():
+    X, _ = _three_classes(n=50, seed=2)
+    Y = np.c_[np.sin(X[:, 0]), X[:, 1] * X[:, 2]]
+    model = ConvexReLURegressor(1e-3, n_gates=20, random_state=0).fit(X, Y)
+    assert model.gap_ <= model.tol
+    assert np.allclose(model.predict(X), model.to_mlp().predict(X), atol=1e-10)
+    # a named first-order solver keeps the per-output program
+    per_output = ConvexReLURegressor(1e-3, n_gates=20, random_state=0, solver="al", max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        per_output.fit(X, Y)
+    assert np.count_nonzero(np.abs(per_output.coefs_[1]) > 0, axis=1).max() == 1
