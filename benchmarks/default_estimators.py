@@ -8,6 +8,12 @@ both J, the certified gap, test RMSE (regression) or accuracy, and the fit times
 
     python benchmarks/default_estimators.py regression --data ../shared/data
     python benchmarks/default_estimators.py classification --data ../shared/data [--sets a,b,...]
+    python benchmarks/default_estimators.py summary table.md [more tables ...]
+
+``summary`` reads tables these runs printed (one row per set; rows of sets that did not finish may
+say so in their second column) and prints the targets of the default estimators: the share of
+sets certified to 1e-6, where J is at or below the best MLP's, the median ratio of the fit time to
+that of the MLP with scikit-learn's defaults, and the mean difference in test accuracy (or RMSE).
 
 Regression: the 9 sets of ``uci_regression`` (split0; X and y standardised on the training split).
 Classification: the sets of ``uci121`` (fold0 train/test, features as shipped).
@@ -64,7 +70,41 @@ def timed(fit):
     return model, time.perf_counter() - start
 
 
+def summary(paths):
+    """Print the targets over the rows of the tables in ``paths`` (see the module docstring)."""
+    rows, unfinished = [], []
+    for path in paths:
+        for line in Path(path).read_text().splitlines():
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) == 11 and cells[1].isdigit():
+                rows.append(cells)
+            elif len(cells) >= 2 and line.startswith("| ") and not cells[1].isdigit() \
+                    and cells[0] not in ("set", "---"):
+                unfinished.append(cells[0])
+    J, lbfgs, adam, gap, score, best, t, t_default = (
+        np.array([[float(r[i]) for r in rows]]).ravel() for i in (2, 3, 4, 5, 6, 7, 8, 10)
+    )
+    total = len(rows) + len(unfinished)
+    wins = J <= np.minimum(lbfgs, adam) * (1 + 1e-4)  # J is printed to five digits
+    ratio = t / np.maximum(t_default, 0.05)  # times are printed to 0.1 s
+    print(f"sets: {total}, finished: {len(rows)}"
+          + (f" (not: {', '.join(unfinished)})" if unfinished else ""))
+    certified = int(np.sum(gap <= 1e-6))
+    print(f"certified gap <= 1e-6: {certified} of {total} ({certified / total:.0%})")
+    print(f"J at or below the best MLP's: {np.sum(wins)} of {total} ({np.sum(wins) / total:.0%})"
+          + (f"; above on {', '.join(r[0] for r, w in zip(rows, wins, strict=True) if not w)}"
+             if not wins.all() else ""))
+    print(f"median fit time / MLP defaults: {np.median(ratio):.1f}x "
+          f"(quartiles {np.percentile(ratio, 25):.1f}x-{np.percentile(ratio, 75):.1f}x)")
+    print(f"mean score, convex minus best MLP: {np.mean(score - best):+.4f}")
+
+
 def main(argv=None):
+    import sys
+
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "summary":
+        return summary(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("task", choices=["regression", "classification"])
     parser.add_argument("--data", default="../shared/data")

@@ -43,6 +43,7 @@ def estimate_memory(
     solver: str = "cvxpy",
     dtype=np.float64,
     loss: str = "squared",
+    shared: bool = False,
 ) -> int:
     """Bytes needed to build and solve a convex program of this size (an upper estimate).
 
@@ -59,6 +60,9 @@ def estimate_memory(
     loss : {"squared", "logistic", "softmax"}
         With ``"softmax"`` the interior-point method couples the ``K`` outputs in ``nK × nK``
         systems.
+    shared : bool, default=False
+        The shared-neuron program (:mod:`convexnn.shared`): one block per pattern, feeding the
+        ``K`` outputs.
 
     Returns
     -------
@@ -68,6 +72,19 @@ def estimate_memory(
     n, d, P, K = int(n_samples), int(n_features), int(n_patterns), int(n_outputs)
     itemsize = np.dtype(dtype).itemsize
     data = n * (d + 1) * itemsize + n * P * (1 + itemsize)  # X̃, boolean and numeric masks
+    if shared and solver == "ipm":
+        # float64: S_i e_k (nKP), the curvature roots and the intercepts' basis (nK²), slacks
+        # and multipliers of the rows (n × 2P), the data term over the P(d + 1) differences, the
+        # primal matrix and its factor, chunks of S J; the Woodbury form (nK × nK) where chosen
+        from .solvers.ipm import COUPLED_MAX_ROWS, SHARED_CHUNK_ENTRIES
+
+        m, q = n * K, P * (d + 1)
+        primal = m * P + 2 * m * K + 20 * n * P + q * q + 2 * (2 * P * (d + 2)) ** 2
+        primal += 2 * SHARED_CHUNK_ENTRIES + n * (d + 1) ** 2
+        dual = m * q + 2 * m * m if m <= COUPLED_MAX_ROWS else 0
+        return data + 8 * (primal + dual)
+    if shared:  # one family of blocks feeding every output
+        K = 1
     if solver == "cvxpy":
         per_unit = _CVXPY_BYTES_PER_UNIT.get(formulation, max(_CVXPY_BYTES_PER_UNIT.values()))
         return data + _CVXPY_FIXED_BYTES + per_unit * K * n * P * (d + 1)
@@ -185,6 +202,7 @@ def check_sampling_memory(X, n_gates: int, max_memory, owner: str) -> None:
 
 def check_program_memory(program, solver: str, max_memory, owner: str) -> None:
     """Refuse (:class:`MemoryError`) to solve ``program`` with ``solver`` beyond ``max_memory``."""
+    from .shared import SharedNeuronProgram
     from .solvers import SOLVERS
 
     solver = resolve_solver(program, solver)
@@ -197,6 +215,7 @@ def check_program_memory(program, solver: str, max_memory, owner: str) -> None:
         solver,
         program.X.dtype,
         program.loss,
+        shared=isinstance(program, SharedNeuronProgram),
     )
     remedies = ["fewer gates (n_gates)", "fewer samples"]
     if program.formulation == "relu":
