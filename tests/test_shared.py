@@ -131,3 +131,13 @@ def test_multi_output_regressor_shares_neurons():
         warnings.simplefilter("ignore")
         per_output.fit(X, Y)
     assert np.count_nonzero(np.abs(per_output.coefs_[1]) > 0, axis=1).max() == 1
+
+
+def test_memory_guard_estimates_the_shared_program():
+    """The shared program has one block family: the guard must not refuse it by the per-output
+    estimate (an 18-class, 21,000-sample fit: over 100 GB per output, under 1 GB shared)."""
+    from convexnn._memory import estimate_memory
+
+    sizes = (21_042, 6, 100, 18, "relu", "ipm", np.float64, "softmax")
+    shared = estimate_memory(*sizes, shared=True)
+    assert shared < 2**30 < 100 * 2**30 < estimate_memory(*sizes)
