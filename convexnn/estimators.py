@@ -286,6 +286,8 @@ class _BaseConvexReLU(NetworkEstimator):
     def _set_network(self, program, result, X, Y, loss):
         """The network of ``result`` and what describes it (``coefs_``, ``objective_``, ...)."""
         self._patterns, self._solution = program.patterns, result.solution
+        # the output directions of a shared-neuron program (None: one output per neuron)
+        self._directions = getattr(program, "directions", None)
         coefs, intercepts, gates = solution_to_network(program, result.solution)
         self.coefs_, self.intercepts_ = coefs, intercepts
         if gates is not None:

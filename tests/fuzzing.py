@@ -43,6 +43,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from convexnn import ConvexProgram, ConvexReLUClassifier, ConvexReLURegressor, sample_patterns
+from convexnn.shared import SharedNeuronProgram
 from convexnn.losses import encode_targets
 from convexnn.patterns import cover_count
 from convexnn.solvers import solve
@@ -352,8 +353,12 @@ def _product_scale(program, solution):
 
 
 def _program(case, model):
+    """The program the model solved (the shared-neuron one where it has output directions)."""
     Y = encode_targets(np.searchsorted(model.classes_, case.y), model.loss_, len(model.classes_)) \
         if hasattr(model, "classes_") else encode_targets(case.y, "squared")
+    if getattr(model, "_directions", None) is not None:
+        return SharedNeuronProgram(case.X, Y, model._patterns, model._directions, model.loss_,
+                                   case.params["alpha"])
     return ConvexProgram(case.X, Y, model._patterns, model.loss_, case.params["alpha"],
                          case.params["formulation"])
 

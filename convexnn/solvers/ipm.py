@@ -295,10 +295,61 @@ class ReluProblem:
         return B, exact
 
     def _primal(self, B, exact, F, data_term):
-        """A solver of the Newton system of one family of blocks ``(u_k, v_k)`` through its dense
-        matrix: ``blockdiag(B)`` plus the data term, whose matrix ``F`` (Pp × Pp) and action
-        ``data_term(d)`` act on the differences ``d = w_u − w_v`` (P, p); one Cholesky
-        factorisation, then one iterative refinement against the exact blocks."""
+        """A solver of the Newton system of one family of blocks ``(u_k, v_k)`` whose data term,
+        with matrix ``F`` (Pp × Pp) and action ``data_term(d)``, sees only the differences
+        ``d = w_u − w_v`` (P, p).
+
+        With ``x_u = B_u⁻¹(r_u − Fd)`` and ``x_v = B_v⁻¹(r_v + Fd)``, the differences solve
+        ``(C⁻¹ + F) d = C⁻¹ g``, ``C = B_u⁻¹ + B_v⁻¹`` on the weights (block diagonal) and
+        ``g = B_u⁻¹r_u − B_v⁻¹r_v``: one Cholesky factorisation of size ``P(d + 1)`` (a sum of two
+        positive semi-definite matrices, as the whole system is) instead of ``2P(d + 2)``, then one
+        iterative refinement against the exact blocks."""
+        p, P = self.p, self.P
+        Binv = _psd_inverse(B)
+        C = Binv[:P, :p, :p] + Binv[P:, :p, :p]
+        M = F.copy()
+        Cinv = _psd_inverse(C)
+        for k in range(P):
+            M[k * p:(k + 1) * p, k * p:(k + 1) * p] += Cinv[k]
+        R = _shifted_cholesky(M)
+        del M
+
+        def matvec(x):
+            h = data_term(x[:P, :p] - x[P:, :p])  # the data term sees the differences
+            out = np.einsum("bij,bj->bi", exact, x)
+            out[:P, :p] += h
+            out[P:, :p] -= h
+            return out
+
+        def approximate(rhs):
+            y = np.einsum("bij,bj->bi", Binv, rhs)
+            g = y[:P, :p] - y[P:, :p]
+            d = cho_solve((R, False), np.einsum("kij,kj->ki", Cinv, g).ravel(),
+                          check_finite=False)
+            h = np.zeros_like(rhs)
+            h[:P, :p] = (F @ d).reshape(P, p)
+            h[P:, :p] = -h[:P, :p]
+            return y - np.einsum("bij,bj->bi", Binv, h)
+
+        dense = []
+
+        def solve(rhs, refine=REFINE):
+            if dense:
+                return dense[0](rhs, refine)
+            x = approximate(rhs)
+            for _ in range(refine):
+                x += approximate(rhs - matvec(x))
+            if np.linalg.norm(rhs - matvec(x)) > PRIMAL_REDUCED_RESIDUAL * np.linalg.norm(rhs):
+                dense.append(self._primal_dense(B, exact, F, matvec))
+                return dense[0](rhs, refine)
+            return x
+
+        return solve
+
+    def _primal_dense(self, B, exact, F, matvec):
+        """The same system through its dense matrix over the ``2P(d + 2)`` unknowns (one
+        Cholesky factorisation): the fallback of :meth:`_primal` when the reduced system has
+        lost too much precision (near the end of the barrier, on thin cones)."""
         p, P = self.p, self.P
         size = p + 1
         N = np.zeros((2 * P * size, 2 * P * size))
@@ -310,26 +361,7 @@ class ReluProblem:
         N[np.ix_(v, v)] += F
         N[np.ix_(u, v)] -= F
         N[np.ix_(v, u)] -= F
-        # B's static regularisation may be too small for the whole matrix (u_k + v_k along the
-        # bias of an inactive pattern has no curvature): shift the diagonal up until it factors;
-        # the refinement against the exact matrix removes the shift
-        shift = 1e-12 * float(np.max(np.abs(np.diagonal(N))))
-        for _ in range(8):  # up to 1e2 times the largest diagonal entry
-            try:
-                R = cholesky(N, lower=False, check_finite=False)
-                break
-            except np.linalg.LinAlgError:
-                N[np.diag_indices_from(N)] += shift
-                shift *= 100.0
-        else:
-            raise np.linalg.LinAlgError("the Newton matrix of 'ipm' is not positive definite")
-
-        def matvec(x):
-            h = data_term(x[:P, :p] - x[P:, :p])  # the data term sees the differences
-            out = np.einsum("bij,bj->bi", exact, x)
-            out[:P, :p] += h
-            out[P:, :p] -= h
-            return out
+        R = _shifted_cholesky(N)
 
         def solve(rhs, refine=REFINE):
             x = cho_solve((R, False), rhs.ravel(), check_finite=False).reshape(rhs.shape)
@@ -410,9 +442,10 @@ class SharedReluProblem(ReluProblem):
     (:class:`~convexnn.shared.SharedNeuronProgram`): one family of blocks ``(u_k, v_k)``, pattern
     ``k``'s output ``D_k X̃ (u_k − v_k)`` entering the ``K`` outputs along ``E[:, k]``.
 
-    Its Newton systems are solved in the primal form: ``2P(d + 2)`` unknowns whatever ``K``, the
-    data term ``(1/n) JᵀS P S J`` (``J`` the ``nK × P(d + 1)`` map from the differences to the
-    outputs) accumulated over chunks of samples.
+    Its Newton systems are solved in the primal form (``2P(d + 2)`` unknowns whatever ``K``; the
+    data term ``(1/n) JᵀS P S J``, ``J`` the ``nK × P(d + 1)`` map from the differences to the
+    outputs, accumulated over chunks of samples) or, where it costs less, in the Woodbury form
+    through one ``nK × nK`` matrix.
     """
 
     def __init__(self, Xt, masks, Y, alpha, loss, directions):
@@ -435,48 +468,47 @@ class SharedReluProblem(ReluProblem):
         """``"primal"`` (``2P(d + 2)`` unknowns) or ``"dual"`` (Woodbury, ``nK × nK``), whichever
         costs fewer flops to form and factor."""
         n, p, P, K = self.n, self.p, self.P, self.K
-        primal = n * K * (P * p) ** 2 + (2 * P * (p + 1)) ** 3 / 3
+        primal = n * (P * p) ** 2 + (P * p) ** 3 / 3
         dual = (n * K) ** 2 * P * p + (n * K) ** 3 / 3
         return "dual" if dual < primal and n * K <= COUPLED_MAX_ROWS else "primal"
 
-    def _rows(self, factors):
-        """Chunks of the ``nK × P·len`` matrix with rows ``(i, o)`` and entries
-        ``(S_i e_k)_o m_ik factors[i, k]`` (``factors`` (n, P, len)): ``(chunk, rows)`` pairs."""
-        n, P, K = self.n, self.P, self.K
-        width = factors.shape[2]
-        size = max(1, SHARED_CHUNK_ENTRIES // (K * P * width))
-        for start in range(0, n, size):
-            stop = min(start + size, n)
-            part = (self._SE[start:stop] * self.M[start:stop, None, :])[..., None] \
-                * factors[start:stop, None]
-            yield part.reshape((stop - start) * K, P * width), slice(start * K, stop * K)
-
     def _data_term(self, root, Q):
+        """``(1/n)(JᵀS²J − (QᵀSJ)ᵀ(QᵀSJ))``: entry ``((k, j), (l, j'))`` of ``JᵀS²J`` is
+        ``Σ_i m_ik m_il (e_kᵀS_i²e_l) x̃_ij x̃_ij'``, one product of the ``n × P²`` weights with the
+        ``n × (d + 1)²`` outer products (``nP²(d + 1)²`` flops, ``K`` times fewer than forming
+        ``S J``)."""
         n, p, P, K = self.n, self.p, self.P, self.K
-        self._SE = np.einsum("iab,bk->iak", root, self.E)  # S_i e_k: (n, K, P)
-        factors = np.broadcast_to(self.Xt[:, None, :], (n, P, p))
-        QSJ = sum(Q[rows].T @ SJ for SJ, rows in self._rows(factors))  # Qᵀ S J (Q rows (i, o))
-        gram = np.zeros((P * p, P * p), order="F")
-        for SJ, rows in self._rows(factors):
-            SJ -= Q[rows] @ QSJ  # P S J: its Gram matrix is positive semi-definite
-            gram = blas.dsyrk(1.0 / n, SJ, beta=1.0, c=gram, trans=1, overwrite_c=1)
+        SE = np.matmul(root, self.E)  # S_i e_k: (n, K, P)
+        r = Q.shape[1]
+        T = np.einsum("iar,iak->irk", Q.reshape(n, K, r), SE) * self.M[:, None, :]
+        QSJ = (T.reshape(n, r * P).T @ self.Xt).reshape(r, P * p)  # Qᵀ S J (Q's rows (i, o))
+        gram = np.zeros((P * P, p * p))
+        size = max(1, SHARED_CHUNK_ENTRIES // (P * P))
+        for start in range(0, n, size):
+            rows = slice(start, start + size)
+            weights = np.matmul(SE[rows].transpose(0, 2, 1), SE[rows])  # e_kᵀS_i²e_l: (c, P, P)
+            weights *= self.M[rows, :, None] * self.M[rows, None, :]
+            gram += weights.reshape(-1, P * P).T @ self.outer[rows]
+        F = gram.reshape(P, P, p, p).transpose(0, 2, 1, 3).reshape(P * p, P * p)
+        F = 0.5 * (F + F.T) - QSJ.T @ QSJ
+        F /= n
 
         def data_term(d):  # through the operators: S, the projection, and S again
             h = np.einsum("iab,ib->ia", root, self.outputs_of(d)).ravel()
             h = (h - Q @ (Q.T @ h)).reshape(n, K)
             return self.adjoint_outputs(np.einsum("iab,ib->ia", root, h))[:P] / n
 
-        return np.triu(gram) + np.triu(gram, 1).T, data_term
+        return F, data_term
 
     def outputs_of(self, d):
         """``Σ_k D_k X̃ d_k e_kᵀ`` for differences ``d`` (P, p): (n, K)."""
         return (self.M * (self.Xt @ d.T)) @ self.E.T
 
     def _coupled(self, root, L):
-        n, K = self.n, self.K
-        self._SE = np.einsum("iab,bk->iak", root, self.E)
-        factors = np.einsum("ij,kjl->ikl", self.Xt, L[0])  # x̃_iᵀL_k: (n, P, p)
-        Z = np.vstack([Z for Z, _ in self._rows(factors)])  # rows (i, o)
+        n, K, P, p = self.n, self.K, self.P, self.p
+        SE = np.matmul(root, self.E)  # S_i e_k: (n, K, P)
+        XL = np.einsum("ij,kjl->ikl", self.Xt, L[0])  # x̃_iᵀL_k: (n, P, p)
+        Z = ((SE * self.M[:, None, :])[..., None] * XL[:, None]).reshape(n * K, P * p)
         A = blas.dsyrk(1.0, Z)  # upper triangle of Z Zᵀ
         # rows and columns reordered output by output, (o, i), as the caller's vectors
         order = np.arange(n * K).reshape(n, K).T.ravel()
@@ -494,6 +526,10 @@ COUPLED_MAX_ROWS = 6000
 CG_TOL, CG_MAX_ITER = 1e-11, 500
 #: Entries of ``S J`` formed at once by :class:`SharedReluProblem` (chunks of samples).
 SHARED_CHUNK_ENTRIES = 2**22
+#: The primal form solves for the differences ``u_k − v_k`` first (a system of half the size); when
+#: a solve leaves a relative residual above this (the barrier's last iterations on thin cones), it
+#: factors the whole system instead, for the rest of the iteration.
+PRIMAL_REDUCED_RESIDUAL = 1e-10
 #: Iterative refinements of each Newton solve against the exact matrix.
 REFINE = 1
 #: Columns of Z whose share of ZZᵀ (trace) is below this fraction of n are left out of the factor.
@@ -937,6 +973,21 @@ def _psd_inverse(B):
     values = np.maximum(values, 1e-15 * values[:, -1:])
     inverse = np.matmul(vectors / values[:, None, :], vectors.transpose(0, 2, 1))
     return inverse * scale[:, :, None] * scale[:, None, :]
+
+
+def _shifted_cholesky(N):
+    """The upper Cholesky factor of ``N`` (overwritten). The static regularisation of the blocks
+    may be too small for the whole matrix (``u_k + v_k`` along the bias of an inactive pattern has
+    no curvature): the diagonal is shifted up until it factors (the refinement against the exact
+    matrix removes the shift)."""
+    shift = 1e-12 * float(np.max(np.abs(np.diagonal(N))))
+    for _ in range(8):  # up to 1e2 times the largest diagonal entry
+        try:
+            return cholesky(N, lower=False, check_finite=False)
+        except np.linalg.LinAlgError:
+            N[np.diag_indices_from(N)] += shift
+            shift *= 100.0
+    raise np.linalg.LinAlgError("the Newton matrix of 'ipm' is not positive definite")
 
 
 def _psd_root(C):
