@@ -188,19 +188,11 @@ def relu_block_norms(X, masks, Theta, threshold=None):
     ndarray of shape (n_outputs, n_patterns)
     """
     masks = np.asarray(masks, dtype=bool)
-    Xt = np.hstack([X, np.ones((X.shape[0], 1))])
-    G = masked_adjoint(Xt, masks, Theta)  # (K, d + 1, P): [XᵀD_kθ; 1ᵀD_kθ]
-    radius = float(np.max(np.linalg.norm(X, axis=1), initial=0.0))
-    weight_part = np.linalg.norm(G[:, :-1, :], axis=1)
-    out = weight_part + radius * np.abs(G[:, -1, :])
-    all_ones = masks.all(axis=0)
-    out[:, all_ones] = weight_part[:, all_ones]
-    for o, k in zip(*np.nonzero(out > (-np.inf if threshold is None else threshold)), strict=True):
-        if all_ones[k] or not masks[:, k].any():
-            continue
-        exact = max(cone_value(X, masks[:, k], Theta[:, o]), cone_value(X, masks[:, k], -Theta[:, o]))
-        out[o, k] = min(out[o, k], exact)
-    return out
+    Theta = np.asarray(Theta, dtype=np.float64)
+    return np.stack([
+        paired_block_norms(X, masks, np.broadcast_to(theta[:, None], masks.shape), threshold)
+        for theta in Theta.T
+    ]).reshape(Theta.shape[1], masks.shape[1])
 
 
 def relu_exceeds(X, masks, Theta, bound):
