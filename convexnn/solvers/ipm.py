@@ -464,14 +464,27 @@ class SharedReluProblem(ReluProblem):
         data = (self.Xt.T @ (self.M * (R @ self.E))).T  # (P, p): X̃ᵀD_k R e_k
         return np.concatenate([data, -data])
 
+    #: Set to ``"dual"`` to solve in the Woodbury form whatever it costs.
+    forced_form = None
+
     def form(self):
-        """``"dual"`` (Woodbury, ``nK × nK``) while it has at most ``COUPLED_MAX_ROWS`` rows, else
-        ``"primal"``. The Woodbury form is preferred even where the primal one costs fewer flops:
-        on fold0 of six small UCI sets at ``alpha`` 1e-2 and 1e-3 the primal form stalled short of
-        ``tol = 1e-6`` in 3 of 12 fits (wine and vertebral-column-3clases at 1e-2, lenses at 1e-3)
-        and on standardised iris at 1e-2 (its Newton directions lose precision in the last
-        iterations), the Woodbury form in none."""
-        return "dual" if self.n * self.K <= COUPLED_MAX_ROWS else "primal"
+        """``"primal"`` (``2P(d + 2)`` unknowns) or ``"dual"`` (Woodbury, ``nK × nK``, at most
+        ``COUPLED_MAX_ROWS`` rows), whichever costs fewer flops to form and factor."""
+        if self.forced_form is not None:
+            return self.forced_form
+        n, p, P, K = self.n, self.p, self.P, self.K
+        primal = n * (P * p) ** 2 + (P * p) ** 3 / 3
+        dual = (n * K) ** 2 * P * p + (n * K) ** 3 / 3
+        return "dual" if dual < primal and n * K <= COUPLED_MAX_ROWS else "primal"
+
+    def can_retry(self):
+        """Whether a solve in the primal form that stopped short of ``tol`` can be repeated in the
+        Woodbury form. The primal form's last Newton directions can lose precision: on fold0 of
+        six small UCI sets at ``alpha`` 1e-2 and 1e-3 it stalled short of ``tol = 1e-6`` in 3 of 12
+        fits (wine and vertebral-column-3clases at 1e-2, lenses at 1e-3) and on standardised iris
+        at 1e-2, the Woodbury form in none; the primal form costs up to 40 times fewer flops
+        elsewhere (conn-bench-vowel-deterding)."""
+        return self.form() == "primal" and self.n * self.K <= COUPLED_MAX_ROWS
 
     def _data_term(self, root, Q):
         """``(1/n)(JᵀS²J − (QᵀSJ)ᵀ(QᵀSJ))``: entry ``((k, j), (l, j'))`` of ``JᵀS²J`` is
@@ -905,10 +918,24 @@ def solve_ipm(
             def on_iterate(W, problem=problem):
                 callback(_solution(problem, W, scale, program.X.dtype))
 
+            start_point = (W, T)
             W, T, Z, it, gap, hist = _solve_output(
-                problem, W, T, tol=tol, max_iter=max_iter, certify=certify, verbose=verbose,
+                problem, *start_point, tol=tol, max_iter=max_iter, certify=certify,
+                verbose=verbose,
                 on_iterate=on_iterate if (callback is not None and len(groups) == 1) else None,
             )
+            if shared and gap > tol and it < max_iter and problem.can_retry():
+                # the primal form's last Newton directions lost precision: once more in the
+                # Woodbury form, from the start, within the iterations left
+                problem.forced_form = "dual"
+                W2, T2, Z2, it2, gap2, hist2 = _solve_output(
+                    problem, *start_point, tol=tol, max_iter=max_iter - it, certify=certify,
+                    verbose=verbose,
+                    on_iterate=on_iterate if callback is not None else None,
+                )
+                it, hist = it + it2, hist + hist2
+                if gap2 < gap:
+                    W, T, Z, gap = W2, T2, Z2, gap2
             n_iter, gaps, history = max(n_iter, it), gaps + [gap], history + hist
             found = _solution(problem, W, scale)
             intercept[outputs] = found.intercept
