@@ -481,9 +481,9 @@ class SharedReluProblem(ReluProblem):
         """Whether a solve in the primal form that stopped short of ``tol`` can be repeated in the
         Woodbury form. The primal form's last Newton directions can lose precision: on fold0 of
         six small UCI sets at ``alpha`` 1e-2 and 1e-3 it stalled short of ``tol = 1e-6`` in 3 of 12
-        fits (wine and vertebral-column-3clases at 1e-2, lenses at 1e-3) and on standardised iris
-        at 1e-2, the Woodbury form in none; the primal form costs up to 40 times fewer flops
-        elsewhere (conn-bench-vowel-deterding)."""
+        fits (wine and vertebral-column-3clases at 1e-2, lenses at 1e-3), on standardised iris at
+        1e-2 and on conn-bench-vowel-deterding at 1e-3, the Woodbury form in none of them; the
+        primal form costs up to 40 times fewer flops (vowel)."""
         return self.form() == "primal" and self.n * self.K <= COUPLED_MAX_ROWS
 
     def _data_term(self, root, Q):
