@@ -30,8 +30,8 @@ from .distributed import is_dask_array, require_dask, solve_chunked
 from .generation import generate_patterns, has_all_patterns
 from .losses import encode_targets
 from .network import network_objective, solution_to_network
-from .patterns import SAMPLERS, mlp_patterns, sample_patterns
-from .patterns.mlp import fit_mlp
+from .patterns import SAMPLERS, gate_patterns, mlp_patterns, sample_patterns
+from .patterns.mlp import fit_mlp, hidden_gates
 from .program import FORMULATIONS, ConvexProgram
 from .shared import SharedNeuronProgram, mlp_directions
 from .solvers import SOLVERS, solve, takes
@@ -179,7 +179,7 @@ class _BaseConvexReLU(NetworkEstimator):
         Y_sample = np.asarray(Y[rows].compute(), dtype=np.float64).reshape(-1, 1)
         if not (np.all(np.isfinite(X_sample)) and np.all(np.isfinite(Y_sample))):
             raise ValueError("X or y contains NaN or infinity")
-        patterns = self._sample(X_sample, Y_sample, loss)
+        patterns, _ = self._sample(X_sample, Y_sample, loss)  # one output: no directions
         result = solve_chunked(
             X, Y, patterns.gates, loss, self.alpha, tol=self.tol,
             max_iter=50 if self.max_iter is None else self.max_iter,
@@ -236,16 +236,9 @@ class _BaseConvexReLU(NetworkEstimator):
         init, directions = self._warm_start_point(X, Y), None
         if init is not None:
             patterns, init = init
-        elif self._shares_neurons(Y):
-            check_sampling_memory(X, self.n_gates, self.max_memory, type(self).__name__)
-            mlp = fit_mlp(X, Y, loss, self.alpha, self.n_gates, self.random_state,
-                          max_iter=self.mlp_max_iter)
-            patterns, directions = mlp_directions(X, mlp)
-            if patterns.n_patterns == 0:  # every neuron died: the per-output program instead
-                patterns, directions = self._sample(X, Y, loss), None
         else:
             check_sampling_memory(X, self.n_gates, self.max_memory, type(self).__name__)
-            patterns = self._sample(X, Y, loss)
+            patterns, directions = self._sample(X, Y, loss)
         search = self.pattern_generation
         if (
             not search and init is None and self.sampler == "exact"
@@ -303,15 +296,24 @@ class _BaseConvexReLU(NetworkEstimator):
         self.constraint_violation_ = result.violation
 
     def _sample(self, X, Y, loss):
+        """``(patterns, directions)``: the sampler's patterns, with the output directions of the
+        MLP's neurons where the fit shares them (:meth:`_shares_neurons`; None otherwise)."""
         if self.sampler == "mlp":
-            patterns = mlp_patterns(
-                X, Y, loss, self.alpha, self.n_gates, self.random_state, max_iter=self.mlp_max_iter
-            )
+            directions = None
+            if self._shares_neurons(Y):
+                mlp = fit_mlp(X, Y, loss, self.alpha, self.n_gates, self.random_state,
+                              max_iter=self.mlp_max_iter)
+                patterns, directions = mlp_directions(X, mlp)
+                if patterns.n_patterns == 0:  # no neuron feeds an output: one output per neuron
+                    patterns, directions = gate_patterns(X, hidden_gates(mlp)), None
+            else:
+                patterns = mlp_patterns(X, Y, loss, self.alpha, self.n_gates, self.random_state,
+                                        max_iter=self.mlp_max_iter)
             if patterns.n_patterns > 0:
-                return patterns
+                return patterns, directions
             # every hidden neuron of the MLP died (alpha near alpha_max): random patterns instead
         sampler = "gaussian" if self.sampler == "mlp" else self.sampler
-        return sample_patterns(X, self.n_gates, sampler, self.random_state)
+        return sample_patterns(X, self.n_gates, sampler, self.random_state), None
 
     def _warm_start_point(self, X, Y):
         """The previous patterns and solution, when ``warm_start`` applies to this data."""
@@ -653,8 +655,8 @@ def _warn_if_slow(program, solver, name):
     n, d, P, K = program.n_samples, program.n_features, program.n_patterns, program.n_outputs
     rows = n * K
     if (
-        isinstance(program, ConvexProgram)
-        and solver in ("auto", "ipm") and program.formulation == "relu" and program.loss == "softmax"
+        isinstance(program, ConvexProgram) and solver in ("auto", "ipm")
+        and program.formulation == "relu" and program.loss == "softmax"
         and newton_form(n, d, P, K) == "cg"
     ):
         warnings.warn(

@@ -89,8 +89,9 @@ def solution_to_network(program, solution):
     Each non-zero block ``u`` becomes one neuron with ``(w, b) = u / √s`` and output weights ``±√s``
     times its output direction (its own output; for a
     :class:`~convexnn.shared.SharedNeuronProgram` its pattern's direction), ``s`` the penalised
-    norm of ``u``; so the network's objective equals the convex objective. An exact-ReLU block with a zero weight part is a constant (it can only sit on the
-    all-ones pattern) and is folded into the output intercept. Zero blocks are pruned.
+    norm of ``u``; so the network's objective equals the convex objective. An exact-ReLU block
+    with a zero weight part is a constant (it can only sit on the all-ones pattern) and is folded
+    into the output intercept. Zero blocks are pruned.
 
     Parameters
     ----------

@@ -21,7 +21,6 @@ from __future__ import annotations
 import numpy as np
 
 from .cone import paired_block_norms
-from .operators import numeric_masks
 from .patterns import Patterns, gate_patterns
 from .program import ConvexSolution, PatternProgram
 
@@ -68,8 +67,8 @@ class SharedNeuronProgram(PatternProgram):
         """``Σ_k D_k X̃ w_k e_kᵀ`` for the blocks ``net`` (1, d + 1, P)."""
         dtype = dtype or self.X.dtype
         Xt = self.Xt.astype(dtype, copy=False)
-        return (numeric_masks(self.masks, dtype) * (Xt @ net[0].astype(dtype, copy=False))) \
-            @ self.directions.T.astype(dtype)
+        hidden = self.mask_matrix * (Xt @ net[0].astype(dtype, copy=False))
+        return hidden @ self.directions.T.astype(dtype, copy=False)
 
     def predict(self, solution: ConvexSolution) -> np.ndarray:
         """Model output ``Σ_k D_k X̃ (u_k − v_k) e_kᵀ + c``, shape (n_samples, n_outputs).

@@ -46,10 +46,10 @@ def build_cvxpy_problem(program: ConvexProgram | SharedNeuronProgram):
     U = [cp.Variable((d + 1, P)) for _ in range(families)]
     V = [cp.Variable((d + 1, P)) for _ in range(families)] if relu else []
     c = cp.Variable(K)
-    constraints, penalty, outputs = [], 0, []
+    constraints, penalty, outputs = [], 0, []  # outputs: each family's (n, P) pattern outputs
     signs = 2.0 * M - 1.0
     for o in range(families):
-        f = cp.multiply(M, Xt @ U[o])  # (n, P): each pattern's output
+        f = cp.multiply(M, Xt @ U[o])
         if relu:
             f = f - cp.multiply(M, Xt @ V[o])
             penalty += cp.sum(cp.norm(U[o][:d, :], 2, axis=0))
@@ -57,11 +57,11 @@ def build_cvxpy_problem(program: ConvexProgram | SharedNeuronProgram):
             constraints += [cp.multiply(signs, Xt @ U[o]) >= 0, cp.multiply(signs, Xt @ V[o]) >= 0]
         else:
             penalty += cp.sum(cp.norm(U[o], 2, axis=0))
-        outputs.append(cp.sum(f, axis=1))
-    if isinstance(program, SharedNeuronProgram):
-        model = f @ program.directions.T
-    else:
-        model = cp.vstack(outputs).T
+        outputs.append(f)
+    if isinstance(program, SharedNeuronProgram):  # one family, each pattern along its direction
+        model = outputs[0] @ program.directions.T
+    else:  # a family per output
+        model = cp.vstack([cp.sum(f, axis=1) for f in outputs]).T
     model = model + np.ones((n, 1)) @ cp.reshape(c, (1, K), order="C")
 
     # The model outputs as their own variable: the multiplier of this equality is θ/n (:ref:`maths-gap`),

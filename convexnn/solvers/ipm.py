@@ -538,7 +538,8 @@ PRIMAL_MAX_UNKNOWNS = 6000
 COUPLED_MAX_ROWS = 6000
 #: Relative residual and most iterations of those conjugate gradients.
 CG_TOL, CG_MAX_ITER = 1e-11, 500
-#: Entries of ``S J`` formed at once by :class:`SharedReluProblem` (chunks of samples).
+#: Entries of the ``c × P²`` curvature weights formed at once by :class:`SharedReluProblem`'s
+#: primal data term (chunks of ``c`` samples).
 SHARED_CHUNK_ENTRIES = 2**22
 #: The primal form solves for the differences ``u_k − v_k`` first (a system of half the size); when
 #: a solve leaves a relative residual above this (the barrier's last iterations on thin cones), it
@@ -918,11 +919,11 @@ def solve_ipm(
             def on_iterate(W, problem=problem):
                 callback(_solution(problem, W, scale, program.X.dtype))
 
+            iterate = on_iterate if (callback is not None and len(groups) == 1) else None
             start_point = (W, T)
             W, T, Z, it, gap, hist = _solve_output(
                 problem, *start_point, tol=tol, max_iter=max_iter, certify=certify,
-                verbose=verbose,
-                on_iterate=on_iterate if (callback is not None and len(groups) == 1) else None,
+                verbose=verbose, on_iterate=iterate,
             )
             if shared and gap > tol and it < max_iter and problem.can_retry():
                 # the primal form's last Newton directions lost precision: once more in the
@@ -930,8 +931,7 @@ def solve_ipm(
                 problem.forced_form = "dual"
                 W2, T2, Z2, it2, gap2, hist2 = _solve_output(
                     problem, *start_point, tol=tol, max_iter=max_iter - it, certify=certify,
-                    verbose=verbose,
-                    on_iterate=on_iterate if callback is not None else None,
+                    verbose=verbose, on_iterate=iterate,
                 )
                 it, hist = it + it2, hist + hist2
                 if gap2 < gap:
