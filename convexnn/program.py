@@ -388,9 +388,14 @@ class Program:
         bound = self.n_samples * self.alpha
         if block_norms is None:
             block_norms = self.dual_block_norms(Theta, threshold=bound)
-        dual, scale = feasible_dual(self.loss_fn, Theta, self.Y, block_norms, bound)
+        dual, scale = self._feasible_dual(Theta, block_norms, bound)
         gap = (primal - dual) / max(abs(primal), 1e-12)
         return DualityGap(primal, dual, gap, scale)
+
+    def _feasible_dual(self, Theta, block_norms, bound):
+        """The dual objective at ``Θ`` shrunk into the dual feasible set (:func:`feasible_dual`),
+        and the factor it took."""
+        return feasible_dual(self.loss_fn, Theta, self.Y, block_norms, bound)
 
     def zero_is_optimal(self) -> bool:
         """Whether the all-zero blocks solve the program (``alpha >= alpha_max``)."""
@@ -639,6 +644,16 @@ class ConvexProgram(PatternProgram):
         if self.formulation == "gated":
             return gated_block_norms(add_bias_column(X), self.mask_matrix, Theta)
         return relu_block_norms(X, self.masks, Theta, threshold)
+
+    def _feasible_dual(self, Theta, block_norms, bound):
+        """As :meth:`Program._feasible_dual`; with the squared loss each output's column is shrunk
+        by its own factor (the program and its dual separate over outputs, :ref:`maths-gap`), and
+        the factor returned is the smallest."""
+        if self.loss != "squared" or self.n_outputs == 1:
+            return super()._feasible_dual(Theta, block_norms, bound)
+        norms = np.broadcast_to(block_norms, (self.n_outputs, self.n_patterns))
+        scales = np.array([feasible_scale(row, bound) for row in norms])
+        return self.loss_fn.dual(Theta * scales, self.Y), float(scales.min())
 
     def zero_is_optimal(self) -> bool:
         """Whether the all-zero blocks solve the program (``alpha >= alpha_max``), cheaply: the
