@@ -155,3 +155,53 @@ def test_default_classifier_certifies_iris():
         warnings.simplefilter("error", ConvergenceWarning)
         model = ConvexReLUClassifier(1e-2, random_state=0).fit(X, y)
     assert model.status_ == "optimal" and model.gap_ <= 1e-6
+
+
+# found by the property tests of tests/test_estimators.py: five unscaled one-feature samples of three
+# classes at alpha = 1e-4 (a near-separable softmax program). The interior point came within a
+# relative complementarity of 2e-7, one iteration short of its first certificate, then broke
+# down; it returned its last iterate (objective 5.8e6 against the zero network's 1.05), and the
+# shared program had no solver to fall back to, so the fit raised SolverFailure
+BREAKDOWN_X = np.array([[15.57302210933933], [-10.21048632913019], [67.0422650443282],
+                        [13.490011715303972], [-50.566937316111094]])
+BREAKDOWN_Y = np.array([1, 0, 2, 0, 2])
+
+
+def test_interior_point_keeps_its_closest_iterate_when_it_breaks_down():
+    model = ConvexReLUClassifier(alpha=1e-4, n_gates=2, random_state=2)
+    Y = encode_targets(BREAKDOWN_Y, "softmax", 3)
+    patterns, directions = model._sample(BREAKDOWN_X, Y, "softmax")
+    program = SharedNeuronProgram(BREAKDOWN_X, Y, patterns, directions, "softmax", 1e-4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        result = ipm.solve_ipm(program)
+    zero = program.objective(program.zero_solution())
+    assert np.isfinite(result.gap) and program.objective(result.solution) < 0.01 * zero
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = model.fit(BREAKDOWN_X, BREAKDOWN_Y)
+    assert fitted.objective_ < 0.01 * zero and fitted.gap_ < 1e-3
+
+
+def test_shared_program_falls_back_to_cvxpy_when_ipm_fails(monkeypatch):
+    model = ConvexReLUClassifier(alpha=1e-2, n_gates=4, random_state=0)
+    Y = encode_targets(BREAKDOWN_Y, "softmax", 3)
+    patterns, directions = model._sample(BREAKDOWN_X, Y, "softmax")
+    program = SharedNeuronProgram(BREAKDOWN_X, Y, patterns, directions, "softmax", 1e-2)
+    reference = solve(program, "cvxpy")
+
+    def broken(program, **options):
+        result = reference_ipm(program, **options)
+        result.solution.U[:] = np.nan
+        return result
+
+    reference_ipm = ipm.solve_ipm
+    monkeypatch.setattr(ipm, "solve_ipm", broken)
+    from convexnn import solvers
+
+    monkeypatch.setitem(solvers.SOLVERS, "ipm", broken)
+    with pytest.warns(UserWarning, match="falling back to 'cvxpy'"):
+        result = solve(program)
+    assert result.solver.startswith("cvxpy")
+    assert program.objective(result.solution) == pytest.approx(
+        program.objective(reference.solution), rel=1e-6)

@@ -381,15 +381,17 @@ def _fallback(program, failed):
     """The solver to try after the solvers in ``failed``, or None."""
     from .._memory import available_memory, estimate_memory
 
-    if not isinstance(program, ConvexProgram):
+    shared = isinstance(program, SharedNeuronProgram)
+    if not (isinstance(program, ConvexProgram) or shared):
         return None  # a registered program's own solvers: no general-purpose one to fall back to
     available = available_memory()
     fits = available is None or estimate_memory(
         program.n_samples, program.n_features, program.n_patterns, program.n_outputs,
-        program.formulation, "cvxpy", program.X.dtype, program.loss,
+        program.formulation, "cvxpy", program.X.dtype, program.loss, shared=shared,
     ) <= 0.9 * available  # fmt: skip
-    matrix_free = "fista" if program.formulation == "gated" else "al"
-    for name in (["cvxpy"] if fits else []) + [matrix_free]:
+    # the shared-neuron program has no matrix-free solver: CVXPY is its only fallback
+    matrix_free = [] if shared else ["fista" if program.formulation == "gated" else "al"]
+    for name in (["cvxpy"] if fits else []) + matrix_free:
         if name not in failed:
             return name
     return None

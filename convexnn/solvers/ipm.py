@@ -563,6 +563,9 @@ PRUNE = 1e-6
 PRUNE_ITERATIONS = 4
 #: Fraction of the way to the boundary of the cones that a step may go.
 FRACTION = 0.99
+#: Equilibrated blocks whose Cholesky factor has a diagonal entry below this fraction of its
+#: largest are inverted through their eigendecomposition instead (clipping tiny eigenvalues).
+CHOLESKY_RANGE = 1e-7
 
 
 def newton_form(n_samples, n_features, n_patterns, n_outputs=1):
@@ -676,10 +679,14 @@ def _soc_step(x, dx):
 
 def _max_step(x, dx):
     """Largest ``a ≤ 1`` with ``x + a·dx ≥ 0`` (``x > 0``), times 0.99."""
-    neg = dx < 0
-    if not neg.any():
-        return 1.0
-    return min(1.0, FRACTION * float(np.min(-x[neg] / dx[neg])))
+    # 1/a is the largest −dx/x: one pass over the arrays, no boolean indexing (10× faster on
+    # the millions of rows of a 500-pattern program)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = float(np.max(-dx / x, initial=0.0))
+    if np.isnan(rate):  # an entry of x has underflowed to zero with dx = 0 there
+        neg = dx < 0
+        rate = float(np.max(-dx[neg] / x[neg], initial=0.0))
+    return 1.0 if rate <= FRACTION else FRACTION / rate
 
 
 class _Point:
@@ -731,6 +738,9 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
     Z = mu / S
     gap, history = np.inf, []
     best, best_gap, stalled, extra = (W.copy(), T.copy(), Z.copy()), np.inf, 0, 0
+    # the feasible iterate with the least complementarity: certified at the end when no iterate
+    # came close enough to be (a breakdown in the last iterations must not lose it)
+    closest, closest_estimate = None, np.inf
     for n_iter in range(1, max_iter + 1):
         XW = problem.products(W)
         residual = XW * problem.S2 - S  # primal residual of the rows
@@ -781,6 +791,8 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
                 and np.all(_soc_det(X) > 0)):
             (W, T, Z), gap = best, best_gap  # rounding has pushed an iterate out of its cone
             break
+        if infeasible <= tol and estimate < closest_estimate:
+            closest, closest_estimate = (W.copy(), T.copy(), Z.copy()), estimate
         stalled = stalled + 1 if a_p < 1e-6 else 0
         if stalled >= 5:
             break  # no progress: keep the best point
@@ -820,6 +832,9 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
                 W, T, gap = sparse, np.where(np.any(sparse, axis=1), T, 0.0), sparse_gap
                 break
             extra = max(extra, 1)
+    if not np.isfinite(best_gap) and closest is not None:
+        best, best_gap = closest, certify(closest[0], closest[2])
+        history.append(best_gap)
     if gap > max(best_gap, tol):
         (W, T, Z), gap = best, best_gap
     return W, T, Z, n_iter, gap, history
@@ -995,11 +1010,27 @@ def _start(Xt, centres, Y):
 
 def _psd_inverse(B):
     """Inverses of a stack of symmetric positive definite matrices whose entries span many
-    decades (barrier Hessians near the boundary): equilibrated, through the eigendecomposition."""
+    decades (barrier Hessians near the boundary): equilibrated, through Cholesky factors, or
+    through the eigendecomposition (clipping the smallest eigenvalues) where one does not
+    factor."""
     scale = 1.0 / np.sqrt(np.einsum("bii->bi", B))
-    values, vectors = np.linalg.eigh(B * scale[:, :, None] * scale[:, None, :])
-    values = np.maximum(values, 1e-15 * values[:, -1:])
-    inverse = np.matmul(vectors / values[:, None, :], vectors.transpose(0, 2, 1))
+    B = B * scale[:, :, None] * scale[:, None, :]
+    inverse = np.empty_like(B)
+    try:
+        L = np.linalg.cholesky(B)
+    except np.linalg.LinAlgError:
+        near = np.ones(len(B), dtype=bool)
+    else:
+        # a factor whose diagonal spans more than ~7 decades belongs to a matrix too close to
+        # singular for a triangular inverse: those go through the eigendecomposition
+        diagonal = np.einsum("bii->bi", L)
+        near = diagonal.min(axis=1) < CHOLESKY_RANGE * diagonal.max(axis=1)
+        root = np.linalg.inv(L[~near])  # L⁻¹, so that B⁻¹ = L⁻ᵀL⁻¹
+        inverse[~near] = np.matmul(root.transpose(0, 2, 1), root)
+    if near.any():
+        values, vectors = np.linalg.eigh(B[near])
+        values = np.maximum(values, 1e-15 * values[:, -1:])
+        inverse[near] = np.matmul(vectors / values[:, None, :], vectors.transpose(0, 2, 1))
     return inverse * scale[:, :, None] * scale[:, None, :]
 
 
