@@ -26,7 +26,7 @@ from ._outputs import (
     validated_fit,
 )
 from .certificate import certify
-from .distributed import is_dask_array, require_dask, solve_chunked
+from .distributed import default_hessian_rows, is_dask_array, require_dask, solve_chunked
 from .generation import generate_patterns, has_all_patterns
 from .losses import encode_targets
 from .network import network_objective, solution_to_network
@@ -182,6 +182,7 @@ class _BaseConvexReLU(NetworkEstimator):
         patterns, _ = self._sample(X_sample, Y_sample, loss)  # one output: no directions
         result = solve_chunked(
             X, Y, patterns.gates, loss, self.alpha, tol=self.tol,
+            hessian_rows=default_hessian_rows(n, d, patterns.n_patterns),
             max_iter=50 if self.max_iter is None else self.max_iter,
             random_state=0 if self.random_state is None else rng.randint(2**31 - 1),
             verbose=bool(self.verbose),
