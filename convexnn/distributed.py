@@ -57,6 +57,10 @@ __all__ = [
 HESSIAN_ROWS_PER_WEIGHT = 24
 HESSIAN_ROWS_MIN = 10_000
 HESSIAN_SAMPLE_FACTOR = 4
+#: ... and only with at least this many weights: with fewer the Hessian's ``p²/2`` multiply-adds
+#: a row are not far above the other passes' few ``p``, and a sample saves little time while
+#: adding iterations.
+HESSIAN_SAMPLE_MIN_WEIGHTS = 250
 #: Rows of a chunk processed at once: the masked design of a block takes
 #: ``ROW_BLOCK · P(d + 1)`` floats (8,192 rows of 200 patterns of 21 features: 275 MB).
 ROW_BLOCK = 2048
@@ -86,8 +90,8 @@ def worker_memory(rows, n_features, n_patterns, itemsize=8):
     The chunk itself (``rows · n_features · itemsize``), its targets and model outputs (three
     float64 columns while a step is taken), and, for one block of ``ROW_BLOCK`` rows at a time,
     the masked design and its weighted copy (``2 · ROW_BLOCK · P(d + 1)`` floats), plus three
-    of the Hessian's ``(P(d + 1))²`` sums (the chunk's, the block's, and a partial sum of the
-    pairwise reduction). The client holds about three such Hessians while it solves the Newton
+    of the Hessian's ``(P(d + 1))²`` sums (the chunk's, accumulated in place, and the two inputs
+    of a step of the pairwise reduction; an upper estimate). The client holds about three such Hessians while it solves the Newton
     model.
 
     Parameters
@@ -153,8 +157,9 @@ def _design(Xt, gates):
 
 def default_hessian_rows(n_samples, n_features, n_patterns):
     """The Hessian's row sample the estimators use on chunked data: ``None`` (every row) unless
-    the data has more than ``HESSIAN_SAMPLE_FACTOR`` times ``m = max(HESSIAN_ROWS_PER_WEIGHT · p,
-    HESSIAN_ROWS_MIN)`` rows, ``p = P(d + 1)`` the number of weights; then ``m``.
+    there are at least ``HESSIAN_SAMPLE_MIN_WEIGHTS`` weights ``p = P(d + 1)`` and the data has
+    more than ``HESSIAN_SAMPLE_FACTOR`` times ``m = max(HESSIAN_ROWS_PER_WEIGHT · p,
+    HESSIAN_ROWS_MIN)`` rows; then ``m``.
 
     Parameters
     ----------
@@ -165,8 +170,10 @@ def default_hessian_rows(n_samples, n_features, n_patterns):
     -------
     int or None
     """
-    rows = max(HESSIAN_ROWS_PER_WEIGHT * n_patterns * (n_features + 1), HESSIAN_ROWS_MIN)
-    return rows if n_samples > HESSIAN_SAMPLE_FACTOR * rows else None
+    weights = n_patterns * (n_features + 1)
+    rows = max(HESSIAN_ROWS_PER_WEIGHT * weights, HESSIAN_ROWS_MIN)
+    sample = weights >= HESSIAN_SAMPLE_MIN_WEIGHTS and n_samples > HESSIAN_SAMPLE_FACTOR * rows
+    return rows if sample else None
 
 
 def hessian_rows_mask(first, stop, fraction, seed):
@@ -220,7 +227,8 @@ def _stats(X, Y, F, offset, gates, loss, fraction, seed):
             Zs, hs = _design(Xt[chosen], gates), h[chosen]
             # the upper triangle of ZᵀHZ, added in place: half the flops of a full product, and
             # no second p × p array (141 MB at 200 gates of 20 features)
-            out["hess"] = blas.dsyrk(1.0, Zs * np.sqrt(hs)[:, None], trans=1, beta=1.0,
+            # (the transpose of the C-ordered block is the Fortran array BLAS reads: no copy)
+            out["hess"] = blas.dsyrk(1.0, (Zs * np.sqrt(hs)[:, None]).T, trans=0, beta=1.0,
                                      c=out["hess"], overwrite_c=True)
             out["hess_curv"] += Zs.T @ hs
             out["hess_sum"] += hs.sum()

@@ -88,7 +88,9 @@ class DualityGap:
     gap : float
         The relative gap ``(P − D) / max(|P|, 1e-12)`` (``inf`` when no dual bound is certified).
     dual_scale : float
-        Factor by which the residual was shrunk to make it dual feasible (1 means no shrinking).
+        Factor by which the residual was shrunk to make it dual feasible (1 means no shrinking;
+        with the squared loss and several outputs, each output has its own, and this is the
+        smallest).
     """
 
     primal: float

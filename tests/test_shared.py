@@ -205,3 +205,23 @@ def test_shared_program_falls_back_to_cvxpy_when_ipm_fails(monkeypatch):
     assert result.solver.startswith("cvxpy")
     assert program.objective(result.solution) == pytest.approx(
         program.objective(reference.solution), rel=1e-6)
+
+
+def test_degenerate_cone_sends_the_shared_program_to_cvxpy(monkeypatch):
+    # ipm refuses a program with a pattern whose cone has an empty interior; "auto" used to ask
+    # the registry again, which answered ipm, for ever
+    from convexnn import solvers
+
+    model = ConvexReLUClassifier(alpha=1e-2, n_gates=4, random_state=0)
+    Y = encode_targets(BREAKDOWN_Y, "softmax", 3)
+    patterns, directions = model._sample(BREAKDOWN_X, Y, "softmax")
+    program = SharedNeuronProgram(BREAKDOWN_X, Y, patterns, directions, "softmax", 1e-2)
+    calls = []
+
+    def degenerate(program, **options):
+        calls.append(1)
+        raise ipm.DegenerateConeError("empty interior")
+
+    monkeypatch.setitem(solvers.SOLVERS, "ipm", degenerate)
+    result = solve(program)
+    assert calls == [1] and result.solver.startswith("cvxpy")

@@ -176,7 +176,16 @@ def _auto(program, interior_point=True):
     if not isinstance(program, ConvexProgram):  # a program registered with its own solvers
         for program_type in type(program).__mro__:
             if program_type in AUTO_SOLVERS:
-                return AUTO_SOLVERS[program_type]
+                name = AUTO_SOLVERS[program_type]
+                if name == "ipm" and not interior_point:
+                    # a pattern's cone has an empty interior: CVXPY, where it is small enough
+                    if isinstance(program, SOLVER_PROGRAMS["cvxpy"]) and _cvxpy_is_small(program):
+                        return "cvxpy"
+                    raise ValueError(
+                        f"solver 'ipm' cannot start on this {type(program).__name__} (a "
+                        "pattern's cone has an empty interior) and it is too large for 'cvxpy'"
+                    )
+                return name
         raise ValueError(f"no solver is registered for {type(program).__name__} programs")
     n, P, d = program.n_samples, program.n_patterns, program.n_features
     if (
@@ -389,7 +398,9 @@ def _fallback(program, failed):
         program.n_samples, program.n_features, program.n_patterns, program.n_outputs,
         program.formulation, "cvxpy", program.X.dtype, program.loss, shared=shared,
     ) <= 0.9 * available  # fmt: skip
-    # the shared-neuron program has no matrix-free solver: CVXPY is its only fallback
+    # the shared-neuron program has no matrix-free solver: CVXPY is its only fallback, where
+    # "auto" would give it to CVXPY (exponential cones of large programs take many minutes)
+    fits = fits and (not shared or _cvxpy_is_small(program))
     matrix_free = [] if shared else ["fista" if program.formulation == "gated" else "al"]
     for name in (["cvxpy"] if fits else []) + matrix_free:
         if name not in failed:

@@ -791,7 +791,7 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
                 and np.all(_soc_det(X) > 0)):
             (W, T, Z), gap = best, best_gap  # rounding has pushed an iterate out of its cone
             break
-        if infeasible <= tol and estimate < closest_estimate:
+        if not np.isfinite(best_gap) and infeasible <= tol and estimate < closest_estimate:
             closest, closest_estimate = (W.copy(), T.copy(), Z.copy()), estimate
         stalled = stalled + 1 if a_p < 1e-6 else 0
         if stalled >= 5:
@@ -833,8 +833,10 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
                 break
             extra = max(extra, 1)
     if not np.isfinite(best_gap) and closest is not None:
-        best, best_gap = closest, certify(closest[0], closest[2])
-        history.append(best_gap)
+        certified = certify(closest[0], closest[2])
+        if np.isfinite(certified):
+            best, best_gap = closest, certified
+            history.append(certified)
     if gap > max(best_gap, tol):
         (W, T, Z), gap = best, best_gap
     return W, T, Z, n_iter, gap, history
@@ -1016,17 +1018,22 @@ def _psd_inverse(B):
     scale = 1.0 / np.sqrt(np.einsum("bii->bi", B))
     B = B * scale[:, :, None] * scale[:, None, :]
     inverse = np.empty_like(B)
+    L = np.zeros_like(B)
     try:
-        L = np.linalg.cholesky(B)
-    except np.linalg.LinAlgError:
-        near = np.ones(len(B), dtype=bool)
-    else:
-        # a factor whose diagonal spans more than ~7 decades belongs to a matrix too close to
-        # singular for a triangular inverse: those go through the eigendecomposition
-        diagonal = np.einsum("bii->bi", L)
-        near = diagonal.min(axis=1) < CHOLESKY_RANGE * diagonal.max(axis=1)
-        root = np.linalg.inv(L[~near])  # L⁻¹, so that B⁻¹ = L⁻ᵀL⁻¹
-        inverse[~near] = np.matmul(root.transpose(0, 2, 1), root)
+        L[:] = np.linalg.cholesky(B)
+    except np.linalg.LinAlgError:  # one block does not factor: the stack fails; block by block
+        for b in range(len(B)):
+            try:
+                L[b] = np.linalg.cholesky(B[b])
+            except np.linalg.LinAlgError:
+                pass  # left zero: goes through the eigendecomposition below
+    # a factor whose diagonal spans more than ~7 decades belongs to a matrix too close to
+    # singular for a triangular inverse: those go through the eigendecomposition
+    diagonal = np.einsum("bii->bi", L)
+    near = ~(diagonal.min(axis=1) >= CHOLESKY_RANGE * diagonal.max(axis=1))
+    near |= diagonal.max(axis=1) <= 0
+    root = np.linalg.inv(L[~near])  # L⁻¹, so that B⁻¹ = L⁻ᵀL⁻¹
+    inverse[~near] = np.matmul(root.transpose(0, 2, 1), root)
     if near.any():
         values, vectors = np.linalg.eigh(B[near])
         values = np.maximum(values, 1e-15 * values[:, -1:])

@@ -122,31 +122,36 @@ def test_interior_point_newton_solves_match_the_dense_system(loss, K, form, monk
 
 
 def test_step_to_the_boundary_and_block_inverses_match_their_plain_definitions():
-    from convexnn.solvers.ipm import FRACTION, _max_step, _psd_inverse
+    from convexnn.solvers import ipm
 
     rng = np.random.default_rng(0)
     x = rng.uniform(0.1, 2.0, (50, 7))
     for dx in (rng.standard_normal((50, 7)), np.abs(rng.standard_normal((50, 7)))):
         neg = dx < 0
-        plain = min(1.0, FRACTION * np.min(-x[neg] / dx[neg])) if neg.any() else 1.0
-        assert _max_step(x, dx) == pytest.approx(plain, rel=1e-14)
+        plain = min(1.0, ipm.FRACTION * np.min(-x[neg] / dx[neg])) if neg.any() else 1.0
+        assert ipm._max_step(x, dx) == pytest.approx(plain, rel=1e-14)
     dx = rng.standard_normal((50, 7))
     x[0, 0], dx[0, 0] = 0.0, 0.0  # an underflowed entry that does not move: no NaN step
     neg = dx < 0
-    assert _max_step(x, dx) == pytest.approx(FRACTION * np.min(-x[neg] / dx[neg]), rel=1e-14)
+    assert ipm._max_step(x, dx) == pytest.approx(ipm.FRACTION * np.min(-x[neg] / dx[neg]), rel=1e-14)
 
-    # well-conditioned blocks, and blocks whose entries span decades (barrier Hessians near the
-    # boundary) or that are singular to rounding, which go through the eigendecomposition
+    # well-conditioned blocks, blocks whose entries span decades (barrier Hessians near the
+    # boundary), a block that factors but is near singular, and (second stack) one that does
+    # not factor at all: the others still go through their Cholesky factors
     A = rng.standard_normal((6, 5, 5))
     B = A @ A.transpose(0, 2, 1) + 0.1 * np.eye(5)
     B[1] *= np.outer([1e6, 1, 1, 1e-4, 1], [1e6, 1, 1, 1e-4, 1])
     v = rng.standard_normal(5)
-    B[2] = np.outer(v, v) + 1e-18 * np.eye(5)
-    inverse = _psd_inverse(B)
+    B[2] = np.outer(v, v) + 1e-13 * np.eye(5)
+    singular = B.copy()
+    singular[4] = np.outer(v, v)
+    singular[4, 0, 0] -= 1e-3  # indefinite: no Cholesky factor
     root = np.sqrt(np.einsum("bii->bi", B))  # compared on the equilibrated scale
-    for k in (0, 1, 3, 4, 5):
-        reference = np.linalg.inv(B[k] / np.outer(root[k], root[k]))
-        assert np.allclose(inverse[k] * np.outer(root[k], root[k]), reference, atol=1e-10)
-    assert np.all(np.isfinite(inverse[2]))
-    assert np.allclose(inverse[2], inverse[2].T)
-    assert np.all(np.linalg.eigvalsh(inverse[2]) > 0)
+    for stack, factored in ((B, (0, 1, 3, 4, 5)), (singular, (0, 1, 3, 5))):
+        inverse = ipm._psd_inverse(stack)
+        for k in factored:
+            reference = np.linalg.inv(stack[k] / np.outer(root[k], root[k]))
+            assert np.allclose(inverse[k] * np.outer(root[k], root[k]), reference, atol=1e-10)
+        for k in set(range(6)) - set(factored):  # clipped eigenvalues: finite, symmetric, positive
+            assert np.all(np.isfinite(inverse[k])) and np.allclose(inverse[k], inverse[k].T)
+            assert np.all(np.linalg.eigvalsh(inverse[k]) > 0)
