@@ -564,8 +564,10 @@ PRUNE_ITERATIONS = 4
 #: Fraction of the way to the boundary of the cones that a step may go.
 FRACTION = 0.99
 #: Equilibrated blocks whose Cholesky factor has a diagonal entry below this fraction of its
-#: largest are inverted through their eigendecomposition instead (clipping tiny eigenvalues).
-CHOLESKY_RANGE = 1e-7
+#: largest (condition numbers above about 1e8) are inverted through their eigendecomposition
+#: instead, clipping tiny eigenvalues. At 1e-7 the default regressor stalled on
+#: naval-propulsion-plant at a gap of 7e-3 (tests/test_real_data.py); the clipping certifies it.
+CHOLESKY_RANGE = 1e-4
 
 
 def newton_form(n_samples, n_features, n_patterns, n_outputs=1):
