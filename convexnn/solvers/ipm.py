@@ -750,8 +750,12 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
         mu = (float(np.sum(S * Z)) + float(np.sum(X * Zc))) / (n_rows + n_cones)
         scale, inverse = _nesterov_todd(X, Zc)
         lam = np.einsum("bij,bj->bi", scale, Zc)
+        try:
+            solve = problem.factor(XW, Z / S, np.matmul(inverse, inverse))
+        except np.linalg.LinAlgError:
+            break  # a Newton matrix that no longer factors: the best (or closest) point is kept
         point = _Point(problem, S, Z, X, Zc, lam, inverse, residual, problem.smooth_gradient(XW),
-                       problem.factor(XW, Z / S, np.matmul(inverse, inverse)))
+                       solve)
         direction = point.direction
         e = np.zeros_like(lam)
         e[:, 0] = 1.0

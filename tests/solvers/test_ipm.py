@@ -155,3 +155,28 @@ def test_step_to_the_boundary_and_block_inverses_match_their_plain_definitions()
         for k in set(range(6)) - set(factored):  # clipped eigenvalues: finite, symmetric, positive
             assert np.all(np.isfinite(inverse[k])) and np.allclose(inverse[k], inverse[k].T)
             assert np.all(np.linalg.eigvalsh(inverse[k]) > 0)
+
+
+def test_a_newton_matrix_that_stops_factoring_keeps_the_closest_point(monkeypatch):
+    # seen on a UCI regression fit: an eigendecomposition failed to converge late in the
+    # iterations, the LinAlgError discarded every iterate and "auto" fell back to CVXPY
+    from sklearn.exceptions import ConvergenceWarning
+
+    from convexnn.solvers import ipm
+
+    program = make_program("logistic", "relu", n=60, d=3, n_gates=10, alpha=1e-2)
+    reference = solve(program, "ipm")
+    factor, calls = ipm.ReluProblem.factor, []
+
+    def failing(self, *args):
+        calls.append(1)
+        if len(calls) >= reference.n_iter - 2:
+            raise np.linalg.LinAlgError("Eigenvalues did not converge")
+        return factor(self, *args)
+
+    monkeypatch.setattr(ipm.ReluProblem, "factor", failing)
+    with pytest.warns(ConvergenceWarning):
+        result = ipm.solve_ipm(program)
+    assert np.isfinite(result.gap) and result.gap < 1e-2
+    assert program.objective(result.solution) == pytest.approx(
+        program.objective(reference.solution), rel=1e-2)
