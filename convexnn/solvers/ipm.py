@@ -748,10 +748,16 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
         residual = XW * problem.S2 - S  # primal residual of the rows
         X = np.concatenate([T[:, None], W[:, :-1]], axis=1)
         mu = (float(np.sum(S * Z)) + float(np.sum(X * Zc))) / (n_rows + n_cones)
-        scale, inverse = _nesterov_todd(X, Zc)
-        lam = np.einsum("bij,bj->bi", scale, Zc)
+        # at the limits of double precision the scaling can overflow: the Newton matrix is then
+        # not finite and does not factor, which ends the iterations (no warning for it)
+        with np.errstate(over="ignore", invalid="ignore"):
+            scale, inverse = _nesterov_todd(X, Zc)
+            lam = np.einsum("bij,bj->bi", scale, Zc)
+            cone_hessian = np.matmul(inverse, inverse)
+        if not (np.all(np.isfinite(cone_hessian)) and np.all(np.isfinite(lam))):
+            break  # the best (or closest) point is kept
         try:
-            solve = problem.factor(XW, Z / S, np.matmul(inverse, inverse))
+            solve = problem.factor(XW, Z / S, cone_hessian)
         except np.linalg.LinAlgError:
             break  # a Newton matrix that no longer factors: the best (or closest) point is kept
         point = _Point(problem, S, Z, X, Zc, lam, inverse, residual, problem.smooth_gradient(XW),

@@ -180,3 +180,32 @@ def test_a_newton_matrix_that_stops_factoring_keeps_the_closest_point(monkeypatc
     assert np.isfinite(result.gap) and result.gap < 1e-2
     assert program.objective(result.solution) == pytest.approx(
         program.objective(reference.solution), rel=1e-2)
+
+
+def test_an_overflowing_scaling_ends_the_iterations_quietly(monkeypatch):
+    # the Nesterov–Todd scaling overflowed on a UCI regression fit (RuntimeWarnings, then a
+    # Newton matrix of NaN): the iterations end with the closest point, without numpy's warnings
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from convexnn.solvers import ipm
+
+    program = make_program("logistic", "relu", n=60, d=3, n_gates=10, alpha=1e-2)
+    reference = solve(program, "ipm")
+    scaling, calls = ipm._nesterov_todd, []
+
+    def overflowing(s, z):
+        calls.append(1)
+        if len(calls) >= reference.n_iter - 2:
+            s = s * 1e300  # the squares overflow
+        return scaling(s, z)
+
+    monkeypatch.setattr(ipm, "_nesterov_todd", overflowing)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        result = ipm.solve_ipm(program)
+    assert np.isfinite(result.gap) and result.gap < 1e-2
+    assert program.objective(result.solution) == pytest.approx(
+        program.objective(reference.solution), rel=1e-2)
