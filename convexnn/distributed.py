@@ -91,8 +91,8 @@ def worker_memory(rows, n_features, n_patterns, itemsize=8):
     float64 columns while a step is taken), and, for one block of ``ROW_BLOCK`` rows at a time,
     the masked design and its weighted copy (``2 · ROW_BLOCK · P(d + 1)`` floats), plus three
     of the Hessian's ``(P(d + 1))²`` sums (the chunk's, accumulated in place, and the two inputs
-    of a step of the pairwise reduction; an upper estimate). The client holds about three such Hessians while it solves the Newton
-    model.
+    of a step of the pairwise reduction; an upper estimate). The client holds about three such
+    Hessians while it solves the Newton model.
 
     Parameters
     ----------

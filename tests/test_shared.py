@@ -183,21 +183,25 @@ def test_interior_point_keeps_its_closest_iterate_when_it_breaks_down():
     assert fitted.objective_ < 0.01 * zero and fitted.gap_ < 1e-3
 
 
-def test_shared_program_falls_back_to_cvxpy_when_ipm_fails(monkeypatch):
-    model = ConvexReLUClassifier(alpha=1e-2, n_gates=4, random_state=0)
+def _small_shared_program(alpha=1e-2):
+    """The default classifier's shared-neuron program on the five samples above."""
+    model = ConvexReLUClassifier(alpha=alpha, n_gates=4, random_state=0)
     Y = encode_targets(BREAKDOWN_Y, "softmax", 3)
     patterns, directions = model._sample(BREAKDOWN_X, Y, "softmax")
-    program = SharedNeuronProgram(BREAKDOWN_X, Y, patterns, directions, "softmax", 1e-2)
+    return SharedNeuronProgram(BREAKDOWN_X, Y, patterns, directions, "softmax", alpha)
+
+
+def test_shared_program_falls_back_to_cvxpy_when_ipm_fails(monkeypatch):
+    from convexnn import solvers
+
+    program = _small_shared_program()
     reference = solve(program, "cvxpy")
+    solve_ipm = ipm.solve_ipm
 
     def broken(program, **options):
-        result = reference_ipm(program, **options)
+        result = solve_ipm(program, **options)
         result.solution.U[:] = np.nan
         return result
-
-    reference_ipm = ipm.solve_ipm
-    monkeypatch.setattr(ipm, "solve_ipm", broken)
-    from convexnn import solvers
 
     monkeypatch.setitem(solvers.SOLVERS, "ipm", broken)
     with pytest.warns(UserWarning, match="falling back to 'cvxpy'"):
@@ -212,10 +216,7 @@ def test_degenerate_cone_sends_the_shared_program_to_cvxpy(monkeypatch):
     # the registry again, which answered ipm, for ever
     from convexnn import solvers
 
-    model = ConvexReLUClassifier(alpha=1e-2, n_gates=4, random_state=0)
-    Y = encode_targets(BREAKDOWN_Y, "softmax", 3)
-    patterns, directions = model._sample(BREAKDOWN_X, Y, "softmax")
-    program = SharedNeuronProgram(BREAKDOWN_X, Y, patterns, directions, "softmax", 1e-2)
+    program = _small_shared_program()
     calls = []
 
     def degenerate(program, **options):

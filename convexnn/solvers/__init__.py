@@ -178,13 +178,13 @@ def _auto(program, interior_point=True):
             if program_type in AUTO_SOLVERS:
                 name = AUTO_SOLVERS[program_type]
                 if name == "ipm" and not interior_point:
-                    # a pattern's cone has an empty interior: CVXPY, where it is small enough
-                    if isinstance(program, SOLVER_PROGRAMS["cvxpy"]) and _cvxpy_is_small(program):
-                        return "cvxpy"
-                    raise ValueError(
-                        f"solver 'ipm' cannot start on this {type(program).__name__} (a "
-                        "pattern's cone has an empty interior) and it is too large for 'cvxpy'"
-                    )
+                    # a pattern's cone has an empty interior: what follows ipm when it fails
+                    name = _fallback(program, ["ipm"])
+                    if name is None:
+                        raise ValueError(
+                            f"solver 'ipm' cannot start on this {type(program).__name__} (a "
+                            "pattern's cone has an empty interior) and no other solver takes it"
+                        )
                 return name
         raise ValueError(f"no solver is registered for {type(program).__name__} programs")
     n, P, d = program.n_samples, program.n_patterns, program.n_features

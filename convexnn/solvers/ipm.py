@@ -799,7 +799,8 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
             (W, T, Z), gap = best, best_gap  # rounding has pushed an iterate out of its cone
             break
         if not np.isfinite(best_gap) and infeasible <= tol and estimate < closest_estimate:
-            closest, closest_estimate = (W.copy(), T.copy(), Z.copy()), estimate
+            # every iteration makes new arrays (none is changed in place): no copies needed
+            closest, closest_estimate = (W, T, Z), estimate
         stalled = stalled + 1 if a_p < 1e-6 else 0
         if stalled >= 5:
             break  # no progress: keep the best point
