@@ -23,6 +23,7 @@ workers (:func:`dask.persist`); the model outputs are kept there between passes.
 
 from __future__ import annotations
 
+import os
 import time
 from operator import itemgetter
 
@@ -36,6 +37,7 @@ from .program import ConvexSolution, DualityGap, feasible_scale
 from .solvers.base import SolverResult
 
 __all__ = [
+    "HESSIAN_BLOCK",
     "ROW_BLOCK",
     "default_hessian_rows",
     "hessian_rows_mask",
@@ -61,9 +63,12 @@ HESSIAN_SAMPLE_FACTOR = 4
 #: a row are not far above the other passes' few ``p``, and a sample saves little time while
 #: adding iterations.
 HESSIAN_SAMPLE_MIN_WEIGHTS = 250
-#: Rows of a chunk processed at once: the masked design of a block takes
-#: ``ROW_BLOCK · P(d + 1)`` floats (8,192 rows of 200 patterns of 21 features: 275 MB).
+#: Rows of a chunk processed at once by the passes other than the Hessian's (their masks and
+#: products take about ``17 · ROW_BLOCK · P`` bytes).
 ROW_BLOCK = 2048
+#: Entries of the masked design the Hessian's pass builds at once (32 MB: 998 rows of 200
+#: patterns of 20 features).
+HESSIAN_BLOCK = 2**22
 #: Step lengths tried along each Newton direction, longest first.
 STEPS = 0.5 ** np.arange(12)
 #: Sufficient decrease asked of a step (Armijo), as a fraction of the model's decrease.
@@ -88,11 +93,12 @@ def worker_memory(rows, n_features, n_patterns, itemsize=8):
     :func:`solve_chunked` over it.
 
     The chunk itself (``rows · n_features · itemsize``), its targets and model outputs (three
-    float64 columns while a step is taken), and, for one block of ``ROW_BLOCK`` rows at a time,
-    the masked design and its weighted copy (``2 · ROW_BLOCK · P(d + 1)`` floats), plus three
-    of the Hessian's ``(P(d + 1))²`` sums (the chunk's, accumulated in place, and the two inputs
-    of a step of the pairwise reduction; an upper estimate). The client holds about three such
-    Hessians while it solves the Newton model.
+    float64 columns while a step is taken), the masks and products of one block of
+    ``ROW_BLOCK`` rows, one block of the masked design (``HESSIAN_BLOCK`` floats) and three of
+    the Hessian's ``(P(d + 1))²`` sums: the worker's own, accumulated in place, one received
+    from another worker to be added to it, and one more should two of the Hessian's row blocks
+    land on the same worker (an upper estimate). The client holds about three such Hessians
+    while it solves the Newton model.
 
     Parameters
     ----------
@@ -110,9 +116,8 @@ def worker_memory(rows, n_features, n_patterns, itemsize=8):
     int
     """
     p = n_patterns * (n_features + 1)
-    block = min(rows, ROW_BLOCK)
     chunk = rows * n_features * itemsize + 4 * rows * 8
-    work = 2 * block * p * 8 + block * n_patterns * 9 + 3 * p * p * 8
+    work = min(rows, ROW_BLOCK) * n_patterns * 17 + 8 * HESSIAN_BLOCK + 3 * p * p * 8
     return int(chunk + work)
 
 
@@ -147,12 +152,6 @@ def _forward(X, gates, U, c):
         Xt = add_bias_column(np.asarray(X[rows], dtype=np.float64))
         out[rows, 0] = np.sum((Xt @ gates >= 0) * (Xt @ U), axis=1) + c
     return out
-
-
-def _design(Xt, gates):
-    """The masked design ``[D_1 X̃, …, D_P X̃]`` of a block of rows, columns ordered (k, j)."""
-    M = Xt @ gates >= 0
-    return (M[:, :, None] * Xt[:, None, :]).reshape(Xt.shape[0], -1)
 
 
 def default_hessian_rows(n_samples, n_features, n_patterns):
@@ -198,15 +197,13 @@ def hessian_rows_mask(first, stop, fraction, seed):
     return mixed < fraction * 2**32
 
 
-def _stats(X, Y, F, offset, gates, loss, fraction, seed):
-    """The sums a Newton iteration needs from a chunk whose first row is row ``offset`` of the
-    data: the loss, ``Σℓ'``, ``Σℓ''``, ``Zᵀℓ'``, ``Zᵀℓ''`` over every row, and the Hessian's
-    ``ZᵀHZ``, ``ZᵀH1``, ``1ᵀH1`` over the Hessian's rows (all of them when ``fraction`` is 1)."""
+def _stats(X, Y, F, gates, loss):
+    """The sums a Newton iteration needs from a chunk at its model outputs ``F``: the loss,
+    ``Σℓ'``, ``Σℓ''``, ``Zᵀℓ'`` and ``Zᵀℓ''``."""
     loss_fn = get_loss(loss)
     Y = np.asarray(Y, dtype=np.float64).reshape(-1, 1)
     p = gates.shape[0] * gates.shape[1]
-    out = dict(value=0.0, grad_sum=0.0, curv_sum=0.0, grad=np.zeros(p), curv=np.zeros(p),
-               hess=np.zeros((p, p), order="F"), hess_curv=np.zeros(p), hess_sum=0.0)  # fmt: skip
+    out = dict(value=0.0, grad_sum=0.0, curv_sum=0.0, grad=np.zeros(p), curv=np.zeros(p))
     for rows in _blocks(X):
         Xt = add_bias_column(np.asarray(X[rows], dtype=np.float64))
         f, y = F[rows], Y[rows]
@@ -219,20 +216,43 @@ def _stats(X, Y, F, offset, gates, loss, fraction, seed):
         # Zᵀv = X̃ᵀ(M ∘ v) per pattern, ordered (k, j) as the design's columns
         out["grad"] += (Xt.T @ (M * g[:, None])).T.ravel()
         out["curv"] += (Xt.T @ (M * h[:, None])).T.ravel()
-        if fraction >= 1.0:
-            chosen = np.ones(f.shape[0], bool)
-        else:
-            chosen = hessian_rows_mask(offset + rows.start, offset + rows.stop, fraction, seed)
-        if chosen.any():
-            Zs, hs = _design(Xt[chosen], gates), h[chosen]
-            # the upper triangle of ZᵀHZ, added in place: half the flops of a full product, and
-            # no second p × p array (141 MB at 200 gates of 20 features)
-            # (the transpose of the C-ordered block is the Fortran array BLAS reads: no copy)
-            out["hess"] = blas.dsyrk(1.0, (Zs * np.sqrt(hs)[:, None]).T, trans=0, beta=1.0,
-                                     c=out["hess"], overwrite_c=True)
-            out["hess_curv"] += Zs.T @ hs
-            out["hess_sum"] += hs.sum()
     return out
+
+
+def _hessian(X, Y, gates, U, c, loss):
+    """The Hessian's sums over a block of rows (a chunk, or rows drawn for the Hessian) at the
+    weights ``(U, c)``: the upper triangle of ``ZᵀHZ``, ``ZᵀH1`` and ``1ᵀH1``, with ``H`` the
+    loss's curvatures ``ℓ''``."""
+    loss_fn = get_loss(loss)
+    Y = np.asarray(Y, dtype=np.float64).reshape(-1, 1)
+    p = gates.shape[0] * gates.shape[1]
+    out = dict(hess=np.zeros((p, p), order="F"), hess_curv=np.zeros(p), hess_sum=0.0)
+    block = max(64, HESSIAN_BLOCK // p)
+    for start in range(0, X.shape[0], block):
+        Xt = add_bias_column(np.asarray(X[start : start + block], dtype=np.float64))
+        M = Xt @ gates >= 0
+        f = np.sum(M * (Xt @ U), axis=1, keepdims=True) + c
+        h = loss_fn.hessian_root(f, Y[start : start + block])[:, 0, 0] ** 2
+        out["hess_curv"] += (Xt.T @ (M * h[:, None])).T.ravel()
+        out["hess_sum"] += h.sum()
+        # the rows of the masked design [D_1 X̃, …, D_P X̃] scaled by √h, columns ordered (k, j);
+        # the upper triangle of its Gram added in place: half the flops of a full product and no
+        # second p × p array (the transpose of the C-ordered block is the Fortran array BLAS
+        # reads: no copy)
+        Z = ((M * np.sqrt(h)[:, None])[:, :, None] * Xt[:, None, :]).reshape(Xt.shape[0], p)
+        out["hess"] = blas.dsyrk(1.0, Z.T, trans=0, beta=1.0, c=out["hess"], overwrite_c=True)
+    return out
+
+
+def _rows_drawn(X, Y, offset, fraction, seed):
+    """The rows of a chunk (its first row being row ``offset`` of the data) drawn for the
+    Hessian, and their targets."""
+    chosen = hessian_rows_mask(offset, offset + X.shape[0], fraction, seed)
+    return np.asarray(X)[chosen], np.asarray(Y)[chosen]
+
+
+def _stacked(pieces, which):
+    return np.concatenate([piece[which] for piece in pieces])
 
 
 def _dual_sum(Y, F, loss, lam, scale):
@@ -262,6 +282,14 @@ class _InMemory:
     def __init__(self, X, Y):
         self.X, self.Y = [X], [Y]
         self.offsets = [0]  # the first row of each chunk in the data
+        self.HX, self.HY = self.X, self.Y  # the rows the Hessian is built from
+
+    def draw_hessian_rows(self, fraction, seed):
+        """Build the Hessian from the rows :func:`hessian_rows_mask` draws (all when
+        ``fraction`` is 1)."""
+        if fraction < 1.0:
+            X, Y = _rows_drawn(self.X[0], self.Y[0], 0, fraction, seed)
+            self.HX, self.HY = [X], [Y]
 
     def each(self, fn, *per_chunk, **shared):
         return [fn(*args, **shared) for args in zip(*per_chunk, strict=True)]
@@ -292,6 +320,20 @@ class _OnDask:
         self.X = list(X.to_delayed().ravel())
         self.Y = list(Y.to_delayed().ravel())
         self.offsets = [int(v) for v in np.cumsum((0,) + X.chunks[0][:-1])]
+        self.HX, self.HY = self.X, self.Y
+
+    def draw_hessian_rows(self, fraction, seed):
+        """Gather the rows drawn for the Hessian into one block per worker thread, persisted:
+        each Hessian pass then reads only them, and a worker holds one ``p × p`` sum per block
+        instead of one per chunk."""
+        if fraction >= 1.0:
+            return
+        drawn = self.each(_rows_drawn, self.X, self.Y, self.offsets, fraction=fraction, seed=seed)
+        stacked = self.dask.delayed(_stacked, pure=True)
+        groups = np.array_split(np.arange(len(drawn)), min(len(drawn), _parallelism()))
+        pieces = [[drawn[i] for i in group] for group in groups]
+        self.HX = self.keep([stacked(piece, 0) for piece in pieces])
+        self.HY = self.keep([stacked(piece, 1) for piece in pieces])
 
     def each(self, fn, *per_chunk, **shared):
         call = self.dask.delayed(fn, pure=True)
@@ -311,14 +353,29 @@ class _OnDask:
         return list(self.dask.persist(*parts))
 
 
+def _parallelism():
+    """Threads of the active ``distributed.Client``'s workers; else this machine's cores."""
+    try:
+        from distributed import get_client
+
+        return max(1, sum(get_client().nthreads().values()))
+    except (ImportError, ValueError):  # no distributed, or no client: the local scheduler
+        return os.cpu_count() or 1
+
+
 def _total(parts):
-    """Sum per-chunk results (numbers, arrays, or dicts of them)."""
+    """Sum per-chunk results (numbers, arrays, or dicts of them). Arrays are added into the
+    first part's where it is writable: the parts are intermediate results, each used once, and
+    a second ``p × p`` array on a worker is what its memory limit would feel."""
     first = parts[0]
     if isinstance(first, dict):
         return {key: _total([p[key] for p in parts]) for key in first}
     total = first
     for part in parts[1:]:
-        total = total + part
+        if isinstance(total, np.ndarray) and total.flags.writeable:
+            total += part
+        else:
+            total = total + part
     return total
 
 
@@ -432,13 +489,11 @@ def solve_chunked(
         c = float(np.log(mean / (1.0 - mean)))
     else:
         c = mean
+    chunks.draw_hessian_rows(fraction, int(random_state))
     F = chunks.keep(chunks.each(_forward, chunks.X, gates=gates, U=U, c=c))
     history, status, gap = [], "max_iter", None
     for it in range(max_iter + 1):
-        stats = chunks.sum(chunks.each(
-            _stats, chunks.X, chunks.Y, F, chunks.offsets, gates=gates, loss=loss,
-            fraction=fraction, seed=int(random_state),
-        ))  # fmt: skip
+        stats = chunks.sum(chunks.each(_stats, chunks.X, chunks.Y, F, gates=gates, loss=loss))
         if not (np.isfinite(stats["value"]) and np.all(np.isfinite(stats["grad"]))):
             raise ValueError(
                 "the loss or its gradient is not finite: X or y contains NaN or infinity"
@@ -453,6 +508,9 @@ def solve_chunked(
             break
         if it == max_iter:
             break
+        # the Hessian only when a step is to be taken: it is the pass's costliest part
+        stats |= chunks.sum(chunks.each(_hessian, chunks.HX, chunks.HY, gates=gates, U=U, c=c,
+                                        loss=loss))  # fmt: skip
         dU, dc, decrease = _newton_step(stats, U, c, alpha, n, scale)
         trials = chunks.each(_trial_values, chunks.X, chunks.Y, F, gates=gates, dU=dU, dc=dc,
                              loss=loss)  # fmt: skip
