@@ -41,7 +41,7 @@ import time
 import numpy as np
 
 from convexnn import ConvexReLUClassifier, sample_patterns
-from convexnn.distributed import solve_chunked
+from convexnn.distributed import default_hessian_rows, solve_chunked
 
 SAMPLE_ROWS = 10_000  # rows the gates are drawn from (the estimators' CHUNKED_SAMPLE_ROWS)
 
@@ -323,7 +323,11 @@ def main(argv=None):
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
     threads = os.environ.get("OMP_NUM_THREADS", "unset")
-    hessian = "all rows" if args.hessian_rows is None else f"{args.hessian_rows:,} rows"
+    if args.hessian_rows is not None:
+        hessian = f"{args.hessian_rows:,} rows"
+    else:  # the headline fit takes the estimator's default; the scaling runs every row
+        rows = default_hessian_rows(args.n, args.d, args.n_gates)
+        hessian = f"{'all' if rows is None else f'{rows:,}'} rows in the fit, all in scaling runs"
     print(
         f"d={args.d}, {args.n_gates} gates (p={args.n_gates * (args.d + 1):,}), "
         f"{args.rows_per_chunk:,} rows a chunk, float32, memory limit {args.memory_limit} a "

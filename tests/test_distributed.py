@@ -163,6 +163,38 @@ def test_a_non_finite_row_outside_the_gate_sample_is_reported(monkeypatch):
         )
 
 
+def test_hessian_rows_are_gathered_into_one_block_per_worker_thread(client):
+    """The rows drawn for the Hessian are stacked once into as many blocks as the cluster has
+    worker threads (two here), whatever the chunking: a worker then holds one ``p × p`` sum per
+    block, not one per chunk."""
+    X, y = _data("logistic", n=1000)
+    chunks = distributed._OnDask(da.from_array(X, chunks=(90, 4)), da.from_array(y, chunks=90))
+    chunks.draw_hessian_rows(0.3, seed=5)
+    assert len(chunks.HX) == len(chunks.HY) == 2
+    drawn = distributed.hessian_rows_mask(0, 1000, 0.3, seed=5)
+    blocks_X, blocks_y = chunks.dask.compute(chunks.HX, chunks.HY)
+    np.testing.assert_array_equal(np.concatenate(blocks_X), X[drawn])
+    np.testing.assert_array_equal(np.concatenate(blocks_y), y[drawn])
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_the_hessian_is_built_only_for_a_step(loss, monkeypatch):
+    """The Hessian's pass, the costliest, runs once per Newton step taken, not at the point
+    that certifies."""
+    calls = []
+    hessian = distributed._hessian
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return hessian(*args, **kwargs)
+
+    monkeypatch.setattr(distributed, "_hessian", counted)
+    X, y = _data(loss)
+    gates = sample_patterns(X, 10, random_state=0).gates
+    result = solve_chunked(X, y, gates, loss, 1e-3, tol=1e-9)
+    assert result.status == "optimal" and len(calls) == result.n_iter >= 1
+
+
 def test_hessian_row_sample_by_default_when_rows_far_outnumber_weights():
     # p = 100 · 21 = 2,100 weights: a sample of 50,400 rows above 201,600; at least 10,000 rows;
     # never below 250 weights
