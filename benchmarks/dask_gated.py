@@ -266,6 +266,7 @@ def scaling(args):
                 iters=iters,
                 steady=steady,
                 peak=max(memory.worker_peak.values()),
+                client=memory.client_peak,
                 load=os.getloadavg()[0],
             )
         )
@@ -282,6 +283,7 @@ def scaling(args):
                     iters=iters,
                     steady=steady,
                     peak=memory.client_peak,
+                    client=memory.client_peak,
                     load=os.getloadavg()[0],
                 )
             )
@@ -364,14 +366,14 @@ def main(argv=None):
         )
         print(
             "| path | n | wall (s) | iterations | s / iteration | steady s / iteration "
-            "| peak RSS (MB) | load average |"
+            "| peak RSS (MB) | client peak RSS (MB) | load average |"
         )
-        print("|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|")
         for row in rows:
             print(
                 f"| {row['path']} | {row['n']:,} | {row['wall']:.1f} | {row['iters']} "
                 f"| {row['wall'] / max(row['iters'], 1):.2f} | {row['steady']:.2f} "
-                f"| {row['peak'] / 2**20:.0f} | {row['load']:.1f} |"
+                f"| {row['peak'] / 2**20:.0f} | {row['client'] / 2**20:.0f} | {row['load']:.1f} |"
             )
         dask_row = next(r for r in rows if r["n"] == args.n and r["path"].startswith("dask"))
         memory_row = next(r for r in rows if r["path"].startswith("in memory"))
@@ -380,8 +382,9 @@ def main(argv=None):
             f"n={args.n:,}: {dask_row['steady'] / memory_row['steady']:.2f}"
         )
         print(
-            "peak RSS: the largest worker's for Dask, the client process's in memory; load "
-            "average: the machine's one-minute load at the end of the run"
+            "peak RSS: the largest worker's for Dask, the client process's in memory; client "
+            "peak RSS: the process that calls the solver; load average: the machine's one-minute "
+            "load at the end of the run"
         )
 
 

@@ -6,11 +6,14 @@ its gradient ``X̃_cᵀ(M_c ∘ ℓ')`` and the dual block norms are chunk-local
 size of the weights, ``P(d + 1)`` — never ``n``. The solver is a proximal Newton method on the
 gated program with one output (squared or logistic loss):
 
-- one pass computes, at the current point, the loss, its gradient, and the Hessian
-  ``(1/n) Zᵀ diag(ℓ'') Z`` of the masked design ``Z = [D_1 X̃, …, D_P X̃]`` (a ``P(d + 1)``-square
-  matrix; from a fixed random subset of rows, scaled, when ``hessian_rows`` is given);
+- one pass computes, at the current point, the loss and its gradient;
+- when a step is to be taken, one pass computes the Hessian ``(1/n) Zᵀ diag(ℓ'') Z`` of the
+  masked design ``Z = [D_1 X̃, …, D_P X̃]`` (a ``P(d + 1)``-square matrix; from a fixed random
+  subset of rows, scaled, when ``hessian_rows`` is given — those rows gathered once into one
+  block per worker thread);
 - the client solves the group-Lasso model of the objective (the quadratic model plus the exact
-  penalty, a second-order cone program) with Clarabel;
+  penalty, a second-order cone program) with Clarabel, to a tolerance that tightens with the
+  gap;
 - one pass evaluates the objective along the step at several lengths (a backtracking search on
   the exact objective);
 - the certified relative gap of the in-memory program (:meth:`convexnn.program.Program.duality_gap`)
