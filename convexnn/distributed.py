@@ -343,8 +343,10 @@ class _OnDask:
         stacked = self.dask.delayed(_stacked, pure=True)
         groups = np.array_split(np.arange(len(drawn)), min(len(drawn), _parallelism()))
         pieces = [[drawn[i] for i in group] for group in groups]
-        self.HX = self.keep([stacked(piece, 0) for piece in pieces])
-        self.HY = self.keep([stacked(piece, 1) for piece in pieces])
+        # persisted together, so that each chunk's rows are drawn once
+        kept = self.keep([stacked(piece, 0) for piece in pieces]
+                         + [stacked(piece, 1) for piece in pieces])  # fmt: skip
+        self.HX, self.HY = kept[: len(pieces)], kept[len(pieces) :]
 
     def each(self, fn, *per_chunk, **shared):
         call = self.dask.delayed(fn, pure=True)
@@ -374,16 +376,17 @@ def _parallelism():
         return os.cpu_count() or 1
 
 
-def _total(parts):
-    """Sum per-chunk results (numbers, arrays, or dicts of them). Arrays are added into the
-    first part's where it is writable: the parts are intermediate results, each used once, and
-    a second ``p × p`` array on a worker is what its memory limit would feel."""
+def _total(parts, in_place=False):
+    """Sum per-chunk results (numbers, arrays, or dicts of them). The arrays of dicts are added
+    into the first dict's: each dict is made by one call for this sum alone (``_stats``,
+    ``_hessian``, or a step of the reduction), and a second ``p × p`` array on a worker is what
+    its memory limit would feel."""
     first = parts[0]
     if isinstance(first, dict):
-        return {key: _total([p[key] for p in parts]) for key in first}
+        return {key: _total([p[key] for p in parts], in_place=True) for key in first}
     total = first
     for part in parts[1:]:
-        if isinstance(total, np.ndarray) and total.flags.writeable:
+        if in_place and isinstance(total, np.ndarray) and total.flags.writeable:
             total += part
         else:
             total = total + part

@@ -177,6 +177,17 @@ def test_hessian_rows_are_gathered_into_one_block_per_worker_thread(client):
     np.testing.assert_array_equal(np.concatenate(blocks_y), y[drawn])
 
 
+def test_sums_add_into_the_per_call_dicts_only():
+    """The reduction adds the arrays of the per-chunk dicts in place (each made for that sum
+    alone) and leaves other arrays — the line search's values, read from kept results — alone."""
+    first, second = np.ones(3), np.full(3, 2.0)
+    np.testing.assert_array_equal(distributed._total([first, second]), np.full(3, 3.0))
+    np.testing.assert_array_equal(first, np.ones(3))
+    total = distributed._total([{"hess": first, "sum": 1.0}, {"hess": second, "sum": 2.0}])
+    np.testing.assert_array_equal(total["hess"], np.full(3, 3.0))
+    assert total["sum"] == 3.0
+
+
 @pytest.mark.parametrize("loss", LOSSES)
 def test_the_hessian_is_built_only_for_a_step(loss, monkeypatch):
     """The Hessian's pass, the costliest, runs once per Newton step taken, not at the point
