@@ -19,10 +19,12 @@ and 2x ``--n`` on ``--workers`` workers, at ``--n`` on one worker, and in memory
 computed to the client as NumPy arrays, the same gates and settings, one process.
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
-        python benchmarks/dask_gated.py --n 250000 --n-gates 50
+        python benchmarks/dask_gated.py --n 2000000 --n-gates 200
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
-        python benchmarks/dask_gated.py --n 250000 --n-gates 50 --skip-fit --scaling \
-        --scaling-iters 2
+        python benchmarks/dask_gated.py --n 1000000 --n-gates 200 --skip-fit --scaling \
+        --scaling-iters 2 --hessian-rows 100800
+
+(about 8 and 10 minutes on two cores; ``--n 250000 --n-gates 50`` for a quick look).
 
 The numbers and what they show are in ``docs/guide/dask.md`` ("Measured").
 
