@@ -19,8 +19,8 @@ from scipy.optimize import nnls
 from .operators import masked_adjoint
 
 __all__ = [
-    "cone_value", "gated_block_norms", "paired_block_norms", "relu_block_norms", "relu_exceeds",
-    "supported_block_norms",
+    "cone_value", "gated_block_norms", "multiplier_bounds", "paired_block_norms",
+    "relu_block_norms", "relu_exceeds", "supported_block_norms",
 ]
 
 
@@ -83,6 +83,61 @@ def _value_on_equality(B, signs, q, excess, lam, theta):
     return float(min(options)) if options else np.inf
 
 
+def multiplier_bounds(X, masks, Theta, Lam):
+    """Upper bounds on ``γ_k(θ_k)`` for every pattern from given multipliers ``λ_k ≥ 0`` of its
+    rows, all patterns at once: shape (P,).
+
+    ``‖q(λ_k)[:d]‖`` after moving ``λ_k`` onto the bias equality ``q[d] = 0`` as
+    :func:`cone_value` does (raise one ``λ_i`` of the needed sign, or shrink those of the other
+    sign), so every entry is the value of a feasible ``λ`` (``inf`` where neither move can meet
+    the equality). No optimisation over ``λ``: the bound is tight when ``λ_k`` is near the
+    minimiser, as the row multipliers of an interior-point iterate are near the optimum
+    (:ref:`maths-gap`), and costs a few matrix products instead of one NNLS per pattern.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Inputs without the bias column.
+    masks : ndarray of shape (n_samples, n_patterns), bool
+        The patterns ``D_k``, one per column.
+    Theta : ndarray of shape (n_samples, n_patterns)
+        The dual vector of each pattern.
+    Lam : ndarray of shape (n_samples, n_patterns)
+        Multipliers of the rows ``(2D_k − I) X̃ u ≥ 0`` (negative entries are taken as zero).
+
+    Returns
+    -------
+    ndarray of shape (n_patterns,)
+    """
+    X = np.asarray(X, dtype=np.float64)
+    masks = np.asarray(masks, dtype=bool)
+    Theta = np.asarray(Theta, dtype=np.float64)
+    signs = np.where(masks, 1.0, -1.0)
+    Lam = np.maximum(np.asarray(Lam, dtype=np.float64), 0.0)
+    masked = np.where(masks, Theta, 0.0)
+    SL = signs * Lam  # the λ_i(2D − I)_ii
+    q = X.T @ (masked + SL)  # (d, P): the weights of q(λ)
+    excess = -(masked.sum(axis=0) + SL.sum(axis=0))  # what sᵀλ lacks for the bias equality
+    need = np.abs(excess)
+    up = excess > 0
+    norm2 = np.sum(q**2, axis=0)
+    # shrink the multipliers of the other sign: those of rows with s_i = −sign(excess)
+    against = np.where(up[None, :], signs < 0, signs > 0) & (Lam > 0)
+    total = np.sum(np.where(against, Lam, 0.0), axis=0)
+    moved = X.T @ np.where(against, SL, 0.0)  # their B λ
+    ratio = np.minimum(1.0, need / np.where(total > 0, total, 1.0))
+    shrunk = np.sqrt(np.sum((q - ratio * moved) ** 2, axis=0))
+    roundoff = 1e-12 * np.sum(np.abs(Theta), axis=0)
+    best = np.where((total > 0) & (total >= need - roundoff), shrunk, np.inf)
+    best = np.where(need <= roundoff, np.minimum(best, np.sqrt(norm2)), best)
+    # raise one multiplier of the needed sign by |excess|: ‖q + excess·x_i‖ over those rows
+    raised = (norm2[None, :] + 2.0 * excess[None, :] * (X @ q)
+              + excess[None, :] ** 2 * np.sum(X**2, axis=1)[:, None])
+    allowed = np.where(up[None, :], signs > 0, signs < 0)
+    raised = np.sqrt(np.maximum(np.min(np.where(allowed, raised, np.inf), axis=0), 0.0))
+    return np.where(excess == 0.0, np.sqrt(norm2), np.minimum(best, raised))
+
+
 def supported_block_norms(X, masks, theta, supports, threshold):
     """Upper bounds on ``max(γ_k(θ), γ_k(−θ))`` (shape (1, P)) from candidate supports.
 
@@ -115,7 +170,7 @@ def supported_block_norms(X, masks, theta, supports, threshold):
     return paired_block_norms(X, masks, Theta, threshold, supports)[None, :]
 
 
-def paired_block_norms(X, masks, Theta, threshold=None, supports=None):
+def paired_block_norms(X, masks, Theta, threshold=None, supports=None, known=None):
     """Upper bounds on ``max(γ_k(θ_k), γ_k(−θ_k))`` for every pattern ``k`` with a dual vector of
     its own, ``θ_k = Theta[:, k]``: shape (P,).
 
@@ -137,6 +192,10 @@ def paired_block_norms(X, masks, Theta, threshold=None, supports=None):
     supports : pair of sequences of int arrays, optional
         Candidate supports of the multipliers for ``θ_k`` and ``−θ_k``, as in
         :func:`supported_block_norms`.
+    known : pair of arrays of shape (P,), optional
+        Upper bounds already known on ``γ_k(θ_k)`` and ``γ_k(−θ_k)`` (such as
+        :func:`multiplier_bounds`): a sign whose known bound is at most ``threshold`` needs no
+        NNLS.
 
     Returns
     -------
@@ -151,14 +210,20 @@ def paired_block_norms(X, masks, Theta, threshold=None, supports=None):
     all_ones = masks.all(axis=0)
     out = np.where(all_ones, weight_part, weight_part + radius * np.abs(G[-1]))
     level = -np.inf if threshold is None else threshold
+    if known is not None:
+        known = np.asarray(known, dtype=np.float64)
+        out = np.minimum(out, np.max(known, axis=0))
     for k in np.flatnonzero((out > level) & ~all_ones & masks.any(axis=0)):
         values = []
         for j, sign in enumerate((1.0, -1.0)):
+            if known is not None and known[j, k] <= level:
+                values.append(known[j, k])
+                continue
             support = None if supports is None else supports[j][k]
             value = cone_value(X, masks[:, k], sign * Theta[:, k], support=support)
             if support is not None and value > level:
                 value = cone_value(X, masks[:, k], sign * Theta[:, k])
-            values.append(value)
+            values.append(value if known is None else min(value, known[j, k]))
         out[k] = min(out[k], max(values))
     return out
 

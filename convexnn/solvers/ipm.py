@@ -17,10 +17,12 @@ Cholesky factorisation of ``nI + P_c (Σ_k D_k X̃ C_k X̃ᵀ D_k) P_c``, ``C_k`
 ``L_kL_kᵀ = C_k``: the solver never forms the design times itself. Interior-point methods need a few
 tens of iterations whatever the conditioning, where the augmented Lagrangian needs thousands.
 
-Certificate (:ref:`maths-gap`): the residual of the iterate, made dual feasible with the non-negative
-least squares of :mod:`convexnn.cone`, restricted to the rows whose multipliers the solver found
-non-negligible (and on every row wherever that is not enough), so the certified gap costs a
-fraction of a full certificate. The solver stops when that gap is below ``tol`` and the rows
+Certificate (:ref:`maths-gap`): the residual of the iterate, made dual feasible. Every block's dual
+norm is bounded first by the iterate's own row multipliers (all blocks in a few matrix products,
+:func:`convexnn.cone.multiplier_bounds`); the blocks that bound leaves above ``n·α`` get the
+non-negative least squares of :mod:`convexnn.cone`, restricted to the rows whose multipliers the
+solver found non-negligible (and on every row wherever that is not enough), so the certified gap
+costs a fraction of a full certificate. The solver stops when that gap is below ``tol`` and the rows
 hold to ``tol``. An interior point leaves the blocks that the optimum does not use tiny but
 non-zero; once the gap is certified they are set to zero, provided the zeroed point certifies too
 (a few more iterations shrink them first), so the mapped network lists the neurons it uses.
@@ -39,7 +41,7 @@ from scipy.linalg import blas, cho_solve, cholesky
 from scipy.optimize import linprog
 from sklearn.exceptions import ConvergenceWarning
 
-from ..cone import paired_block_norms
+from ..cone import multiplier_bounds, paired_block_norms
 from ..program import ConvexProgram, ConvexSolution
 from ..shared import SharedNeuronProgram
 from .base import SolverResult, numpy_blas_single_threaded
@@ -935,9 +937,17 @@ def solve_ipm(
                 for o in range(problem.groups):
                     columns = [range((2 * o + j) * P, (2 * o + j + 1) * P) for j in (0, 1)]
                     supports = [[top[big[:, c], c] for c in cols] for cols in columns]
+                    duals = problem.block_duals(theta, o)
+                    # the iterate's own multipliers bound every block at once (n·z_b is the λ of
+                    # the block's stationarity, docs/maths.md): NNLS only where they exceed n·α
+                    known = [
+                        multiplier_bounds(program.X, masks, sign * duals,
+                                          problem.n * Z[:, (2 * o + j) * P:(2 * o + j + 1) * P])
+                        for j, sign in enumerate((1.0, -1.0))
+                    ]
                     bounds[o] = paired_block_norms(
-                        program.X, masks, problem.block_duals(theta, o),
-                        single.n_samples * single.alpha, supports,
+                        program.X, masks, duals, single.n_samples * single.alpha, supports,
+                        known=np.array(known),
                     )
                 return single.duality_gap(solution, theta=theta, block_norms=bounds).gap
 
