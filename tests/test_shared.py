@@ -226,3 +226,31 @@ def test_degenerate_cone_sends_the_shared_program_to_cvxpy(monkeypatch):
     monkeypatch.setitem(solvers.SOLVERS, "ipm", degenerate)
     result = solve(program)
     assert calls == [1] and result.solver.startswith("cvxpy")
+
+
+@pytest.mark.parametrize("chunk_entries", [None, 1])
+def test_coupled_matrix_matches_the_product_of_the_masked_design(chunk_entries, monkeypatch):
+    """``SharedReluProblem._coupled`` sums ``E[a, k] E[b, k] G_k`` over the patterns before the
+    curvature roots are applied; it must equal ``Z Zᵀ`` with ``Z = [S_i E_k D_k X̃ L_k]_k``
+    formed in full, rows ordered output by output (also when the ``G_k`` come in chunks of one
+    pattern)."""
+    from convexnn.losses import get_loss
+    from convexnn.patterns import add_bias_column
+
+    if chunk_entries is not None:
+        monkeypatch.setattr(ipm, "SHARED_CHUNK_ENTRIES", chunk_entries)
+    rng = np.random.default_rng(1)
+    n, d, K, P = 23, 3, 4, 6
+    Xt = add_bias_column(rng.standard_normal((n, d)))
+    M = rng.random((n, P)) < 0.5
+    E = rng.standard_normal((K, P))
+    Y = np.eye(K)[rng.integers(0, K, n)]
+    problem = ipm.SharedReluProblem(Xt, M, Y, 1e-2, get_loss("softmax"), E)
+    root = rng.standard_normal((n, K, K))
+    L = rng.standard_normal((1, P, d + 1, d + 1))
+    Z = np.zeros((K, n, P, d + 1))
+    for i in range(n):
+        for k in range(P):
+            Z[:, i, k] = np.outer(root[i] @ E[:, k], M[i, k] * (Xt[i] @ L[0, k]))
+    Z = Z.reshape(K * n, P * (d + 1))
+    assert np.allclose(problem._coupled(root, L), Z @ Z.T, rtol=1e-12, atol=1e-12)

