@@ -232,8 +232,8 @@ def test_degenerate_cone_sends_the_shared_program_to_cvxpy(monkeypatch):
 def test_coupled_matrix_matches_the_product_of_the_masked_design(chunk_entries, monkeypatch):
     """``SharedReluProblem._coupled`` sums ``E[a, k] E[b, k] G_k`` over the patterns before the
     curvature roots are applied; it must equal ``Z Zᵀ`` with ``Z = [S_i E_k D_k X̃ L_k]_k``
-    formed in full, rows ordered output by output (also when the ``G_k`` come in chunks of one
-    pattern)."""
+    formed in full (``L_kL_kᵀ = C_k``), rows ordered output by output (also when the ``G_k``
+    come in chunks of one pattern)."""
     from convexnn.losses import get_loss
     from convexnn.patterns import add_bias_column
 
@@ -248,9 +248,10 @@ def test_coupled_matrix_matches_the_product_of_the_masked_design(chunk_entries, 
     problem = ipm.SharedReluProblem(Xt, M, Y, 1e-2, get_loss("softmax"), E)
     root = rng.standard_normal((n, K, K))
     L = rng.standard_normal((1, P, d + 1, d + 1))
+    C = np.matmul(L, L.transpose(0, 1, 3, 2))  # the summed inverse blocks, L_k L_kᵀ
     Z = np.zeros((K, n, P, d + 1))
     for i in range(n):
         for k in range(P):
             Z[:, i, k] = np.outer(root[i] @ E[:, k], M[i, k] * (Xt[i] @ L[0, k]))
     Z = Z.reshape(K * n, P * (d + 1))
-    assert np.allclose(problem._coupled(root, L), Z @ Z.T, rtol=1e-12, atol=1e-12)
+    assert np.allclose(problem._coupled(root, C), Z @ Z.T, rtol=1e-12, atol=1e-11)

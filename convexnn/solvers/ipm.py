@@ -191,8 +191,8 @@ class ReluProblem:
         # Woodbury: the data term through (nI + P S H B⁻¹ Hᵀ S P)
         G = self.groups
         C = Binv[:, :p, :p].reshape(G, 2, P, p, p)
-        # L Lᵀ = C_u + C_v for every pattern and family
-        L = _psd_root((C[:, 0] + C[:, 1]).reshape(G * P, p, p)).reshape(G, P, p, p)
+        # what the data term needs of C_u + C_v, for every pattern and family
+        L = self._summed_inverses(C[:, 0] + C[:, 1])
         Q = Q.reshape(n, K, -1).transpose(1, 0, 2).reshape(K * n, -1)  # rows ordered (o, i)
 
         def scaled(V):  # S v sample by sample, as one vector ordered (o, i)
@@ -240,6 +240,12 @@ class ReluProblem:
             return d0 - np.einsum("bij,bj->bi", Binv, Hs)
 
         return solve
+
+    def _summed_inverses(self, C):
+        """``L`` with ``L_kL_kᵀ = C_k`` (``C`` the inverse blocks of ``u_k`` and ``v_k`` summed,
+        (G, P, p, p)): ``Z`` and its Gram matrix are built from them."""
+        G, P, p = C.shape[:3]
+        return _psd_root(C.reshape(G * P, p, p)).reshape(G, P, p, p)
 
     def form(self):
         """How the Newton systems are solved (:func:`newton_form`)."""
@@ -520,23 +526,31 @@ class SharedReluProblem(ReluProblem):
         """``Σ_k D_k X̃ d_k e_kᵀ`` for differences ``d`` (P, p): (n, K)."""
         return (self.M * (self.Xt @ d.T)) @ self.E.T
 
-    def _coupled(self, root, L):
+    def _summed_inverses(self, C):
+        """``C`` itself: :meth:`_coupled` needs no roots of it."""
+        return C
+
+    def _coupled(self, root, C):
         """``S H B⁻¹ Hᵀ S`` (nK × nK, rows ordered ``(o, i)``) without forming ``Z``: pattern ``k``
         enters every output along ``E[:, k]``, so entry ``((o, i), (q, j))`` is
         ``Σ_ab S_i[o, a] T_ab[i, j] S_j[q, b]`` with ``T_ab = Σ_k E[a, k] E[b, k] G_k`` and
-        ``G_k = (D_k X̃ L_k)(D_k X̃ L_k)ᵀ`` (n × n): ``n²P(d + 1) + K²Pn² + 2n²K³`` flops instead
-        of the ``(nK)²P(d + 1)/2`` of ``ZZᵀ``, ``Z = [S E_k D_k X̃ L_k]_k`` (1.2–6 times less time on
-        the shapes of five UCI multi-class sets, K = 5–11, n = 146–1,000)."""
+        ``G_k = (D_k X̃) C_k (D_k X̃)ᵀ`` (n × n, ``C_k`` the inverse blocks of ``u_k`` and ``v_k``
+        summed, ``C`` of shape (1, P, p, p)): ``n²P(d + 1) + K²Pn² + 2n²K³`` flops instead of the
+        ``(nK)²P(d + 1)/2`` of ``ZZᵀ``, ``Z = [S E_k D_k X̃ L_k]_k`` with ``L_kL_kᵀ = C_k``
+        (1.2–6 times less time on the shapes of five UCI multi-class sets, K = 5–11,
+        n = 146–1,000), and no roots ``L_k``."""
         n, K, P = self.n, self.K, self.P
-        XL = np.matmul(self.Xt, L[0]) * self.M.T[:, :, None]  # D_k X̃ L_k: (P, n, p)
-        EE = (self.E[:, None, :] * self.E[None, :, :]).reshape(K * K, P)  # rows (a, b)
+        MX = self.M.T[:, :, None] * self.Xt  # D_k X̃: (P, n, p)
+        XL = np.matmul(MX, C[0])  # D_k X̃ C_k
+        EE = np.ascontiguousarray((self.E[:, None, :] * self.E[None, :, :]).reshape(K * K, P))
         T = np.zeros((K * K, n * n))
-        # G_k for chunks of patterns, each chunk no larger than T itself
+        # G_k for chunks of patterns, each chunk no larger than T itself; Tᵀ += Gᵀ EEᵀ in scipy's
+        # BLAS (the transposes are Fortran views: no copies)
         size = max(1, max(SHARED_CHUNK_ENTRIES, K * K * n * n) // (n * n))
         for start in range(0, P, size):
             chunk = slice(start, start + size)
-            G = np.matmul(XL[chunk], XL[chunk].transpose(0, 2, 1))
-            T += EE[:, chunk] @ G.reshape(-1, n * n)
+            G = np.matmul(XL[chunk], MX[chunk].transpose(0, 2, 1)).reshape(-1, n * n)
+            blas.dgemm(1.0, G.T, EE[:, chunk].T, beta=1.0, c=T.T, overwrite_c=True)
         # S_i from the left, as (i, o, (b, j)); then S_j from the right, as (j, (i, o), q)
         T = T.reshape(K, K, n, n).transpose(2, 0, 1, 3).reshape(n, K, K * n)
         left = np.matmul(root, T).reshape(n, K, K, n).transpose(3, 0, 1, 2)
