@@ -75,13 +75,15 @@ def estimate_memory(
     if shared and solver == "ipm":
         # float64: S_i e_k (nKP), the curvature roots and the intercepts' basis (nK²), slacks
         # and multipliers of the rows (n × 2P), the data term over the P(d + 1) differences, the
-        # primal matrix and its factor, chunks of S J; the Woodbury form (nK × nK) where chosen
+        # primal matrix and its factor, chunks of S J; the Woodbury form where chosen: D_k X̃ and
+        # D_k X̃ C_k (2nP(d + 1)) and five (nK)² arrays at the peak (the pattern sums and their
+        # products with the curvature roots, then the matrix and its Cholesky factor)
         from .solvers.ipm import COUPLED_MAX_ROWS, SHARED_CHUNK_ENTRIES
 
         m, q = n * K, P * (d + 1)
         primal = m * P + 2 * m * K + 20 * n * P + q * q + 2 * (2 * P * (d + 2)) ** 2
         primal += 2 * SHARED_CHUNK_ENTRIES + n * (d + 1) ** 2
-        dual = m * q + 2 * m * m if m <= COUPLED_MAX_ROWS else 0
+        dual = 2 * n * q + 5 * m * m if m <= COUPLED_MAX_ROWS else 0
         return data + 8 * (primal + dual)
     if shared:  # one family of blocks feeding every output
         K = 1
