@@ -60,15 +60,25 @@ def test_supported_bounds_never_undercut_the_cone_values_and_relu_exceeds_agrees
 
 
 def _multiplier_bound_one_at_a_time(X, mask, theta, lam):
-    """The bound of :func:`multiplier_bounds` for one pattern, by the scalar move onto the bias
-    equality that :func:`cone_value` makes after its NNLS."""
-    from convexnn.cone import _value_on_equality
-
+    """The bound of :func:`multiplier_bounds` for one pattern, written out plainly: move ``λ`` onto
+    the bias equality by raising one multiplier of the needed sign, or by shrinking those of the
+    other sign, and keep the smaller norm of the weights of ``q(λ)``."""
     signs = np.where(mask, 1.0, -1.0)
-    B = X.T * signs
-    g_w = X.T @ np.where(mask, theta, 0.0)
-    g_b = float(np.sum(theta[mask]))
-    return _value_on_equality(B, signs, g_w + B @ lam, -g_b - float(signs @ lam), lam, theta)
+    q = X.T @ (np.where(mask, theta, 0.0) + signs * lam)
+    excess = -(np.sum(theta[mask]) + signs @ lam)
+    if excess == 0.0:
+        return float(np.linalg.norm(q))
+    sign, need = np.sign(excess), abs(excess)
+    options = [np.linalg.norm(q + excess * X[i]) for i in range(len(X)) if signs[i] == sign]
+    against = (signs == -sign) & (lam > 0)
+    total = lam[against].sum()
+    roundoff = 1e-12 * np.abs(theta).sum()
+    if total > 0 and total >= need - roundoff:
+        moved = X[against].T @ (signs[against] * lam[against])
+        options.append(np.linalg.norm(q - min(1.0, need / total) * moved))
+    elif need <= roundoff:
+        options.append(np.linalg.norm(q))
+    return float(min(options)) if options else np.inf
 
 
 def test_multiplier_bounds_match_the_scalar_move_and_never_undercut_the_cone_values():
