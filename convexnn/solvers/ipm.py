@@ -541,7 +541,7 @@ class SharedReluProblem(ReluProblem):
         n = 146–1,000), and no roots ``L_k``."""
         n, K, P = self.n, self.K, self.P
         MX = self.M.T[:, :, None] * self.Xt  # D_k X̃: (P, n, p)
-        XL = np.matmul(MX, C[0])  # D_k X̃ C_k
+        MXC = np.matmul(MX, C[0])  # D_k X̃ C_k
         EE = np.ascontiguousarray((self.E[:, None, :] * self.E[None, :, :]).reshape(K * K, P))
         T = np.zeros((K * K, n * n))
         # G_k for chunks of patterns, each chunk no larger than T itself; Tᵀ += Gᵀ EEᵀ in scipy's
@@ -549,7 +549,7 @@ class SharedReluProblem(ReluProblem):
         size = max(1, max(SHARED_CHUNK_ENTRIES, K * K * n * n) // (n * n))
         for start in range(0, P, size):
             chunk = slice(start, start + size)
-            G = np.matmul(XL[chunk], MX[chunk].transpose(0, 2, 1)).reshape(-1, n * n)
+            G = np.matmul(MXC[chunk], MX[chunk].transpose(0, 2, 1)).reshape(-1, n * n)
             blas.dgemm(1.0, G.T, EE[:, chunk].T, beta=1.0, c=T.T, overwrite_c=True)
         # S_i from the left, as (i, o, (b, j)); then S_j from the right, as (j, (i, o), q)
         T = T.reshape(K, K, n, n).transpose(2, 0, 1, 3).reshape(n, K, K * n)
