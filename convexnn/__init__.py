@@ -8,7 +8,7 @@ from .deep import (
     DictionaryProgram,
 )
 from .estimators import ConvexReLUClassifier, ConvexReLURegressor
-from .network import forward, network_objective, solution_to_network
+from .network import forward, network_objective, network_to_solution, solution_to_network
 from .patterns import Patterns, sample_patterns
 from .program import ConvexProgram, ConvexSolution
 from .solvers import solve
@@ -31,5 +31,6 @@ __all__ = [
     "network_objective",
     "sample_patterns",
     "solution_to_network",
+    "network_to_solution",
     "solve",
 ]

@@ -29,9 +29,10 @@ from .certificate import certify
 from .distributed import default_hessian_rows, is_dask_array, require_dask, solve_chunked
 from .generation import generate_patterns, has_all_patterns
 from .losses import encode_targets
-from .network import network_objective, solution_to_network
-from .patterns import SAMPLERS, gate_patterns, mlp_patterns, sample_patterns
-from .patterns.mlp import fit_mlp, hidden_gates
+from .network import network_objective, network_to_solution, solution_to_network
+from .patterns import SAMPLERS, gate_patterns, sample_patterns
+from .patterns import mlp as mlp_sampler
+from .patterns.mlp import hidden_gates
 from .program import FORMULATIONS, ConvexProgram
 from .shared import SharedNeuronProgram, mlp_directions
 from .solvers import SOLVERS, solve, takes
@@ -108,7 +109,7 @@ class _BaseConvexReLU(NetworkEstimator):
         its solution to the network, record the solve."""
         start = time.perf_counter()
         self._check_fit_options(callback)
-        patterns, directions, init, search = self._patterns_for(X, Y, loss)
+        patterns, directions, init, search, mlp = self._patterns_for(X, Y, loss)
         if search:
             program, result = self._generate(X, Y, loss, patterns, callback, search)
         else:
@@ -116,7 +117,12 @@ class _BaseConvexReLU(NetworkEstimator):
                 program = SharedNeuronProgram(X, Y, patterns, directions, loss, self.alpha)
             else:
                 program = ConvexProgram(X, Y, patterns, loss, self.alpha, self.formulation)
-            result = self._solve(program, init, callback)
+            # the MLP that gave the patterns is a feasible point of the exact ReLU program: the
+            # fit never ends worse (the gated program's first-order solvers descend from zero)
+            incumbent = None if mlp is None or self.formulation != "relu" else (
+                network_to_solution(program, mlp.coefs_, mlp.intercepts_)
+            )  # fmt: skip
+            result = self._solve(program, init, callback, incumbent)
             self.n_generation_rounds_, self.generation_converged_ = 0, False
         self._set_network(program, result, X, Y, loss)
         self._record_solve(
@@ -179,7 +185,7 @@ class _BaseConvexReLU(NetworkEstimator):
         Y_sample = np.asarray(Y[rows].compute(), dtype=np.float64).reshape(-1, 1)
         if not (np.all(np.isfinite(X_sample)) and np.all(np.isfinite(Y_sample))):
             raise ValueError("X or y contains NaN or infinity")
-        patterns, _ = self._sample(X_sample, Y_sample, loss)  # one output: no directions
+        patterns = self._sample(X_sample, Y_sample, loss)[0]  # one output: no directions
         result = solve_chunked(
             X, Y, patterns.gates, loss, self.alpha, tol=self.tol,
             hessian_rows=default_hessian_rows(n, d, patterns.n_patterns),
@@ -230,16 +236,17 @@ class _BaseConvexReLU(NetworkEstimator):
             )
 
     def _patterns_for(self, X, Y, loss):
-        """``(patterns, directions, init, search)``: the previous fit's patterns and point under
-        ``warm_start``, else freshly sampled ones; ``directions`` the output directions of shared
-        neurons (None for the per-output program); ``search`` the pattern generation to run
-        (False for a direct solve)."""
-        init, directions = self._warm_start_point(X, Y), None
+        """``(patterns, directions, init, search, mlp)``: the previous fit's patterns and point
+        under ``warm_start``, else freshly sampled ones; ``directions`` the output directions of
+        shared neurons (None for the per-output program); ``search`` the pattern generation to
+        run (False for a direct solve); ``mlp`` the MLP whose patterns these are (None for the
+        other samplers)."""
+        init, directions, mlp = self._warm_start_point(X, Y), None, None
         if init is not None:
             patterns, init = init
         else:
             check_sampling_memory(X, self.n_gates, self.max_memory, type(self).__name__)
-            patterns, directions = self._sample(X, Y, loss)
+            patterns, directions, mlp = self._sample(X, Y, loss)
         search = self.pattern_generation
         if (
             not search and init is None and self.sampler == "exact"
@@ -250,7 +257,7 @@ class _BaseConvexReLU(NetworkEstimator):
             rng = check_random_state(self.random_state)
             keep = rng.choice(patterns.n_patterns, min(self.n_gates, patterns.n_patterns), False)
             patterns, search = patterns.subset(np.sort(keep)), "exact"
-        return patterns, directions, init, search
+        return patterns, directions, init, search, mlp
 
     def _shares_neurons(self, Y):
         """Whether the fit solves the shared-neuron program (:mod:`convexnn.shared`): several
@@ -261,9 +268,9 @@ class _BaseConvexReLU(NetworkEstimator):
             and not self.pattern_generation and self.solver in ("auto", "ipm", "cvxpy")
         )
 
-    def _solve(self, program, init, callback):
+    def _solve(self, program, init, callback, incumbent=None):
         """Solve ``program`` once (memory checked first), its solvers' own warnings silenced:
-        the fit warns once, with the gap reached."""
+        the fit warns once, with the gap reached; never a point worse than ``incumbent``."""
         name = type(self).__name__
         check_program_memory(program, self.solver, self.max_memory, name)
         _warn_if_slow(program, self.solver, name)
@@ -274,7 +281,7 @@ class _BaseConvexReLU(NetworkEstimator):
             warnings.simplefilter("ignore", ConvergenceWarning)
             return solve(
                 program, self.solver, tol=self.tol, verbose=bool(self.verbose), init=init,
-                **budget,
+                incumbent=incumbent, **budget,
             )
 
     def _set_network(self, program, result, X, Y, loss):
@@ -297,24 +304,27 @@ class _BaseConvexReLU(NetworkEstimator):
         self.constraint_violation_ = result.violation
 
     def _sample(self, X, Y, loss):
-        """``(patterns, directions)``: the sampler's patterns, with the output directions of the
-        MLP's neurons where the fit shares them (:meth:`_shares_neurons`; None otherwise)."""
+        """``(patterns, directions, mlp)``: the sampler's patterns, with the output directions
+        of the MLP's neurons where the fit shares them (:meth:`_shares_neurons`; None otherwise),
+        and the MLP they come from (None for the other samplers)."""
         if self.sampler == "mlp":
             directions = None
-            if self._shares_neurons(Y):
-                mlp = fit_mlp(X, Y, loss, self.alpha, self.n_gates, self.random_state,
-                              max_iter=self.mlp_max_iter)
+            shared = self._shares_neurons(Y)
+            if not shared:
+                X = np.asarray(X, dtype=np.float64)  # as mlp_patterns trains it
+            mlp = mlp_sampler.fit_mlp(X, Y, loss, self.alpha, self.n_gates, self.random_state,
+                                      max_iter=self.mlp_max_iter)
+            if shared:
                 patterns, directions = mlp_directions(X, mlp)
                 if patterns.n_patterns == 0:  # no neuron feeds an output: one output per neuron
                     patterns, directions = gate_patterns(X, hidden_gates(mlp)), None
             else:
-                patterns = mlp_patterns(X, Y, loss, self.alpha, self.n_gates, self.random_state,
-                                        max_iter=self.mlp_max_iter)
+                patterns = gate_patterns(X, hidden_gates(mlp))
             if patterns.n_patterns > 0:
-                return patterns, directions
+                return patterns, directions, mlp
             # every hidden neuron of the MLP died (alpha near alpha_max): random patterns instead
         sampler = "gaussian" if self.sampler == "mlp" else self.sampler
-        return sample_patterns(X, self.n_gates, sampler, self.random_state), None
+        return sample_patterns(X, self.n_gates, sampler, self.random_state), None, None
 
     def _warm_start_point(self, X, Y):
         """The previous patterns and solution, when ``warm_start`` applies to this data."""
@@ -387,8 +397,9 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
           (:func:`convexnn.patterns.mlp_patterns`). The network is then never worse on the
           objective than ``MLPRegressor``/``MLPClassifier(hidden_layer_sizes=(n_gates,),
           solver="lbfgs", alpha=alpha * n_samples, max_iter=mlp_max_iter,
-          random_state=random_state)``: that MLP is a feasible point of the program. With
-          several outputs (multi-output regression, more than two classes) and ``solver``
+          random_state=random_state)``: that MLP is a feasible point of the program, and an exact
+          ReLU fit stopped short of ``tol`` at a worse point returns the MLP's network instead.
+          With several outputs (multi-output regression, more than two classes) and ``solver``
           ``"auto"``, ``"ipm"`` or ``"cvxpy"``, the program is the shared-neuron one
           (:mod:`convexnn.shared`): each neuron feeds every output along the direction of the
           MLP neuron it comes from; otherwise each neuron feeds one output, and the network may

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from .losses import encode_targets, get_loss
-from .patterns import add_bias_column
+from .patterns import add_bias_column, gate_patterns
 
-__all__ = ["forward", "network_objective", "solution_to_network"]
+__all__ = ["forward", "network_objective", "solution_to_network", "network_to_solution"]
 
 
 def forward(coefs, intercepts, X, gates=None):
@@ -129,3 +129,87 @@ def solution_to_network(program, solution):
     intercepts = [Wt[:, d].copy(), intercept]
     gates = program.patterns.gates[:, gate_cols].astype(np.float64) if gated else None
     return coefs, intercepts, gates
+
+
+def network_to_solution(program, coefs, intercepts):
+    """The point of ``program`` that a two-layer ReLU network is, or None when it is not one.
+
+    The inverse of :func:`solution_to_network` (:ref:`maths-mapping`): neuron ``j`` with input
+    weights ``g_j = [w_j; b_j]`` and output weights ``a_j`` acts on the training data through its
+    activation pattern ``D = 1[X̃g_j ≥ 0]`` (found as :func:`~convexnn.patterns.gate_patterns`
+    finds it), so it adds ``a_{jo}·g_j`` to the block of that pattern for output ``o`` (to ``u``
+    for a positive weight, to ``v`` for a negative one; for a
+    :class:`~convexnn.shared.SharedNeuronProgram`, ``‖a_j‖·g_j`` to the block of that pattern and
+    output direction). The point reproduces the network's outputs, and its objective is at most
+    the network's: the penalty ``alpha·‖Σ_j a_{jo} w_j‖`` of a block is at most the
+    ``alpha·Σ_j |a_{jo}|·‖w_j‖ ≤ (alpha/2) Σ_j (‖w_j‖² + ‖a_j‖²)`` that weight decay charges
+    (with one output, or shared neurons; a neuron feeding several outputs of a per-output program
+    pays ``‖a_j‖₁`` there). Blocks left a rounding outside their cones (samples on a neuron's
+    hyperplane) are moved into them (:meth:`~convexnn.program.ConvexProgram.feasible`).
+
+    A fitted scikit-learn MLP's ``coefs_`` and ``intercepts_`` are such a network: with the
+    program built on its patterns (``sampler="mlp"``), it is a feasible point, and the
+    estimators' solvers never hand back a point worse than it (:func:`convexnn.solvers.solve`'s
+    ``incumbent``).
+
+    Parameters
+    ----------
+    program : ConvexProgram or SharedNeuronProgram
+        An exact ReLU (or gated) program whose patterns hold every live neuron's pattern.
+    coefs, intercepts : list of ndarray
+        A two-layer network in scikit-learn's layout: ``[W1 (d × m), W2 (m × K)]`` and
+        ``[b1 (m,), b2 (K,)]``.
+
+    Returns
+    -------
+    ConvexSolution or None
+        None when a neuron that fires and feeds an output has a pattern (or, with shared neurons,
+        an output direction) the program does not have.
+    """
+    from .program import ConvexSolution
+
+    if len(coefs) != 2 or len(intercepts) != 2:
+        raise ValueError("network_to_solution maps two-layer networks only")
+    X = np.asarray(program.X, dtype=np.float64)
+    gates = np.vstack([np.asarray(coefs[0], np.float64), np.asarray(intercepts[0], np.float64)])
+    A = np.asarray(coefs[1], dtype=np.float64)  # (m, K)
+    intercept = np.asarray(intercepts[1], dtype=np.float64).reshape(-1)
+    if gates.shape[0] != program.n_features + 1 or intercept.shape[0] != program.n_outputs:
+        return None
+    directions = getattr(program, "directions", None)  # shared neurons: (K, P) unit columns
+    where = {}
+    for k, mask in enumerate(np.asfortranarray(program.patterns.masks).T):
+        where.setdefault(mask.tobytes(), []).append(k)
+    Xt = add_bias_column(X)
+    Z = Xt @ gates
+    masks = np.asfortranarray(Z >= 0)
+    # a neuron with samples on its hyperplane: its pattern as gate_patterns settles the ties
+    tied = np.any(np.abs(Z) <= 1e-10 * (np.abs(Xt) @ np.abs(gates)), axis=0)
+    U = np.zeros(program.block_shape)
+    V = None if program.formulation == "gated" else np.zeros_like(U)
+    for j in range(gates.shape[1]):
+        scale = float(np.linalg.norm(A[j]))
+        if scale == 0.0 or not masks[:, j].any():
+            continue  # a neuron that feeds no output, or never fires
+        if tied[j]:
+            found = gate_patterns(X, gates[:, j:j + 1])
+            mask = found.masks[:, 0] if found.n_patterns else None
+        else:
+            mask = masks[:, j]
+        candidates = [] if mask is None else where.get(mask.tobytes(), [])
+        if directions is not None:
+            candidates = [k for k in candidates
+                          if np.allclose(directions[:, k], A[j] / scale, rtol=0, atol=1e-9)]
+        if not candidates:
+            return None
+        k = candidates[0]
+        if directions is not None:
+            U[0, :, k] += scale * gates[:, j]
+            continue
+        for o in range(A.shape[1]):
+            if V is None:
+                U[o, :, k] += A[j, o] * gates[:, j]
+            else:
+                (U if A[j, o] > 0 else V)[o, :, k] += abs(A[j, o]) * gates[:, j]
+    solution = ConvexSolution(U, V, intercept.copy())
+    return program.feasible(solution, tol=1e-12)

@@ -148,6 +148,33 @@ def test_default_estimator_is_never_worse_than_sklearns_lbfgs_mlp(Estimator, kin
     assert model.objective_ <= J_mlp * (1 + 1e-6)
 
 
+@pytest.mark.parametrize("kind", ["logistic", "softmax", "squared"])
+def test_a_default_fit_stopped_by_its_budget_is_never_worse_than_the_mlp_it_started_from(kind):
+    """The MLP that gives the default fit its patterns is a feasible point of the program: it is
+    the callback's first point, and a solve stopped short of tol (two interior-point iterations,
+    far from the optimum) hands back that network, warning with its certified gap, rather than a
+    worse one."""
+    from convexnn import network_objective
+    from convexnn.losses import encode_targets
+    from convexnn.patterns.mlp import fit_mlp
+
+    X, y = make_data(kind, n=90, d=4, seed=3)
+    alpha = 1e-3
+    Estimator = ConvexReLURegressor if kind == "squared" else ConvexReLUClassifier
+    seen = []
+    with pytest.warns(ConvergenceWarning, match="certified relative duality gap"):
+        model = Estimator(alpha, max_iter=2, random_state=0).fit(
+            X, y, callback=lambda program, solution: seen.append(program.objective(solution))
+        )
+    Y = encode_targets(y, kind, n_outputs=3 if kind == "softmax" else None)
+    mlp = fit_mlp(X, Y if Y.ndim == 2 else Y[:, None], kind, alpha, 100, 0, max_iter=200)
+    J_mlp = network_objective(mlp.coefs_, mlp.intercepts_, X, y, alpha, kind)
+    assert model.status_ == "max_iter"
+    assert seen[0] <= J_mlp * (1 + 1e-12) and seen[0] < max(seen)
+    assert model.objective_ <= J_mlp * (1 + 1e-9)
+    assert model.objective_ == pytest.approx(seen[0], rel=1e-9)
+
+
 def test_mlp_sampler_falls_back_to_gaussian_patterns_when_the_mlp_is_dead(monkeypatch):
     # "mlp" is the default sampler: an MLP whose neurons all died (alpha near alpha_max) must not
     # make fit fail; the patterns are then the Gaussian sampler's

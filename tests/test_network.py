@@ -79,3 +79,44 @@ def test_network_objective_rejects_mismatched_input():
         network_objective(W, b, np.ones((4, 2)), np.ones((4, 2)), 0.1, "squared")
     with pytest.raises(ValueError, match="two-layer"):
         forward(W + W[1:], b + b[1:], np.ones((4, 2)), gates=np.ones((3, 3)))
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["per-output", "shared"])
+@pytest.mark.parametrize("kind", ["squared", "logistic", "softmax"])
+def test_network_to_solution_is_the_mlp_as_a_feasible_point_of_its_patterns_program(kind, shared):
+    """An MLP on its own patterns: a feasible point whose outputs are the MLP's and whose objective
+    is at most the MLP's; mapped back, the same outputs. A neuron whose pattern the program lacks
+    gives None."""
+    from convexnn import ConvexProgram, network_to_solution
+    from convexnn.losses import encode_targets
+    from convexnn.patterns import gate_patterns
+    from convexnn.patterns.mlp import fit_mlp, hidden_gates
+    from convexnn.shared import SharedNeuronProgram, mlp_directions
+
+    if shared and kind != "softmax":
+        pytest.skip("shared neurons: several outputs")
+    X, y = make_data(kind, n=70, d=3, seed=1)
+    alpha = 1e-3
+    Y = encode_targets(y, kind, n_outputs=3 if kind == "softmax" else None)
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    mlp = fit_mlp(X, Y, kind, alpha, 12, random_state=0, max_iter=50)
+    if shared:
+        program = SharedNeuronProgram(X, Y, *mlp_directions(X, mlp), kind, alpha)
+    else:
+        program = ConvexProgram(X, Y, gate_patterns(X, hidden_gates(mlp)), kind, alpha, "relu")
+    point = network_to_solution(program, mlp.coefs_, mlp.intercepts_)
+    assert program.constraint_violation(point) <= 1e-10
+    F = forward(mlp.coefs_, mlp.intercepts_, X)
+    assert np.abs(program.predict(point) - F).max() <= 1e-10 * np.abs(F).max()
+    J_mlp = network_objective(mlp.coefs_, mlp.intercepts_, X, Y, alpha, kind)
+    if kind != "softmax" or shared:  # a per-output program charges ‖a_j‖₁ for a shared neuron
+        assert program.objective(point) <= J_mlp * (1 + 1e-12)
+    coefs, intercepts, _ = solution_to_network(program, point)
+    assert np.abs(forward(coefs, intercepts, X) - F).max() <= 1e-10 * np.abs(F).max()
+    fewer = program.patterns.subset(np.arange(program.n_patterns - 1))
+    if shared:
+        smaller = SharedNeuronProgram(X, Y, fewer, program.directions[:, :-1], kind, alpha)
+    else:
+        smaller = ConvexProgram(X, Y, fewer, kind, alpha, "relu")
+    assert network_to_solution(smaller, mlp.coefs_, mlp.intercepts_) is None

@@ -170,7 +170,7 @@ BREAKDOWN_Y = np.array([1, 0, 2, 0, 2])
 def test_interior_point_keeps_its_closest_iterate_when_it_breaks_down():
     model = ConvexReLUClassifier(alpha=1e-4, n_gates=2, random_state=2)
     Y = encode_targets(BREAKDOWN_Y, "softmax", 3)
-    patterns, directions = model._sample(BREAKDOWN_X, Y, "softmax")
+    patterns, directions, _ = model._sample(BREAKDOWN_X, Y, "softmax")
     program = SharedNeuronProgram(BREAKDOWN_X, Y, patterns, directions, "softmax", 1e-4)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -187,7 +187,7 @@ def _small_shared_program(alpha=1e-2):
     """The default classifier's shared-neuron program on the five samples above."""
     model = ConvexReLUClassifier(alpha=alpha, n_gates=4, random_state=0)
     Y = encode_targets(BREAKDOWN_Y, "softmax", 3)
-    patterns, directions = model._sample(BREAKDOWN_X, Y, "softmax")
+    patterns, directions, _ = model._sample(BREAKDOWN_X, Y, "softmax")
     return SharedNeuronProgram(BREAKDOWN_X, Y, patterns, directions, "softmax", alpha)
 
 

@@ -301,20 +301,24 @@ def _into_cones(program, result, tol):
     )
 
 
-def _zero_instead(program, result):
-    """For a solver stopped by its budget (``max_iter``, or a backend's own inaccurate stop) at a
-    finite point worse than the zero network: the zero network instead, the best point seen, with
-    its certified gap and the solver's status (so the fit warns). None for any other failure."""
+def _best_instead(program, result, incumbent=None):
+    """For a solver stopped short of ``tol`` by its budget (``max_iter``, or a backend's own
+    inaccurate stop) at a finite point worse than the zero network or than ``incumbent`` (a
+    feasible point known before the solve): the better of those two instead, the best point
+    seen, with its certified gap and the solver's status (so the fit warns). None when the
+    solver's point is the best, or for any other failure."""
     if result is None or result.status not in ("max_iter", "inaccurate"):
         return None
     solution = result.solution
     if not _finite(solution):
         return None
-    zero = program.zero_solution()
-    if not program.objective(solution) > program.objective(zero):
+    best = program.zero_solution()
+    if incumbent is not None and program.objective(incumbent) < program.objective(best):
+        best = incumbent
+    if not program.objective(solution) > program.objective(best):
         return None
-    gap = program.duality_gap(zero).gap
-    return replace(result, solution=zero, gap=gap, violation=0.0,
+    gap = program.duality_gap(best).gap
+    return replace(result, solution=best, gap=gap, violation=program.constraint_violation(best),
                    gap_history=[*result.gap_history, gap])
 
 
@@ -350,9 +354,9 @@ def _second_opinion(program, result, options):
 
 def _called_back(result, name, options):
     """``result``, after calling the callback once with its point if solver ``name`` did not call
-    it along the way (CVXPY: one call at the end)."""
+    it along the way (CVXPY: one call at the end; ``name`` None: a point no solver reported)."""
     callback = options.get("callback")
-    if callback is not None and not takes(name, "callback"):
+    if callback is not None and (name is None or not takes(name, "callback")):
         callback(result.solution)
     return result
 
@@ -408,7 +412,7 @@ def _fallback(program, failed):
     return None
 
 
-def solve(program, solver="auto", **options) -> SolverResult:
+def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
     """Solve ``program`` with the named solver (``"auto"`` picks one for the formulation).
 
     When ``program.alpha >= program.alpha_max()`` the all-zero blocks are optimal (:ref:`maths-gap`) and
@@ -419,8 +423,9 @@ def solve(program, solver="auto", **options) -> SolverResult:
     gap. With ``solver="auto"`` a failed check moves on to the next solver (CVXPY where its memory
     fits, then the matrix-free solver), with a warning that says what failed; a named solver that
     fails raises :class:`SolverFailure` instead of returning the point. A solver stopped by its
-    iteration budget at a point worse than the zero network hands back the zero network instead
-    (with its gap and the solver's status): never a point worse than the best one seen.
+    iteration budget at a point worse than the zero network, or than ``incumbent``, hands back the
+    better of those instead (with its gap and the solver's status): never a point worse than the
+    best one seen.
 
     Parameters
     ----------
@@ -429,6 +434,10 @@ def solve(program, solver="auto", **options) -> SolverResult:
         these checks).
     solver : str, default="auto"
         ``"auto"`` or a key of :data:`SOLVERS`; an unknown name raises ``ValueError``.
+    incumbent : ConvexSolution, optional
+        A feasible point known before the solve (the estimators pass the MLP whose patterns the
+        program has, :func:`~convexnn.network.network_to_solution`): the ``callback`` is called
+        with it first, and it is handed back instead of a budget-stopped point that is worse.
     **options
         Keyword arguments of the solver, such as ``tol``, ``max_iter``, ``verbose``, ``init`` (a
         :class:`~convexnn.program.ConvexSolution` to start from) and ``callback`` (called with
@@ -459,6 +468,14 @@ def solve(program, solver="auto", **options) -> SolverResult:
         return SolverResult(zero, "alpha_max", "optimal", gap, 0.0, 0, [gap], time.perf_counter() - start)
     auto = solver == "auto"
     _options_for(name, options, auto)  # refuse what the named solver cannot take, before any work
+    if incumbent is not None:
+        if not _finite(incumbent) or program.constraint_violation(incumbent) > MAX_VIOLATION:
+            raise ValueError(
+                "incumbent must be a feasible point of the program (finite blocks inside their "
+                "cones)"
+            )
+        if options.get("callback") is not None:
+            options["callback"](incumbent)  # the first point in hand
     failed = []
     while True:
         with warnings.catch_warnings(record=True) as caught:
@@ -479,17 +496,20 @@ def solve(program, solver="auto", **options) -> SolverResult:
             # program; the better certified point of the two is returned
             other = _try(program, second, options)
             if other is not None and other.gap < result.gap:
-                return _called_back(other, second, options)
+                result, name, caught = other, second, []
         if reason is None:
             for w in caught:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            better = _best_instead(program, result, incumbent)
+            if better is not None:
+                return _called_back(better, None, options)
             return _called_back(result, name, options)
         failed.append(name)
         following = _fallback(program, failed) if auto else None
         if following is None:
-            zero = _zero_instead(program, result)
-            if zero is not None:
-                return _called_back(zero, name, options)
+            best = _best_instead(program, result, incumbent)
+            if best is not None:
+                return _called_back(best, None, options)
             raise SolverFailure(
                 f"solver {name!r} returned no usable point ({reason})"
                 + (f" after {', '.join(map(repr, failed[:-1]))} failed" if len(failed) > 1 else "")

@@ -94,6 +94,41 @@ def test_a_budget_stop_worse_than_the_zero_network_returns_the_zero_network():
     and warns with its gap, instead of returning that point or raising."""
     X, y = make_data("squared", n=40, d=2)
     with pytest.warns(ConvergenceWarning, match=r"relative duality gap .* \(tol=1e-06"):
-        model = ConvexReLURegressor(solver="cvxpy", max_iter=2, **FAST).fit(X, y)
+        model = ConvexReLURegressor(
+            solver="cvxpy", max_iter=2, sampler="gaussian", **FAST
+        ).fit(X, y)
     assert model.n_neurons_ == 0 and model.status_ != "optimal"
     assert np.allclose(model.predict(X), np.mean(y))
+    # with the default sampler the MLP that gave the patterns is a better point than the zero
+    # network: that MLP's network comes back instead
+    with pytest.warns(ConvergenceWarning, match=r"relative duality gap .* \(tol=1e-06"):
+        model = ConvexReLURegressor(solver="cvxpy", max_iter=2, **FAST).fit(X, y)
+    assert 0 < model.n_neurons_ and model.status_ != "optimal"
+    assert np.mean((model.predict(X) - y) ** 2) < np.var(y)
+
+
+def test_a_budget_stop_worse_than_the_incumbent_returns_the_incumbent():
+    """``incumbent``, a feasible point known before the solve, is the callback's first point and
+    is handed back, with its certified gap and the solver's status, when the solver stops short
+    of tol at a worse point; a point that is not feasible is refused."""
+    from convexnn.solvers.ipm import solve_ipm
+
+    program = make_program("logistic", "relu", n=60, d=3, n_gates=10, alpha=1e-3)
+    optimum = solve(program, "ipm", tol=1e-8).solution
+    incumbent = optimum.copy()
+    incumbent.U *= 0.9  # feasible: the cones are cones
+    incumbent.V *= 0.9
+    stopped = solve_ipm(program, max_iter=2)
+    assert program.objective(stopped.solution) > program.objective(incumbent)
+    seen = []
+    result = solve(program, "ipm", max_iter=2, incumbent=incumbent, callback=seen.append)
+    assert result.status == "max_iter" and result.solution is incumbent
+    assert result.gap == pytest.approx(program.duality_gap(incumbent).gap)
+    assert seen[0] is incumbent and seen[-1] is incumbent
+    # a certified solve is not replaced by a worse incumbent
+    result = solve(program, "ipm", incumbent=incumbent)
+    assert result.status == "optimal" and result.solution is not incumbent
+    outside = incumbent.copy()
+    outside.U[..., 0] = -outside.U[..., 0] - 1.0
+    with pytest.raises(ValueError, match="incumbent must be a feasible point"):
+        solve(program, "ipm", incumbent=outside)
