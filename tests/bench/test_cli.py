@@ -206,3 +206,34 @@ def test_console_command_reports_errors_without_traceback(tmp_path):
     assert result.returncode == 2
     assert "convexnn bench: error: no .npz files in" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_summarise_prints_the_profile_misses_and_certificates_without_excluded_methods(
+    tmp_path, capsys
+):
+    """``benchmarks/summarise.py profile``: fractions solved, the profile verdicts, the misses and
+    the share of fits certified optimal for their patterns; ``--exclude`` takes a method out of
+    every figure (``J*`` included). convex-relu's trajectory starts at the MLP its patterns come
+    from, which is a feasible point of its program."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import summarise
+
+    X, y = make_data("logistic", n=50, d=3, seed=2)
+    data = tmp_path / "tiny.csv"
+    _write_csv(data, X, y)
+    out = tmp_path / "out"
+    argv = ["bench", "--csv", str(data), "--target", "label", "--alphas", "1e-3",
+            "--methods", "convex-relu,convex-gated,sgd", "--out", str(out), "--no-plots", *QUICK]
+    assert main(argv) == 0
+    capsys.readouterr()
+    relu = next(r for r in json.loads((out / "results.json").read_text())["records"]
+                if r["method"] == "convex-relu")
+    assert len(relu["trajectory"]) >= 2 and relu["trajectory"][0][0] < relu["time"]
+    summarise.main(["profile", str(out / "results.json"), "--method", "convex-relu"])
+    printed = capsys.readouterr().out
+    assert "convex-gated" in printed and "convex-relu vs sgd" in printed
+    assert "(certified optimal for its patterns) in 1 of 1 runs (100.0%)" in printed
+    summarise.main(["profile", str(out / "results.json"), "--method", "convex-relu",
+                    "--exclude", "convex-gated"])
+    printed = capsys.readouterr().out
+    assert "convex-gated" not in printed and "convex-relu vs sgd" in printed
