@@ -204,35 +204,3 @@ def test_an_overflowing_scaling_ends_the_iterations_quietly(monkeypatch):
         warnings.simplefilter("error", RuntimeWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
         _breaks_down_late(monkeypatch, "_nesterov_todd", ipm, overflowing)
-
-
-def test_block_inverses_come_from_cholesky_factors_only_where_they_check_out(monkeypatch):
-    """Well-conditioned blocks are inverted through their Cholesky factors, without an
-    eigendecomposition; a stack with a block singular to rounding (which does not factor) is
-    inverted through eigendecompositions; the inverses agree with the eigendecomposition-only
-    ones."""
-    from convexnn.solvers import ipm
-
-    rng = np.random.default_rng(1)
-    A = rng.standard_normal((8, 6, 6))
-    B = A @ A.transpose(0, 2, 1) + 0.1 * np.eye(6)
-    B[1] *= np.outer([1e6, 1, 1, 1e-4, 1, 1], [1e6, 1, 1, 1e-4, 1, 1])
-    monkeypatch.setattr(ipm, "CHOLESKY_RESIDUAL", 0.0)
-    reference = ipm._psd_inverse(B)
-    monkeypatch.setattr(ipm, "CHOLESKY_RESIDUAL", 1e-10)
-    eigh, calls = np.linalg.eigh, []
-
-    def counted(M):
-        calls.append(len(M))
-        return eigh(M)
-
-    monkeypatch.setattr(np.linalg, "eigh", counted)
-    root = np.sqrt(np.einsum("bii->bi", B))
-    scaled = np.einsum("bi,bj->bij", root, root)
-    assert np.allclose(ipm._psd_inverse(B) * scaled, reference * scaled, atol=1e-10)
-    assert calls == []
-    v = rng.standard_normal(6)
-    B[2] = np.outer(v, v)
-    inverse = ipm._psd_inverse(B)
-    assert calls == [8]
-    assert np.all(np.isfinite(inverse)) and np.all(np.linalg.eigvalsh(inverse[2]) > 0)
