@@ -432,21 +432,26 @@ def _newton_step(stats, U, c, alpha, n, scale, model_tol):
         raise FloatingPointError(f"Clarabel failed on the Newton model ({result.status})")
     step = x[: p + 1]
     if model_tol <= MODEL_TOL[0]:  # Clarabel's finest: its step floors the gap, polish it
-        Pu = Pm[: p + 1, : p + 1].toarray()
-        step = _polished(Pu + np.triu(Pu, 1).T, g, u, step, alpha, p1)
+        step = _polished(Pm[: p + 1, : p + 1].tocsc(), g, u, step, alpha, p1)
     dU = step[:p].reshape(P, p1).T
     penalty = alpha * (np.linalg.norm(U + dU, axis=0).sum() - np.linalg.norm(U, axis=0).sum())
     decrease = float(g @ step + penalty)  # the first-order model's change (Armijo's reference)
     return dU, float(step[p]), decrease
 
 
-def _model_value(H, g, u, x, alpha, p1):
-    """``gᵀx + ½xᵀHx + alpha Σ_k ‖u_k + x_k‖``: the Newton model at the step ``x``."""
+def _model_value(upper, g, u, x, alpha, p1):
+    """``gᵀx + ½xᵀHx + alpha Σ_k ‖u_k + x_k‖``: the Newton model at the step ``x`` (``H``
+    given by its sparse upper triangle)."""
     groups = (u + x[:-1]).reshape(-1, p1)
-    return float(g @ x + 0.5 * x @ (H @ x) + alpha * np.linalg.norm(groups, axis=1).sum())
+    return float(g @ x + 0.5 * x @ _times(upper, x) + alpha * np.linalg.norm(groups, axis=1).sum())
 
 
-def _polished(H, g, u, x, alpha, p1):
+def _times(upper, x):
+    """``H x`` for the symmetric ``H`` whose upper triangle ``upper`` holds (no dense copy)."""
+    return upper @ x + upper.T @ x - upper.diagonal() * x
+
+
+def _polished(upper, g, u, x, alpha, p1):
     """The Newton model's minimiser from Clarabel's ``x``, polished: on the groups ``x`` keeps
     non-zero the model is smooth, and a few Newton steps on them (the others held at zero) reach
     it to rounding, where an interior point stops at ``√tol`` from it (a point that floors the
@@ -464,9 +469,10 @@ def _polished(H, g, u, x, alpha, p1):
         if not np.all(size > 0):
             return x
         unit = v / size[:, None]
-        grad = (g + H @ y)[free]
+        grad = (g + _times(upper, y))[free]
         grad[:-1] += alpha * unit.ravel()
-        hess = H[np.ix_(free, free)]
+        hess = upper[free][:, free].toarray()  # free is sorted: still the upper triangle
+        hess += np.triu(hess, 1).T
         for i, (w, r) in enumerate(zip(unit, size, strict=True)):
             block = slice(i * p1, (i + 1) * p1)
             hess[block, block] += alpha * (np.eye(p1) - np.outer(w, w)) / r
@@ -479,10 +485,11 @@ def _polished(H, g, u, x, alpha, p1):
             break
     if not np.all(np.isfinite(y)):
         return x
-    held = (g + H @ y)[:-1].reshape(P, p1)[~active]
+    held = (g + _times(upper, y))[:-1].reshape(P, p1)[~active]
     if np.any(np.linalg.norm(held, axis=1) > alpha * (1 + 1e-9)):
         return x
-    return y if _model_value(H, g, u, y, alpha, p1) <= _model_value(H, g, u, x, alpha, p1) else x
+    lower = _model_value(upper, g, u, y, alpha, p1) <= _model_value(upper, g, u, x, alpha, p1)
+    return y if lower else x
 
 
 #: Groups of a Newton step below this fraction of the largest are held at zero by the polish.

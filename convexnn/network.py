@@ -140,11 +140,12 @@ def network_to_solution(program, coefs, intercepts):
     finds it), so it adds ``a_{jo}·g_j`` to the block of that pattern for output ``o`` (to ``u``
     for a positive weight, to ``v`` for a negative one; for a
     :class:`~convexnn.shared.SharedNeuronProgram`, ``‖a_j‖·g_j`` to the block of that pattern and
-    output direction). The point reproduces the network's outputs, and its objective is at most
-    the network's: the penalty ``alpha·‖Σ_j a_{jo} w_j‖`` of a block is at most the
-    ``alpha·Σ_j |a_{jo}|·‖w_j‖ ≤ (alpha/2) Σ_j (‖w_j‖² + ‖a_j‖²)`` that weight decay charges
-    (with one output, or shared neurons; a neuron feeding several outputs of a per-output program
-    pays ``‖a_j‖₁`` there). Blocks left a rounding outside their cones (samples on a neuron's
+    output direction). The point reproduces the network's outputs, and for the exact ReLU
+    program its objective is at most the network's: the penalty ``alpha·‖Σ_j a_{jo} w_j‖`` of a
+    block is at most the ``alpha·Σ_j |a_{jo}|·‖w_j‖ ≤ (alpha/2) Σ_j (‖w_j‖² + ‖a_j‖²)`` that
+    weight decay charges (with one output, or shared neurons; a neuron feeding several outputs
+    of a per-output program pays ``‖a_j‖₁`` there; the gated program also charges the hidden
+    biases). Blocks left a rounding outside their cones (samples on a neuron's
     hyperplane) are moved into them (:meth:`~convexnn.program.ConvexProgram.feasible`).
 
     A fitted scikit-learn MLP's ``coefs_`` and ``intercepts_`` are such a network: with the
@@ -164,7 +165,8 @@ def network_to_solution(program, coefs, intercepts):
     -------
     ConvexSolution or None
         None when a neuron that fires and feeds an output has a pattern (or, with shared neurons,
-        an output direction) the program does not have.
+        an output direction) the program does not have, or when the point is not finite or not
+        inside its cones.
     """
     from .program import ConvexSolution
 
@@ -184,7 +186,8 @@ def network_to_solution(program, coefs, intercepts):
     Z = Xt @ gates
     masks = np.asfortranarray(Z >= 0)
     # a neuron with samples on its hyperplane: its pattern as gate_patterns settles the ties
-    tied = np.any(np.abs(Z) <= 1e-10 * (np.abs(Xt) @ np.abs(gates)), axis=0)
+    bound = 1e-10 * (np.abs(Xt) @ np.abs(gates))
+    tied = np.any(np.abs(Z) <= bound, axis=0)
     U = np.zeros(program.block_shape)
     V = None if program.formulation == "gated" else np.zeros_like(U)
     for j in range(gates.shape[1]):
@@ -193,10 +196,14 @@ def network_to_solution(program, coefs, intercepts):
             continue  # a neuron that feeds no output, or never fires
         if tied[j]:
             found = gate_patterns(X, gates[:, j:j + 1])
-            mask = found.masks[:, 0] if found.n_patterns else None
+            if not found.n_patterns:
+                if np.all(np.abs(Z[masks[:, j], j]) <= bound[masks[:, j], j]):
+                    continue  # it fires only on its hyperplane: it outputs nothing
+                return None
+            mask = found.masks[:, 0]
         else:
             mask = masks[:, j]
-        candidates = [] if mask is None else where.get(mask.tobytes(), [])
+        candidates = where.get(mask.tobytes(), [])
         if directions is not None:
             candidates = [k for k in candidates
                           if np.allclose(directions[:, k], A[j] / scale, rtol=0, atol=1e-9)]
@@ -211,5 +218,10 @@ def network_to_solution(program, coefs, intercepts):
                 U[o, :, k] += A[j, o] * gates[:, j]
             else:
                 (U if A[j, o] > 0 else V)[o, :, k] += abs(A[j, o]) * gates[:, j]
-    solution = ConvexSolution(U, V, intercept.copy())
-    return program.feasible(solution, tol=1e-12)
+    solution = program.feasible(ConvexSolution(U, V, intercept.copy()), tol=1e-12)
+    finite = all(np.all(np.isfinite(a)) for a in (solution.U, solution.intercept)) and (
+        V is None or np.all(np.isfinite(solution.V))
+    )
+    if not finite or not program.constraint_violation(solution) <= 1e-8:
+        return None  # a network with non-finite weights, or one its cones do not hold
+    return solution

@@ -120,3 +120,22 @@ def test_network_to_solution_is_the_mlp_as_a_feasible_point_of_its_patterns_prog
     else:
         smaller = ConvexProgram(X, Y, fewer, kind, alpha, "relu")
     assert network_to_solution(smaller, mlp.coefs_, mlp.intercepts_) is None
+
+
+def test_network_to_solution_skips_a_neuron_that_fires_only_on_its_hyperplane():
+    """A neuron that outputs nothing on the data (zero weights, zero bias: every sample on its
+    hyperplane) is no block: the rest of the network still maps; non-finite weights give None."""
+    from convexnn import ConvexProgram, network_to_solution
+    from convexnn.patterns import gate_patterns
+
+    X, y = make_data("squared", n=30, d=2, seed=4)
+    coefs = [np.array([[1.0, 0.0], [0.5, 0.0]]), np.array([[0.7], [2.0]])]
+    intercepts = [np.array([0.2, 0.0]), np.array([0.1])]
+    program = ConvexProgram(X, y[:, None], gate_patterns(X, np.vstack([coefs[0], intercepts[0]])),
+                            "squared", 1e-3, "relu")
+    point = network_to_solution(program, coefs, intercepts)
+    assert point is not None
+    F = forward(coefs, intercepts, X)
+    assert np.allclose(program.predict(point), F, rtol=0, atol=1e-12)
+    coefs[1] = np.array([[np.inf], [2.0]])
+    assert network_to_solution(program, coefs, intercepts) is None

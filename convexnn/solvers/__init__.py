@@ -301,24 +301,42 @@ def _into_cones(program, result, tol):
     )
 
 
-def _best_instead(program, result, incumbent=None):
-    """For a solver stopped short of ``tol`` by its budget (``max_iter``, or a backend's own
-    inaccurate stop) at a finite point worse than the zero network or than ``incumbent`` (a
-    feasible point known before the solve): the better of those two instead, the best point
-    seen, with its certified gap and the solver's status (so the fit warns). None when the
-    solver's point is the best, or for any other failure."""
-    if result is None or result.status not in ("max_iter", "inaccurate"):
+def _best_instead(program, result, incumbent=None, tol=1e-6, failed=False):
+    """The best point seen instead of ``result``, or None when ``result`` is it.
+
+    ``incumbent`` (a feasible point known before the solve) replaces any point that stopped
+    short of ``tol`` with a higher objective, and any failed one (``failed``: no usable point,
+    or none at all). Without an incumbent, the zero network replaces a point stopped by its
+    budget (``max_iter``, or a backend's own inaccurate stop) that is worse than it. The point
+    handed back keeps the solver's status (so the fit warns), ``"stalled"`` after a failure; its
+    gap is certified by the better of its own dual bound and the one the solver's point
+    certified (any dual feasible point bounds the optimum), and the status becomes
+    ``"optimal"`` when that gap is at most ``tol``."""
+    solution = None if result is None else result.solution
+    finite = solution is not None and _finite(solution)
+    usable = finite and not failed
+    if incumbent is None:
+        if not finite or result.status not in ("max_iter", "inaccurate"):
+            return None
+        best = program.zero_solution()
+    else:
+        if usable and result.status == "optimal":
+            return None
+        best = min((incumbent, program.zero_solution()), key=program.objective)
+    objective = program.objective(best)
+    if (usable or incumbent is None) and not program.objective(solution) > objective:
         return None
-    solution = result.solution
-    if not _finite(solution):
-        return None
-    best = program.zero_solution()
-    if incumbent is not None and program.objective(incumbent) < program.objective(best):
-        best = incumbent
-    if not program.objective(solution) > program.objective(best):
-        return None
-    gap = program.duality_gap(best).gap
-    return replace(result, solution=best, gap=gap, violation=program.constraint_violation(best),
+    dual = program.duality_gap(best).dual
+    if usable and np.isfinite(result.gap):  # the dual bound the solver's point certified
+        P = program.objective(solution)
+        dual = max(dual, P - result.gap * max(abs(P), 1e-12))
+    gap = (objective - dual) / max(abs(objective), 1e-12)
+    status = result.status if result is not None and (usable or incumbent is None) else "stalled"
+    status = "optimal" if gap <= tol else status
+    if result is None:
+        result = SolverResult(best, "incumbent", status, gap, 0.0, 0, [], 0.0)
+    return replace(result, solution=best, gap=gap, status=status, objective=None,
+                   violation=program.constraint_violation(best),
                    gap_history=[*result.gap_history, gap])
 
 
@@ -423,8 +441,9 @@ def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
     gap. With ``solver="auto"`` a failed check moves on to the next solver (CVXPY where its memory
     fits, then the matrix-free solver), with a warning that says what failed; a named solver that
     fails raises :class:`SolverFailure` instead of returning the point. A solver stopped by its
-    iteration budget at a point worse than the zero network, or than ``incumbent``, hands back the
-    better of those instead (with its gap and the solver's status): never a point worse than the
+    iteration budget at a point worse than the zero network hands back the zero network instead
+    (with its gap and the solver's status), and one given an ``incumbent`` hands that back
+    instead of any worse point short of ``tol`` or of a failure: never a point worse than the
     best one seen.
 
     Parameters
@@ -437,7 +456,8 @@ def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
     incumbent : ConvexSolution, optional
         A feasible point known before the solve (the estimators pass the MLP whose patterns the
         program has, :func:`~convexnn.network.network_to_solution`): the ``callback`` is called
-        with it first, and it is handed back instead of a budget-stopped point that is worse.
+        with it first, and it is handed back instead of a point stopped short of ``tol`` that is
+        worse, and instead of an error when no solver returns a usable point.
     **options
         Keyword arguments of the solver, such as ``tol``, ``max_iter``, ``verbose``, ``init`` (a
         :class:`~convexnn.program.ConvexSolution` to start from) and ``callback`` (called with
@@ -500,14 +520,20 @@ def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
         if reason is None:
             for w in caught:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-            better = _best_instead(program, result, incumbent)
+            better = _best_instead(program, result, incumbent, options.get("tol", 1e-6))
             if better is not None:
                 return _called_back(better, None, options)
             return _called_back(result, name, options)
         failed.append(name)
         following = _fallback(program, failed) if auto else None
         if following is None:
-            best = _best_instead(program, result, incumbent)
+            if incumbent is not None:
+                warnings.warn(
+                    f"solver {name!r} returned no usable point ({reason}); the incumbent (the "
+                    "point known before the solve) is returned", UserWarning, stacklevel=2,
+                )
+            best = _best_instead(program, result, incumbent, options.get("tol", 1e-6),
+                                 failed=True)  # fmt: skip
             if best is not None:
                 return _called_back(best, None, options)
             raise SolverFailure(

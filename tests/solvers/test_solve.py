@@ -123,7 +123,8 @@ def test_a_budget_stop_worse_than_the_incumbent_returns_the_incumbent():
     seen = []
     result = solve(program, "ipm", max_iter=2, incumbent=incumbent, callback=seen.append)
     assert result.status == "max_iter" and result.solution is incumbent
-    assert result.gap == pytest.approx(program.duality_gap(incumbent).gap)
+    # certified by the better of its own dual bound and the one the stopped point certified
+    assert 0 <= result.gap <= program.duality_gap(incumbent).gap
     assert seen[0] is incumbent and seen[-1] is incumbent
     # a certified solve is not replaced by a worse incumbent
     result = solve(program, "ipm", incumbent=incumbent)
@@ -132,3 +133,48 @@ def test_a_budget_stop_worse_than_the_incumbent_returns_the_incumbent():
     outside.U[..., 0] = -outside.U[..., 0] - 1.0
     with pytest.raises(ValueError, match="incumbent must be a feasible point"):
         solve(program, "ipm", incumbent=outside)
+
+
+@pytest.mark.parametrize("kind", ["stalled", "non-finite", "breakdown"])
+def test_a_stalled_or_failed_solve_hands_back_the_incumbent(kind, monkeypatch):
+    """A solver that stops by its own rule (``"stalled"``) at a point better than the zero
+    network but worse than the incumbent, or that returns no usable point (non-finite, or a
+    numerical breakdown), under a named solver with no fallback: the incumbent comes back (with
+    a warning for a failure) instead of that point or an error."""
+    import warnings
+
+    import convexnn.solvers as solvers
+    from convexnn.solvers.base import SolverResult
+
+    program = make_program("logistic", "relu", n=40, d=3, n_gates=10, alpha=1e-2)
+    optimum = solve(program, "ipm", tol=1e-8).solution
+    incumbent = optimum.copy()
+    incumbent.U *= 0.95
+    incumbent.V *= 0.95
+
+    def broken(program, **options):
+        if kind == "breakdown":
+            raise np.linalg.LinAlgError("not positive definite")
+        solution = optimum.copy()
+        solution.U *= 0.3
+        solution.V *= 0.3
+        if kind == "non-finite":
+            solution.U[..., 0] = np.nan
+        return SolverResult(solution, "broken", "stalled", 0.5, 0.0, 3, [0.5])
+
+    monkeypatch.setitem(solvers.SOLVERS, "broken", broken)
+    if kind == "stalled":
+        stalled = broken(program).solution
+        zero = program.zero_solution()
+        assert program.objective(zero) > program.objective(stalled) > program.objective(incumbent)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            result = solve(program, "broken", incumbent=incumbent)
+        assert solve(program, "broken").solution is not incumbent  # without it: its own point
+    else:
+        with pytest.warns(UserWarning, match="the incumbent .* is returned"):
+            result = solve(program, "broken", incumbent=incumbent)
+        with pytest.raises(solvers.SolverFailure):
+            solve(program, "broken")
+    assert result.solution is incumbent and result.status == "stalled"
+    assert result.gap <= program.duality_gap(incumbent).gap
