@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .losses import encode_targets, get_loss
-from .patterns import add_bias_column, gate_patterns
+from .patterns import add_bias_column, settled_gates
 
 __all__ = ["forward", "network_objective", "solution_to_network", "network_to_solution"]
 
@@ -136,9 +136,9 @@ def network_to_solution(program, coefs, intercepts):
 
     The inverse of :func:`solution_to_network` (:ref:`maths-mapping`): neuron ``j`` with input
     weights ``g_j = [w_j; b_j]`` and output weights ``a_j`` acts on the training data through its
-    activation pattern ``D = 1[X̃g_j ≥ 0]`` (found as :func:`~convexnn.patterns.gate_patterns`
-    finds it), so it adds ``a_{jo}·g_j`` to the block of that pattern for output ``o`` (to ``u``
-    for a positive weight, to ``v`` for a negative one; for a
+    activation pattern ``D = 1[X̃g_j ≥ 0]`` (ties settled as the sampler settles them,
+    :func:`~convexnn.patterns.settled_gates`), so it adds ``a_{jo}·g_j`` to the block of that
+    pattern for output ``o`` (to ``u`` for a positive weight, to ``v`` for a negative one; for a
     :class:`~convexnn.shared.SharedNeuronProgram`, ``‖a_j‖·g_j`` to the block of that pattern and
     output direction). The point reproduces the network's outputs, and for the exact ReLU
     program its objective is at most the network's: the penalty ``alpha·‖Σ_j a_{jo} w_j‖`` of a
@@ -182,27 +182,19 @@ def network_to_solution(program, coefs, intercepts):
     where = {}
     for k, mask in enumerate(np.asfortranarray(program.patterns.masks).T):
         where.setdefault(mask.tobytes(), []).append(k)
-    Xt = add_bias_column(X)
-    Z = Xt @ gates
-    masks = np.asfortranarray(Z >= 0)
-    # a neuron with samples on its hyperplane: its pattern as gate_patterns settles the ties
-    bound = 1e-10 * (np.abs(Xt) @ np.abs(gates))
-    tied = np.any(np.abs(Z) <= bound, axis=0)
+    _, masks, usable, ties = settled_gates(X, gates)  # each neuron's pattern, as the sampler's
+    masks = np.asfortranarray(masks)
     U = np.zeros(program.block_shape)
     V = None if program.formulation == "gated" else np.zeros_like(U)
     for j in range(gates.shape[1]):
         scale = float(np.linalg.norm(A[j]))
         if scale == 0.0 or not masks[:, j].any():
             continue  # a neuron that feeds no output, or never fires
-        if tied[j]:
-            found = gate_patterns(X, gates[:, j:j + 1])
-            if not found.n_patterns:
-                if np.all(np.abs(Z[masks[:, j], j]) <= bound[masks[:, j], j]):
-                    continue  # it fires only on its hyperplane: it outputs nothing
-                return None
-            mask = found.masks[:, 0]
-        else:
-            mask = masks[:, j]
+        if not usable[j]:
+            if not np.any(masks[:, j] & ~ties[:, j]):
+                continue  # it fires only on its hyperplane: it outputs nothing
+            return None
+        mask = masks[:, j]
         candidates = where.get(mask.tobytes(), [])
         if directions is not None:
             candidates = [k for k in candidates

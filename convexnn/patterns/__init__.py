@@ -6,7 +6,7 @@ boolean masks of the training points, with duplicate and all-zero patterns remov
 
 from __future__ import annotations
 
-from .core import Patterns, add_bias_column, gate_patterns, unique_patterns
+from .core import Patterns, add_bias_column, gate_patterns, settled_gates, unique_patterns
 from .exact import DEFAULT_MAX_PATTERNS, cover_count, exact_arrangement, exact_patterns
 from .mlp import fit_mlp, mlp_patterns
 from .samplers import SAMPLERS, data_patterns, gaussian_patterns, sample_patterns
@@ -18,6 +18,7 @@ __all__ = [
     "add_bias_column",
     "unique_patterns",
     "gate_patterns",
+    "settled_gates",
     "gaussian_patterns",
     "data_patterns",
     "exact_patterns",

@@ -12,6 +12,7 @@ __all__ = [
     "add_bias_column",
     "unique_patterns",
     "gate_patterns",
+    "settled_gates",
     "standardisation",
     "to_input_space",
     "tie_breaking_steps",
@@ -104,24 +105,49 @@ def gate_patterns(X, gates) -> Patterns:
     -------
     Patterns
     """
+    gates, masks, usable, _ = settled_gates(X, gates)
+    return unique_patterns(gates[:, usable], masks[:, usable])
+
+
+def settled_gates(X, gates):
+    """Every gate's pattern on ``X``, ties on its hyperplane settled as :func:`gate_patterns`
+    settles them, gate by gate (no pattern dropped or merged).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The training inputs.
+    gates : array-like of shape (n_features + 1, n_gates)
+        Gate vectors ``g = [w, b]`` in the input space of ``X``, bias last.
+
+    Returns
+    -------
+    gates : ndarray of shape (n_features + 1, n_gates)
+        The gates, a tied gate's bias raised.
+    masks : ndarray of shape (n_samples, n_gates), bool
+        ``1[X̃g ≥ 0]`` for the returned gates.
+    usable : ndarray of shape (n_gates,), bool
+        False for a gate whose ties have no room to be moved (its mask is then the unsettled one).
+    ties : ndarray of shape (n_samples, n_gates), bool
+        The samples within rounding of each original gate's hyperplane.
+    """
     Xt = add_bias_column(np.asarray(X))
-    gates = np.asarray(gates, dtype=np.float64)
+    gates = np.array(gates, dtype=np.float64)
     Z = Xt @ gates
     bound = 1e-10 * (np.abs(Xt) @ np.abs(gates))
     ties = np.abs(Z) <= bound
-    if ties.any():
-        gates = gates.copy()
-        keep = np.ones(gates.shape[1], dtype=bool)
-        for k in np.flatnonzero(ties.any(axis=0)):
-            clear = np.abs(Z[~ties[:, k], k])
-            step = 0.5 * float(clear.min()) if clear.size else 1e3 * float(bound[:, k].max())
-            if step > 10 * float(bound[ties[:, k], k].max()):
-                gates[-1, k] += step
-            else:  # no room between the ties and the other samples: the gate is not usable
-                keep[k] = False
-        gates = gates[:, keep]
-        Z = Xt @ gates
-    return unique_patterns(gates, Z >= 0)
+    usable = np.ones(gates.shape[1], dtype=bool)
+    tied = np.flatnonzero(ties.any(axis=0))
+    for k in tied:
+        clear = np.abs(Z[~ties[:, k], k])
+        step = 0.5 * float(clear.min()) if clear.size else 1e3 * float(bound[:, k].max())
+        if step > 10 * float(bound[ties[:, k], k].max()):
+            gates[-1, k] += step
+        else:  # no room between the ties and the other samples: the gate is not usable
+            usable[k] = False
+    if tied.size:
+        Z[:, tied] = Xt @ gates[:, tied]
+    return gates, Z >= 0, usable, ties
 
 
 def standardisation(X):

@@ -26,3 +26,20 @@ def test_unique_patterns_keeps_the_first_gate_of_each_pattern():
     patterns = unique_patterns(gates, masks)
     np.testing.assert_array_equal(patterns.gates, gates[:, [0, 3]])
     np.testing.assert_array_equal(patterns.masks, masks[:, [0, 3]])
+
+
+def test_settled_gates_keeps_every_gate_and_settles_ties_as_gate_patterns_does():
+    """Gate by gate, the masks ``gate_patterns`` keeps (a tie on a hyperplane moved onto the
+    active side); a gate with no room between its ties and the other samples is marked
+    unusable and left as it was."""
+    from convexnn.patterns import gate_patterns, settled_gates
+
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    gates = np.array([[1.0, 1.0, -1.0, 0.0], [-1.0, -1.0, 2.5, 0.0]])  # x − 1 (twice), 2.5 − x, 0
+    settled, masks, usable, ties = settled_gates(X, gates)
+    assert masks.shape == (4, 4) and usable.tolist() == [True, True, True, False]
+    assert masks[:, 0].tolist() == [False, True, True, True]  # the tie at x = 1 made active
+    assert settled[1, 0] > gates[1, 0] and settled[1, 2] == gates[1, 2]
+    assert ties[:, 0].tolist() == [False, True, False, False] and ties[:, 3].all()
+    patterns = gate_patterns(X, gates)
+    assert np.array_equal(patterns.masks, masks[:, [0, 2]])
