@@ -324,11 +324,11 @@ def _best_instead(program, result, incumbent=None, tol=1e-6, failed=False):
             return None
         best = min((incumbent, program.zero_solution()), key=program.objective)
     objective = program.objective(best)
-    if (usable or incumbent is None) and not program.objective(solution) > objective:
+    P = program.objective(solution) if finite else None
+    if (usable or incumbent is None) and not P > objective:
         return None
     dual = program.duality_gap(best).dual
     if usable and np.isfinite(result.gap):  # the dual bound the solver's point certified
-        P = program.objective(solution)
         dual = max(dual, P - result.gap * max(abs(P), 1e-12))
     gap = (objective - dual) / max(abs(objective), 1e-12)
     status = result.status if result is not None and (usable or incumbent is None) else "stalled"
