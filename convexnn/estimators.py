@@ -64,7 +64,7 @@ class _BaseConvexReLU(NetworkEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left"), None],
         "pattern_generation": ["boolean", StrOptions({"exact", "heuristic"})],
         "max_pattern_rounds": [Interval(Integral, 1, None, closed="left")],
-        "mlp_max_iter": [Interval(Integral, 1, None, closed="left")],
+        "mlp_max_iter": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -83,7 +83,7 @@ class _BaseConvexReLU(NetworkEstimator):
         max_iter=None,
         pattern_generation=False,
         max_pattern_rounds=20,
-        mlp_max_iter=500,
+        mlp_max_iter=None,
         random_state=None,
         verbose=False,
         warm_start=False,
@@ -313,7 +313,7 @@ class _BaseConvexReLU(NetworkEstimator):
             if not shared:
                 X = np.asarray(X, dtype=np.float64)  # as mlp_patterns trains it
             mlp = mlp_sampler.fit_mlp(X, Y, loss, self.alpha, self.n_gates, self.random_state,
-                                      max_iter=self.mlp_max_iter)
+                                      max_iter=self._mlp_budget())
             if shared:
                 patterns, directions = mlp_directions(X, mlp)
                 if patterns.n_patterns == 0:  # no neuron feeds an output: one output per neuron
@@ -325,6 +325,10 @@ class _BaseConvexReLU(NetworkEstimator):
             # every hidden neuron of the MLP died (alpha near alpha_max): random patterns instead
         sampler = "gaussian" if self.sampler == "mlp" else self.sampler
         return sample_patterns(X, self.n_gates, sampler, self.random_state), None, None
+
+    def _mlp_budget(self):
+        """The L-BFGS iterations of the MLP that ``sampler="mlp"`` trains."""
+        return self._MLP_MAX_ITER if self.mlp_max_iter is None else self.mlp_max_iter
 
     def _warm_start_point(self, X, Y):
         """The previous patterns and solution, when ``warm_start`` applies to this data."""
@@ -433,11 +437,12 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
         ``True`` picks ``"exact"`` when the patterns can be enumerated.
     max_pattern_rounds : int, default=20
         Most solves of the pattern generation.
-    mlp_max_iter : int, default=500
-        Most L-BFGS iterations of the MLP that ``sampler="mlp"`` trains. More give better
-        patterns at the cost of a longer MLP fit: with scikit-learn's default of 200 the convex
-        network ended above a 500-iteration L-BFGS MLP on 27 of 354 UCI problems, nearly all at
-        alpha ≤ 1e-4 (``docs/benchmarks.md``).
+    mlp_max_iter : int or None, default=None
+        Most L-BFGS iterations of the MLP that ``sampler="mlp"`` trains; None: 200,
+        scikit-learn's default budget. More give better patterns (on the UCI regression sets at
+        full size, 500 put the network at or below a 500-iteration L-BFGS MLP on all 30 problems,
+        200 on 12 of 27), at the cost of a longer MLP fit, but on naval-propulsion-plant the
+        interior point then stalled short of ``tol`` at alpha 1e-3 and 1e-2 (``docs/benchmarks.md``).
     verbose : bool, default=False
         Print a line on the fit's result (solver, status, gap, objective, neurons, time), and
         let the solver print its progress.
@@ -472,6 +477,8 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
     generation_converged_ : bool
         Whether the pattern generation ended with no violated pattern.
     """
+
+    _MLP_MAX_ITER = 200  # mlp_max_iter=None
 
     @validated_fit
     def fit(self, X, y, callback=None):
@@ -575,8 +582,11 @@ class ConvexReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseConvexR
         (``formulation="relu"`` only); see :class:`ConvexReLURegressor`.
     max_pattern_rounds : int, default=20
         Most solves of the pattern generation.
-    mlp_max_iter : int, default=500
-        Most L-BFGS iterations of the MLP that ``sampler="mlp"`` trains.
+    mlp_max_iter : int or None, default=None
+        Most L-BFGS iterations of the MLP that ``sampler="mlp"`` trains; None: 500. With
+        scikit-learn's default budget of 200 the network ended above a 500-iteration L-BFGS MLP
+        on 27 of the 354 problems of the UCI profile, all but one at alpha ≤ 6.3e-5
+        (``docs/benchmarks.md``).
     random_state : int, RandomState instance or None, default=None
         Seeds the pattern sampler (for ``"mlp"``: the MLP's initialisation).
     verbose : bool, default=False
@@ -589,6 +599,8 @@ class ConvexReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseConvexR
         (``MemoryError`` when exceeded); ``"auto"``: 90 % of the memory available; ``None``: no
         check.
     """
+
+    _MLP_MAX_ITER = 500  # mlp_max_iter=None
 
     @validated_fit
     def fit(self, X, y, callback=None):

@@ -128,10 +128,11 @@ def test_warm_start_estimator_reuses_the_solution():
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("Estimator,kind", [CASES[0], CASES[2]])
 def test_default_estimator_is_never_worse_than_sklearns_lbfgs_mlp(Estimator, kind, seed):
-    # the defaults (sampler="mlp", n_gates=100, mlp_max_iter=500) against scikit-learn's MLP of
-    # the same width, trained by L-BFGS on the same objective with the same budget and with its
-    # own default one (200): with one output the first is a feasible point of the program the
-    # default fit certifies optimal, and L-BFGS does not go up with more iterations
+    # the defaults (sampler="mlp", n_gates=100, mlp_max_iter=None: 500 iterations for the
+    # classifier, 200 for the regressor) against scikit-learn's MLP of the same width, trained by
+    # L-BFGS on the same objective with the same budget and with its own default one (200): with
+    # one output the first is a feasible point of the program the default fit certifies optimal,
+    # and L-BFGS does not go up with more iterations
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 
     from convexnn import network_objective
@@ -141,8 +142,9 @@ def test_default_estimator_is_never_worse_than_sklearns_lbfgs_mlp(Estimator, kin
     MLP = MLPRegressor if kind == "squared" else MLPClassifier
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        budgets = (500 if kind == "logistic" else 200, 200)
         mlps = [MLP(hidden_layer_sizes=(100,), alpha=alpha * len(X), solver="lbfgs",
-                    random_state=seed, max_iter=budget).fit(X, y) for budget in (500, 200)]
+                    random_state=seed, max_iter=budget).fit(X, y) for budget in budgets]
     model = Estimator(alpha, random_state=seed).fit(X, y)
     assert model.status_ == "optimal" and model.gap_ <= model.tol
     for mlp in mlps:
@@ -195,6 +197,25 @@ def test_mlp_sampler_falls_back_to_gaussian_patterns_when_the_mlp_is_dead(monkey
         ConvexReLURegressor(sampler="mlps").fit(X, y)
     with pytest.raises(ValueError, match="mlp_max_iter"):
         ConvexReLURegressor(mlp_max_iter=0).fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator,kind,default", [(ConvexReLURegressor, "squared", 200),
+                                                    (ConvexReLUClassifier, "logistic", 500)])
+def test_mlp_max_iter_none_is_each_estimators_own_budget(monkeypatch, Estimator, kind, default):
+    import convexnn.patterns.mlp as mlp_sampler
+
+    budgets, fit_mlp = [], mlp_sampler.fit_mlp
+
+    def recorded(*args, **kwargs):
+        budgets.append(kwargs["max_iter"])
+        return fit_mlp(*args, **kwargs)
+
+    monkeypatch.setattr(mlp_sampler, "fit_mlp", recorded)
+    X, y = make_data(kind, n=30, d=2)
+    Estimator(n_gates=4, random_state=0).fit(X, y)
+    Estimator(n_gates=4, random_state=0, mlp_max_iter=7).fit(X, y)
+    assert budgets == [default, 7]
+    assert Estimator().get_params()["mlp_max_iter"] is None
 
 
 @pytest.mark.parametrize(
