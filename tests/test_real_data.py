@@ -59,16 +59,12 @@ def test_default_regressor_certifies_naval_propulsion(shared_data, alpha, rows):
     assert model.status_ == "optimal" and model.gap_ <= 1e-6
 
 
-def test_default_classifier_certifies_teaching_at_a_small_alpha(shared_data):
-    """Regression: teaching (fold0 train of ``uci121``, 113 samples, 3 classes, features as
-    shipped) at alpha 1e-5, random_state=0. With block inverses taken from Cholesky factors
-    wherever they passed a residual check, the Woodbury form's Newton directions lost their
-    precision once mu fell below 1e-12 and the interior point ran to its 100-iteration budget at
-    a certified gap of 0.95; with eigendecompositions it certifies in 48 iterations (the MLP
-    of the patterns kept at the 200 iterations it had then)."""
+def _classifier_on_uci(shared_data, name, **params):
+    """``ConvexReLUClassifier(**params)`` fitted on fold0 train of ``uci121/{name}`` (features as
+    shipped), with one BLAS thread and a ConvergenceWarning as an error."""
     from threadpoolctl import threadpool_limits
 
-    path = shared_data / "uci121" / "teaching.npz"
+    path = shared_data / "uci121" / f"{name}.npz"
     if not path.is_file():
         pytest.skip(f"{path} not found")
     data = np.load(path)
@@ -76,7 +72,18 @@ def test_default_classifier_certifies_teaching_at_a_small_alpha(shared_data):
     y = data["y"][data["fold0_train"]]
     with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("error", ConvergenceWarning)
-        model = ConvexReLUClassifier(alpha=1e-5, random_state=0, mlp_max_iter=200).fit(X, y)
+        return ConvexReLUClassifier(**params).fit(X, y)
+
+
+def test_default_classifier_certifies_teaching_at_a_small_alpha(shared_data):
+    """Regression: teaching (fold0 train of ``uci121``, 113 samples, 3 classes, features as
+    shipped) at alpha 1e-5, random_state=0. With block inverses taken from Cholesky factors
+    wherever they passed a residual check, the Woodbury form's Newton directions lost their
+    precision once mu fell below 1e-12 and the interior point ran to its 100-iteration budget at
+    a certified gap of 0.95; with eigendecompositions it certifies in 48 iterations (the MLP
+    of the patterns kept at the 200 iterations it had then)."""
+    model = _classifier_on_uci(shared_data, "teaching", alpha=1e-5, random_state=0,
+                               mlp_max_iter=200)
     assert model.status_ == "optimal" and model.gap_ <= 1e-6
 
 
@@ -87,15 +94,6 @@ def test_default_classifier_certifies_ecoli_at_a_small_alpha(shared_data):
     but the bounds on the blocks' dual norms that its multipliers give left the certified gap at
     1.1e-6; both Newton forms ran to the 100-iteration budget (18 s). The blocks' exact dual norms
     certify 8.8e-9 at the same point: they are now computed when the bounds fall short."""
-    from threadpoolctl import threadpool_limits
-
-    path = shared_data / "uci121" / "ecoli.npz"
-    if not path.is_file():
-        pytest.skip(f"{path} not found")
-    data = np.load(path)
-    X = data["X"][data["fold0_train"]].astype(np.float64)
-    y = data["y"][data["fold0_train"]]
-    with warnings.catch_warnings(), threadpool_limits(limits=1):
-        warnings.simplefilter("error", ConvergenceWarning)
-        model = ConvexReLUClassifier(alpha=1e-5, random_state=0, mlp_max_iter=200).fit(X, y)
+    model = _classifier_on_uci(shared_data, "ecoli", alpha=1e-5, random_state=0,
+                               mlp_max_iter=200)
     assert model.status_ == "optimal" and model.gap_ <= 1e-6 and model.n_iter_ < 100
