@@ -442,7 +442,8 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
         scikit-learn's default budget. More give better patterns (on the UCI regression sets at
         full size, 500 put the network at or below a 500-iteration L-BFGS MLP on all 30 problems,
         200 on 12 of 27), at the cost of a longer MLP fit, but on naval-propulsion-plant the
-        interior point then stalled short of ``tol`` at alpha 1e-3 and 1e-2 (``docs/benchmarks.md``).
+        interior point then stalled short of ``tol`` at alpha 1e-3 and 1e-2
+        (``docs/benchmarks.md``).
     verbose : bool, default=False
         Print a line on the fit's result (solver, status, gap, objective, neurons, time), and
         let the solver print its progress.
