@@ -75,7 +75,7 @@ def _classifier_on_uci(shared_data, name, **params):
         return ConvexReLUClassifier(**params).fit(X, y)
 
 
-def test_default_classifier_certifies_teaching_at_a_small_alpha(shared_data):
+def test_classifier_certifies_teaching_at_a_small_alpha(shared_data):
     """Regression: teaching (fold0 train of ``uci121``, 113 samples, 3 classes, features as
     shipped) at alpha 1e-5, random_state=0. With block inverses taken from Cholesky factors
     wherever they passed a residual check, the Woodbury form's Newton directions lost their
@@ -87,13 +87,15 @@ def test_default_classifier_certifies_teaching_at_a_small_alpha(shared_data):
     assert model.status_ == "optimal" and model.gap_ <= 1e-6
 
 
-def test_default_classifier_certifies_ecoli_at_a_small_alpha(shared_data):
+def test_classifier_certifies_ecoli_at_a_small_alpha(shared_data):
     """Regression: ecoli (fold0 train of ``uci121``, 252 samples, 8 classes, features as shipped)
     at alpha 1e-5, random_state=0, the MLP of the patterns trained for 200 iterations. The
     interior point's iterate was optimal to rounding (complementarity 1e-12 of the objective),
     but the bounds on the blocks' dual norms that its multipliers give left the certified gap at
     1.1e-6; both Newton forms ran to the 100-iteration budget (18 s). The blocks' exact dual norms
-    certify 8.8e-9 at the same point: they are now computed when the bounds fall short."""
+    certify 8.8e-9 at the same point: they are now computed when the bounds fall short, for the
+    point whose negligible blocks are zeroed too (else all 200 blocks stay, as neurons; 52 do)."""
     model = _classifier_on_uci(shared_data, "ecoli", alpha=1e-5, random_state=0,
                                mlp_max_iter=200)
     assert model.status_ == "optimal" and model.gap_ <= 1e-6 and model.n_iter_ < 100
+    assert model.n_neurons_ <= 100

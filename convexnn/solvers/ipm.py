@@ -342,7 +342,7 @@ class ReluProblem:
             if dense:
                 return dense[0](rhs, refine)
             x, residual = _refined(approximate, matvec, rhs, refine)
-            if residual > PRIMAL_REDUCED_RESIDUAL * np.linalg.norm(rhs):
+            if not residual <= PRIMAL_REDUCED_RESIDUAL * np.linalg.norm(rhs):
                 dense.append(self._primal_dense(B, exact, F, matvec))
                 return dense[0](rhs, refine)
             return x
@@ -866,6 +866,8 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
             if sparse is None:
                 break
             sparse_gap = certify(sparse, Z)
+            if sparse_gap > tol and estimate <= FULL_CERTIFICATE * tol:
+                sparse_gap = min(sparse_gap, certify(sparse, Z, exact=True))
             if sparse_gap <= tol:
                 W, T, gap = sparse, np.where(np.any(sparse, axis=1), T, 0.0), sparse_gap
                 break
