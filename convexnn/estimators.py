@@ -326,6 +326,8 @@ class _BaseConvexReLU(NetworkEstimator):
         sampler = "gaussian" if self.sampler == "mlp" else self.sampler
         return sample_patterns(X, self.n_gates, sampler, self.random_state), None, None
 
+    _MLP_MAX_ITER = 200  # mlp_max_iter=None (each estimator states its own)
+
     def _mlp_budget(self):
         """The L-BFGS iterations of the MLP that ``sampler="mlp"`` trains."""
         return self._MLP_MAX_ITER if self.mlp_max_iter is None else self.mlp_max_iter
@@ -397,11 +399,11 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
         How activation patterns are drawn (:mod:`convexnn.patterns`).
 
         - ``"mlp"``: the patterns of the ``n_gates`` hidden neurons of scikit-learn's MLP trained
-          by L-BFGS on the same objective, ``mlp_max_iter`` iterations
+          by L-BFGS on the same objective, for at most ``mlp_max_iter`` iterations
           (:func:`convexnn.patterns.mlp_patterns`). The network is then never worse on the
           objective than ``MLPRegressor``/``MLPClassifier(hidden_layer_sizes=(n_gates,),
-          solver="lbfgs", alpha=alpha * n_samples, max_iter=mlp_max_iter,
-          random_state=random_state)``: that MLP is a feasible point of the program, and an exact
+          solver="lbfgs", alpha=alpha * n_samples, max_iter=budget,
+          random_state=random_state)``, ``budget`` that of ``mlp_max_iter``: that MLP is a feasible point of the program, and an exact
           ReLU fit stopped short of ``tol`` at a worse point returns the MLP's network instead.
           With several outputs (multi-output regression, more than two classes) and ``solver``
           ``"auto"``, ``"ipm"`` or ``"cvxpy"``, the program is the shared-neuron one
@@ -439,9 +441,9 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
         Most solves of the pattern generation.
     mlp_max_iter : int or None, default=None
         Most L-BFGS iterations of the MLP that ``sampler="mlp"`` trains; None: 200,
-        scikit-learn's default budget. More give better patterns (on the UCI regression sets at
-        full size, 500 put the network at or below a 500-iteration L-BFGS MLP on all 30 problems,
-        200 on 12 of 27), at the cost of a longer MLP fit, but on naval-propulsion-plant the
+        scikit-learn's default budget. More give better patterns (in the full-size regression
+        runs, 500 put the network at or below a 500-iteration L-BFGS MLP on all 30 problems of the
+        UCI sets and the S&P 500, 200 on 12), at the cost of a longer MLP fit, but on naval-propulsion-plant the
         interior point then stalled short of ``tol`` at alpha 1e-3 and 1e-2
         (``docs/benchmarks.md``).
     verbose : bool, default=False

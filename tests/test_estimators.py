@@ -142,7 +142,7 @@ def test_default_estimator_is_never_worse_than_sklearns_lbfgs_mlp(Estimator, kin
     MLP = MLPRegressor if kind == "squared" else MLPClassifier
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        budgets = (500 if kind == "logistic" else 200, 200)
+        budgets = sorted({Estimator._MLP_MAX_ITER, 200})
         mlps = [MLP(hidden_layer_sizes=(100,), alpha=alpha * len(X), solver="lbfgs",
                     random_state=seed, max_iter=budget).fit(X, y) for budget in budgets]
     model = Estimator(alpha, random_state=seed).fit(X, y)
@@ -171,7 +171,8 @@ def test_a_default_fit_stopped_by_its_budget_is_never_worse_than_the_mlp_it_star
             X, y, callback=lambda program, solution: seen.append(program.objective(solution))
         )
     Y = encode_targets(y, kind, n_outputs=3 if kind == "softmax" else None)
-    mlp = fit_mlp(X, Y if Y.ndim == 2 else Y[:, None], kind, alpha, 100, 0, max_iter=200)
+    mlp = fit_mlp(X, Y if Y.ndim == 2 else Y[:, None], kind, alpha, 100, 0,
+                  max_iter=model._mlp_budget())
     J_mlp = network_objective(mlp.coefs_, mlp.intercepts_, X, y, alpha, kind)
     assert model.status_ == "max_iter"
     assert seen[0] <= J_mlp * (1 + 1e-12) and seen[0] < max(seen)
