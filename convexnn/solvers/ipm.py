@@ -225,7 +225,10 @@ class ReluProblem:
         QAQ = Q.T @ AQ
 
         def solve(rhs, refine=REFINE):
-            return _refined(approximate, matvec, rhs, refine)[0]
+            x = approximate(rhs)
+            for _ in range(refine):
+                x += approximate(rhs - matvec(x))
+            return x
 
         def approximate(rhs):
             d0 = np.einsum("bij,bj->bi", Binv, rhs)
@@ -341,8 +344,11 @@ class ReluProblem:
         def solve(rhs, refine=REFINE):
             if dense:
                 return dense[0](rhs, refine)
-            x, residual = _refined(approximate, matvec, rhs, refine)
-            if not residual <= PRIMAL_REDUCED_RESIDUAL * np.linalg.norm(rhs):
+            x = approximate(rhs)
+            for _ in range(refine):
+                x += approximate(rhs - matvec(x))
+            residual = np.linalg.norm(rhs - matvec(x))
+            if not residual <= PRIMAL_REDUCED_RESIDUAL * np.linalg.norm(rhs):  # NaN included
                 dense.append(self._primal_dense(B, exact, F, matvec))
                 return dense[0](rhs, refine)
             return x
@@ -366,11 +372,12 @@ class ReluProblem:
         N[np.ix_(v, u)] -= F
         R = _shifted_cholesky(N)
 
-        def approximate(rhs):
-            return cho_solve((R, False), rhs.ravel(), check_finite=False).reshape(rhs.shape)
-
         def solve(rhs, refine=REFINE):
-            return _refined(approximate, matvec, rhs, refine)[0]
+            x = cho_solve((R, False), rhs.ravel(), check_finite=False).reshape(rhs.shape)
+            for _ in range(refine):
+                x += cho_solve((R, False), (rhs - matvec(x)).ravel(),
+                               check_finite=False).reshape(rhs.shape)
+            return x
 
         return solve
 
@@ -1003,6 +1010,14 @@ def solve_ipm(
                 it, hist = it + it2, hist + hist2
                 if gap2 < gap:
                     W, T, Z, gap = W2, T2, Z2, gap2
+            zero = np.zeros_like(W)
+            if not (problem.objective(problem.products(W), T)
+                    <= problem.objective(problem.products(zero), np.zeros_like(T))):
+                # iterates that broke down with nothing better than no neuron at all (a
+                # near-separable softmax program of five samples: objective 6e4 against 1.05)
+                W, T = zero, np.zeros_like(T)
+                gap = certify(W, Z, exact=True)
+                hist = hist + [gap]
             n_iter, gaps, history = max(n_iter, it), gaps + [gap], history + hist
             found = _solution(problem, W, scale)
             intercept[outputs] = found.intercept
@@ -1031,24 +1046,6 @@ def solve_ipm(
         violation=program.constraint_violation(solution), n_iter=n_iter, gap_history=history,
         time=time.perf_counter() - start,
     )
-
-
-def _refined(approximate, matvec, rhs, steps):
-    """``(x, |rhs − Nx|)``: the solution ``approximate(rhs)`` of ``Nx = rhs`` (``N`` applied by
-    ``matvec``) improved by at most ``steps`` iterative refinements, each kept only when it lowers
-    the residual (near the end of the barrier a refinement can amplify the error of an
-    approximate factor instead of removing it)."""
-    x = approximate(rhs)
-    r = rhs - matvec(x)
-    size = float(np.linalg.norm(r))
-    for _ in range(steps):
-        y = x + approximate(r)
-        r_y = rhs - matvec(y)
-        size_y = float(np.linalg.norm(r_y))
-        if not size_y < size:
-            break
-        x, r, size = y, r_y, size_y
-    return x, size
 
 
 def _pruned(W):
