@@ -167,41 +167,35 @@ BREAKDOWN_X = np.array([[15.57302210933933], [-10.21048632913019], [67.042265044
 BREAKDOWN_Y = np.array([1, 0, 2, 0, 2])
 
 
-def test_interior_point_keeps_its_closest_iterate_when_it_breaks_down():
-    # the patterns of the 200-iteration MLP the classifier trained then
-    model = ConvexReLUClassifier(alpha=1e-4, n_gates=2, random_state=2, mlp_max_iter=200)
+def _breaks_down(mlp_max_iter):
+    """The interior point and the default fit on the five samples above, the patterns from an MLP
+    of ``mlp_max_iter`` iterations (the fit checked): ``(program, result, zero network's objective)``."""
+    model = ConvexReLUClassifier(alpha=1e-4, n_gates=2, random_state=2, mlp_max_iter=mlp_max_iter)
     Y = encode_targets(BREAKDOWN_Y, "softmax", 3)
     patterns, directions, _ = model._sample(BREAKDOWN_X, Y, "softmax")
     program = SharedNeuronProgram(BREAKDOWN_X, Y, patterns, directions, "softmax", 1e-4)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         result = ipm.solve_ipm(program)
-    zero = program.objective(program.zero_solution())
-    assert np.isfinite(result.gap) and program.objective(result.solution) < 0.01 * zero
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
         fitted = model.fit(BREAKDOWN_X, BREAKDOWN_Y)
+    zero = program.objective(program.zero_solution())
     assert fitted.objective_ < 0.01 * zero and fitted.gap_ < 1e-3
+    return program, result, zero
+
+
+def test_interior_point_keeps_its_closest_iterate_when_it_breaks_down():
+    # the patterns of the 200-iteration MLP the classifier trained then
+    program, result, zero = _breaks_down(200)
+    assert np.isfinite(result.gap) and program.objective(result.solution) < 0.01 * zero
 
 
 def test_interior_point_is_never_worse_than_no_neuron_at_all():
     # the same five samples with the patterns of the classifier's 500-iteration MLP: the interior
     # point broke down after 50 iterations and returned an iterate of objective 6.2e4, against
     # 1.05 for the zero network (the fit went on to CVXPY); it now returns the zero blocks
-    model = ConvexReLUClassifier(alpha=1e-4, n_gates=2, random_state=2, mlp_max_iter=500)
-    Y = encode_targets(BREAKDOWN_Y, "softmax", 3)
-    patterns, directions, _ = model._sample(BREAKDOWN_X, Y, "softmax")
-    program = SharedNeuronProgram(BREAKDOWN_X, Y, patterns, directions, "softmax", 1e-4)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        result = ipm.solve_ipm(program)
-    zero = program.objective(program.zero_solution())
+    program, result, zero = _breaks_down(500)
     assert program.objective(result.solution) <= zero * (1 + 1e-12)
     assert np.isfinite(result.gap) and result.gap == program.duality_gap(result.solution).gap
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        fitted = model.fit(BREAKDOWN_X, BREAKDOWN_Y)
-    assert fitted.objective_ < 0.01 * zero and fitted.gap_ < 1e-3
 
 
 def _small_shared_program(alpha=1e-2):
