@@ -168,8 +168,8 @@ BREAKDOWN_Y = np.array([1, 0, 2, 0, 2])
 
 
 def _breaks_down(mlp_max_iter):
-    """The interior point and the default fit on the five samples above, the patterns from an MLP
-    of ``mlp_max_iter`` iterations (the fit checked): ``(program, result, zero network's objective)``."""
+    """The interior point and the default fit (checked here) on the five samples above, the
+    patterns from an MLP of ``mlp_max_iter`` iterations: ``(program, result, zero's objective)``."""
     model = ConvexReLUClassifier(alpha=1e-4, n_gates=2, random_state=2, mlp_max_iter=mlp_max_iter)
     Y = encode_targets(BREAKDOWN_Y, "softmax", 3)
     patterns, directions, _ = model._sample(BREAKDOWN_X, Y, "softmax")
