@@ -15,7 +15,7 @@ from convexnn.network import network_objective, solution_to_network
 from convexnn.patterns import sample_patterns
 from convexnn.patterns.mlp import fit_mlp
 from convexnn.shared import SharedNeuronProgram, mlp_directions
-from convexnn.solvers import ipm, solve
+from convexnn.solvers import SolverFailure, ipm, solve
 
 
 def _three_classes(n=60, d=3, seed=0):
@@ -189,13 +189,18 @@ def test_interior_point_keeps_its_closest_iterate_when_it_breaks_down():
     assert np.isfinite(result.gap) and program.objective(result.solution) < 0.01 * zero
 
 
-def test_interior_point_is_never_worse_than_no_neuron_at_all():
+def test_a_breakdown_worse_than_no_neuron_at_all_is_refused():
     # the same five samples with the patterns of the classifier's 500-iteration MLP: the interior
-    # point broke down after 50 iterations and returned an iterate of objective 6.2e4, against
-    # 1.05 for the zero network (the fit went on to CVXPY); it now returns the zero blocks
+    # point breaks down after 50 iterations at an iterate of objective 6.2e4, against 1.05 for the
+    # zero network. Named, it raises and says so; "auto" and the fit go on to CVXPY
     program, result, zero = _breaks_down(500)
-    assert program.objective(result.solution) <= zero * (1 + 1e-12)
-    assert np.isfinite(result.gap) and result.gap == program.duality_gap(result.solution).gap
+    assert program.objective(result.solution) > zero
+    with pytest.raises(SolverFailure, match="above the zero network"):
+        solve(program, "ipm")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fallback = solve(program)
+    assert fallback.solver != "ipm" and program.objective(fallback.solution) < 0.01 * zero
 
 
 def _small_shared_program(alpha=1e-2):

@@ -755,6 +755,15 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
     n_rows = problem.S2.size
     n_cones = W.shape[0]
     cone = cone_index(problem.p)
+
+    def certified(W, Z, estimate):
+        gap = certify(W, Z)
+        if gap > tol and estimate <= FULL_CERTIFICATE * tol:
+            # the multipliers' bounds are loose where the gap is (ecoli, alpha 1e-5: 1.1e-6
+            # from them, 8.8e-9 from the blocks' exact dual norms)
+            gap = min(gap, certify(W, Z, exact=True))
+        return gap
+
     G = problem.products(W) * problem.S2
     # infeasible start on the rows: slacks S apart from G = (2D − I)X̃W, S − G → 0
     S = np.maximum(G, np.mean(np.abs(G), axis=0, keepdims=True))
@@ -838,11 +847,7 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
         if stalled >= 5:
             break  # no progress: keep the best point
         if estimate <= 0.1 * tol and infeasible <= tol:
-            gap = certify(W, Z)
-            if gap > tol and estimate <= FULL_CERTIFICATE * tol:
-                # the multipliers' bounds are loose where the gap is (ecoli, alpha 1e-5: 1.1e-6
-                # from them, 8.8e-9 from the blocks' exact dual norms)
-                gap = min(gap, certify(W, Z, exact=True))
+            gap = certified(W, Z, estimate)
             history.append(gap)
             if gap < best_gap:
                 best, best_gap = (W.copy(), T.copy(), Z.copy()), gap
@@ -872,9 +877,7 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
             sparse = _pruned(W)
             if sparse is None:
                 break
-            sparse_gap = certify(sparse, Z)
-            if sparse_gap > tol and estimate <= FULL_CERTIFICATE * tol:
-                sparse_gap = min(sparse_gap, certify(sparse, Z, exact=True))
+            sparse_gap = certified(sparse, Z, estimate)
             if sparse_gap <= tol:
                 W, T, gap = sparse, np.where(np.any(sparse, axis=1), T, 0.0), sparse_gap
                 break
@@ -1010,14 +1013,6 @@ def solve_ipm(
                 it, hist = it + it2, hist + hist2
                 if gap2 < gap:
                     W, T, Z, gap = W2, T2, Z2, gap2
-            zero = np.zeros_like(W)
-            if not (problem.objective(problem.products(W), T)
-                    <= problem.objective(problem.products(zero), np.zeros_like(T))):
-                # iterates that broke down with nothing better than no neuron at all (a
-                # near-separable softmax program of five samples: objective 6e4 against 1.05)
-                W, T = zero, np.zeros_like(T)
-                gap = certify(W, Z, exact=True)
-                hist = hist + [gap]
             n_iter, gaps, history = max(n_iter, it), gaps + [gap], history + hist
             found = _solution(problem, W, scale)
             intercept[outputs] = found.intercept
