@@ -228,3 +228,33 @@ def test_a_loose_bound_on_the_dual_norms_falls_back_to_the_exact_ones(monkeypatc
     monkeypatch.setattr(ipm, "FULL_CERTIFICATE", 0.0)
     with pytest.warns(ConvergenceWarning):
         assert ipm.solve_ipm(program).gap > 1e-6
+
+
+def test_conjugate_gradients_recover_what_a_rough_solve_leaves():
+    """The Newton solves' conjugate gradients, preconditioned by the solve of a nearby matrix
+    (as the primal form's reduced solve is, where it has lost precision): the residual they
+    return is the true one, below ``tol`` once they converge; none when no iteration is
+    allowed."""
+    from convexnn.solvers.ipm import _conjugate_gradients
+
+    rng = np.random.default_rng(3)
+    Q = np.linalg.qr(rng.standard_normal((60, 60)))[0]
+    values = np.logspace(0, 4, 60)
+    A = (Q * values) @ Q.T  # condition 1e4
+    nearby = (Q / (values * (1.0 + 0.3 * rng.random(60)))) @ Q.T  # its eigenvalues off by 30 %
+    rhs = rng.standard_normal((6, 10))
+
+    def matvec(x):
+        return (A @ x.ravel()).reshape(x.shape)
+
+    def precondition(r):
+        return (nearby @ r.ravel()).reshape(r.shape)
+
+    x0 = precondition(rhs)
+    rough = np.linalg.norm(rhs - matvec(x0))
+    _, residual = _conjugate_gradients(matvec, precondition, rhs, x0.copy(), 1e-10, 0)
+    assert residual == pytest.approx(rough) and rough > 1e-2 * np.linalg.norm(rhs)
+    x, residual = _conjugate_gradients(matvec, precondition, rhs, x0.copy(), 1e-10, 50)
+    assert residual == pytest.approx(np.linalg.norm(rhs - matvec(x)))
+    assert residual <= 1e-10 * np.linalg.norm(rhs)
+    assert np.allclose(x.ravel(), np.linalg.solve(A, rhs.ravel()), rtol=1e-6, atol=0)
