@@ -275,3 +275,34 @@ def test_coupled_matrix_matches_the_product_of_the_masked_design(chunk_entries, 
             Z[:, i, k] = np.outer(root[i] @ E[:, k], M[i, k] * (Xt[i] @ L[0, k]))
     Z = Z.reshape(K * n, P * (d + 1))
     assert np.allclose(problem._coupled(root, C), Z @ Z.T, rtol=1e-12, atol=1e-11)
+
+
+@pytest.mark.parametrize("chunk_entries", [None, 1])
+def test_primal_data_term_matches_the_masked_design(chunk_entries, monkeypatch):
+    """``SharedReluProblem._data_term`` forms ``(1/n) JᵀS P S J`` on the pairs ``k ≤ l`` of
+    patterns and ``j ≤ j'`` of features only; it must equal the product formed in full from the
+    ``nK × P(d + 1)`` map ``J`` (rows ``(i, o)``, entry ``E[o, k] m_ik x̃_ij``), with ``P`` the
+    projection orthogonal to ``Q`` (also when the samples come in chunks of one)."""
+    from convexnn.losses import get_loss
+    from convexnn.patterns import add_bias_column
+
+    if chunk_entries is not None:
+        monkeypatch.setattr(ipm, "SHARED_CHUNK_ENTRIES", chunk_entries)
+    rng = np.random.default_rng(2)
+    n, d, K, P = 29, 4, 3, 7
+    Xt = add_bias_column(rng.standard_normal((n, d)))
+    M = rng.random((n, P)) < 0.5
+    E = rng.standard_normal((K, P))
+    Y = np.eye(K)[rng.integers(0, K, n)]
+    problem = ipm.SharedReluProblem(Xt, M, Y, 1e-2, get_loss("softmax"), E)
+    root = rng.standard_normal((n, K, K))
+    root = root + root.transpose(0, 2, 1)  # symmetric, as the roots of a loss's Hessian are
+    Q = np.linalg.qr(rng.standard_normal((n * K, 2)))[0]
+    F, data_term = problem._data_term(root, Q)
+    J = np.einsum("ok,ik,ij->iokj", E, M, Xt).reshape(n, K, P * (d + 1))
+    SJ = np.matmul(root, J).reshape(n * K, P * (d + 1))  # rows (i, o)
+    expected = SJ.T @ (SJ - Q @ (Q.T @ SJ)) / n
+    assert np.allclose(F, expected, rtol=1e-12, atol=1e-13)
+    difference = rng.standard_normal((P, d + 1))
+    assert np.allclose(data_term(difference), (expected @ difference.ravel()).reshape(P, -1),
+                       rtol=1e-12, atol=1e-13)

@@ -495,15 +495,19 @@ class SharedReluProblem(ReluProblem):
         r = Q.shape[1]
         T = np.einsum("iar,iak->irk", Q.reshape(n, K, r), SE) * self.M[:, None, :]
         QSJ = (T.reshape(n, r * P).T @ self.Xt).reshape(r, P * p)  # Qᵀ S J (Q's rows (i, o))
-        gram = np.zeros((P * P, p * p))
+        # both factors are symmetric (in k, l and in j, j'): the product is formed on the pairs
+        # k ≤ l and j ≤ j' alone, a quarter of the flops, and gathered into F
+        pairs, outer = _pairs(P), self.upper_outer
+        gram = np.zeros((len(pairs[0]), outer.shape[1]))
         size = max(1, SHARED_CHUNK_ENTRIES // (P * P))
         for start in range(0, n, size):
             rows = slice(start, start + size)
             weights = np.matmul(SE[rows].transpose(0, 2, 1), SE[rows])  # e_kᵀS_i²e_l: (c, P, P)
-            weights *= self.M[rows, :, None] * self.M[rows, None, :]
-            gram += weights.reshape(-1, P * P).T @ self.outer[rows]
-        F = gram.reshape(P, P, p, p).transpose(0, 2, 1, 3).reshape(P * p, P * p)
-        F = 0.5 * (F + F.T) - QSJ.T @ QSJ
+            weights = weights[:, pairs[0], pairs[1]] * (self.M[rows, pairs[0]]
+                                                        * self.M[rows, pairs[1]])
+            gram += weights.T @ outer[rows]
+        F = gram[_pair_index(P)[:, None, :, None], _pair_index(p)[None, :, None, :]]
+        F = F.reshape(P * p, P * p) - QSJ.T @ QSJ
         F /= n
 
         def data_term(d):  # through the operators: S, the projection, and S again
@@ -512,6 +516,12 @@ class SharedReluProblem(ReluProblem):
             return self.adjoint_outputs(np.einsum("iab,ib->ia", root, h))[:P] / n
 
         return F, data_term
+
+    @cached_property
+    def upper_outer(self):
+        """The entries ``j ≤ j'`` of the outer products ``x̃_ix̃_iᵀ``: (n, p(p + 1)/2)."""
+        j, k = _pairs(self.p)
+        return self.outer.reshape(self.n, self.p, self.p)[:, j, k]
 
     def outputs_of(self, d):
         """``Σ_k D_k X̃ d_k e_kᵀ`` for differences ``d`` (P, p): (n, K)."""
@@ -1034,6 +1044,20 @@ def solve_ipm(
         violation=program.constraint_violation(solution), n_iter=n_iter, gap_history=history,
         time=time.perf_counter() - start,
     )
+
+
+def _pairs(m):
+    """The index pairs ``a ≤ b`` of an ``m × m`` symmetric matrix, row by row."""
+    return np.triu_indices(m)
+
+
+def _pair_index(m):
+    """For every ``(a, b)``, the position of ``(min(a, b), max(a, b))`` in :func:`_pairs`."""
+    index = np.zeros((m, m), dtype=np.intp)
+    a, b = _pairs(m)
+    index[a, b] = np.arange(len(a))
+    index[b, a] = index[a, b]
+    return index
 
 
 def _conjugate_gradients(matvec, precondition, rhs, x, tol, max_iter):
