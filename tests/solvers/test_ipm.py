@@ -1,5 +1,7 @@
 """convexnn.solvers.ipm: the interior-point method for the exact ReLU program."""
 
+import warnings
+
 import numpy as np
 import pytest
 from conftest import make_program
@@ -225,9 +227,35 @@ def test_a_loose_bound_on_the_dual_norms_falls_back_to_the_exact_ones(monkeypatc
     assert result.status == "optimal" and result.gap <= 1e-6
     exact = program.duality_gap(result.solution).gap
     assert result.gap >= exact - 1e-12  # what it reports is a certified bound
+    # without the exact norms (neither for the last iterates nor for the late ones certified
+    # after the iterations) the inflated bounds certify nothing
     monkeypatch.setattr(ipm, "FULL_CERTIFICATE", 0.0)
+    monkeypatch.setattr(ipm, "LATE", 0.0)
     with pytest.warns(ConvergenceWarning):
         assert ipm.solve_ipm(program).gap > 1e-6
+
+
+def test_the_best_point_is_certified_by_the_best_dual_point_of_any_iterate(monkeypatch):
+    """Regression: ``ConvexReLUClassifier(solver="ipm", random_state=1)`` on
+    ``make_moons(510, noise=0.2, random_state=2)`` (48 distinct patterns in two dimensions). The
+    Newton directions lose their precision once the complementarity falls below ~1e-6: the
+    iterate there certifies 1.3e-6, the later ones lower the objective while their own dual
+    points certify only 2e-5, and the fit stopped there ('stalled', a ConvergenceWarning). The
+    dual bound of the earlier iterate certifies the last one to 2.7e-7."""
+    from sklearn.datasets import make_moons
+    from sklearn.exceptions import ConvergenceWarning
+
+    from convexnn import ConvexReLUClassifier
+    from convexnn.solvers import ipm
+
+    X, y = make_moons(510, noise=0.2, random_state=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = ConvexReLUClassifier(solver="ipm", random_state=1).fit(X, y)
+    assert model.status_ == "optimal" and model.gap_ <= 1e-6
+    monkeypatch.setattr(ipm, "LATE", 0.0)
+    with pytest.warns(ConvergenceWarning):
+        assert ConvexReLUClassifier(solver="ipm", random_state=1).fit(X, y).gap_ > 1e-6
 
 
 def test_conjugate_gradients_recover_what_a_rough_solve_leaves():
