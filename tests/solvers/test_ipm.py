@@ -263,7 +263,9 @@ def test_conjugate_gradients_recover_what_a_rough_solve_leaves():
     (as the primal form's reduced solve is, where it has lost precision): the residual they
     return is the true one, below ``tol`` once they converge; none when no iteration is
     allowed."""
-    from convexnn.solvers.ipm import _conjugate_gradients
+    from convexnn.solvers import ipm
+
+    _conjugate_gradients = ipm._conjugate_gradients
 
     rng = np.random.default_rng(3)
     Q = np.linalg.qr(rng.standard_normal((60, 60)))[0]
