@@ -225,10 +225,7 @@ class ReluProblem:
         QAQ = Q.T @ AQ
 
         def solve(rhs, refine=REFINE):
-            x = approximate(rhs)
-            for _ in range(refine):
-                x += approximate(rhs - matvec(x))
-            return x
+            return _refined(approximate, matvec, rhs, refine)
 
         def approximate(rhs):
             d0 = np.einsum("bij,bj->bi", Binv, rhs)
@@ -344,9 +341,7 @@ class ReluProblem:
         def solve(rhs, refine=REFINE):
             if dense:
                 return dense[0](rhs, refine)
-            x = approximate(rhs)
-            for _ in range(refine):
-                x += approximate(rhs - matvec(x))
+            x = _refined(approximate, matvec, rhs, refine)
             # where one refinement is not enough, conjugate gradients preconditioned by the
             # reduced solve recover the precision for a few products each (on sklearn's digits,
             # 2P(d + 2) = 13,200 unknowns, the dense factor costs 8 times the reduced one)
@@ -376,12 +371,11 @@ class ReluProblem:
         N[np.ix_(v, u)] -= F
         R = _shifted_cholesky(N)
 
+        def approximate(rhs):
+            return cho_solve((R, False), rhs.ravel(), check_finite=False).reshape(rhs.shape)
+
         def solve(rhs, refine=REFINE):
-            x = cho_solve((R, False), rhs.ravel(), check_finite=False).reshape(rhs.shape)
-            for _ in range(refine):
-                x += cho_solve((R, False), (rhs - matvec(x)).ravel(),
-                               check_finite=False).reshape(rhs.shape)
-            return x
+            return _refined(approximate, matvec, rhs, refine)
 
         return solve
 
@@ -416,7 +410,7 @@ class ReluProblem:
 
         def solve(rhs):
             return _conjugate_gradients(matvec, precondition, rhs, precondition(rhs), CG_TOL,
-                                        CG_MAX_ITER)[0]
+                                        CG_MAX_ITER, checked=False)[0]
 
         solve.factored = False  # each solve costs tens of products: no Gondzio correctors
         return solve
@@ -497,7 +491,7 @@ class SharedReluProblem(ReluProblem):
         QSJ = (T.reshape(n, r * P).T @ self.Xt).reshape(r, P * p)  # Qᵀ S J (Q's rows (i, o))
         # both factors are symmetric (in k, l and in j, j'): the product is formed on the pairs
         # k ≤ l and j ≤ j' alone, a quarter of the flops, and gathered into F
-        pairs, outer = _pairs(P), self.upper_outer
+        pairs, outer = np.triu_indices(P), self.upper_outer
         gram = np.zeros((len(pairs[0]), outer.shape[1]))
         size = max(1, SHARED_CHUNK_ENTRIES // (P * P))
         for start in range(0, n, size):
@@ -520,7 +514,7 @@ class SharedReluProblem(ReluProblem):
     @cached_property
     def upper_outer(self):
         """The entries ``j ≤ j'`` of the outer products ``x̃_ix̃_iᵀ``: (n, p(p + 1)/2)."""
-        j, k = _pairs(self.p)
+        j, k = np.triu_indices(self.p)
         return self.outer.reshape(self.n, self.p, self.p)[:, j, k]
 
     def outputs_of(self, d):
@@ -1083,24 +1077,29 @@ def solve_ipm(
     )
 
 
-def _pairs(m):
-    """The index pairs ``a ≤ b`` of an ``m × m`` symmetric matrix, row by row."""
-    return np.triu_indices(m)
-
-
 def _pair_index(m):
-    """For every ``(a, b)``, the position of ``(min(a, b), max(a, b))`` in :func:`_pairs`."""
+    """For every ``(a, b)``, the position of ``(min(a, b), max(a, b))`` in ``np.triu_indices(m)``."""
     index = np.zeros((m, m), dtype=np.intp)
-    a, b = _pairs(m)
+    a, b = np.triu_indices(m)
     index[a, b] = np.arange(len(a))
     index[b, a] = index[a, b]
     return index
 
 
-def _conjugate_gradients(matvec, precondition, rhs, x, tol, max_iter):
+def _refined(approximate, matvec, rhs, steps):
+    """``approximate(rhs)``, an approximate solution of ``matvec(x) = rhs``, after ``steps``
+    iterative refinements against the exact ``matvec``."""
+    x = approximate(rhs)
+    for _ in range(steps):
+        x += approximate(rhs - matvec(x))
+    return x
+
+
+def _conjugate_gradients(matvec, precondition, rhs, x, tol, max_iter, checked=True):
     """Preconditioned conjugate gradients for ``matvec(x) = rhs`` from ``x`` (changed in place),
     until the residual is below ``tol`` relative to ``rhs`` or after ``max_iter`` products;
-    returns ``x`` and the norm of its residual."""
+    returns ``x`` and the norm of its residual: recomputed from ``x`` (one more product) when
+    ``checked``, else the recurrence's."""
     r = rhs - matvec(x)
     bound = tol * float(np.linalg.norm(rhs))
     residual = float(np.linalg.norm(r))
@@ -1122,7 +1121,7 @@ def _conjugate_gradients(matvec, precondition, rhs, x, tol, max_iter):
         z = precondition(r)
         rz, previous = float(np.sum(r * z)), rz
         d = z + (rz / previous) * d
-    return x, float(np.linalg.norm(rhs - matvec(x)))
+    return x, float(np.linalg.norm(rhs - matvec(x))) if checked else residual
 
 
 def _pruned(W):
