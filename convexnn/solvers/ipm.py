@@ -888,13 +888,12 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
             # the blocks the optimum leaves at zero are only near zero at an interior point (they
             # shrink with μ), and the mapped network would list them all as neurons: zero them
             # when the certificate still holds, else iterate a little further
-            sparse = _pruned(W)
+            sparse = _pruned(W, T)
             if sparse is None:
                 break
-            sparse_gap = certified(sparse, np.where(np.any(sparse, axis=1), T, 0.0), Z,
-                                   estimate).gap
+            sparse_gap = certified(*sparse, Z, estimate).gap
             if sparse_gap <= tol:
-                W, T, gap = sparse, np.where(np.any(sparse, axis=1), T, 0.0), sparse_gap
+                (W, T), gap = sparse, sparse_gap
                 break
             extra = max(extra, 1)
     if not np.isfinite(best_gap) and closest is not None:
@@ -911,18 +910,19 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
         # The best primal point is then certified by the best dual point of any iterate.
         for point in late:
             certified(*point, exact=True)
+
+        def against_bound(primal):  # the relative gap of a primal value to the best dual bound
+            return (primal - dual_bound) / max(abs(primal), 1e-12)
+
         primal, point = min(certified_points, key=lambda entry: entry[0], default=(np.inf, None))
-        combined = (primal - dual_bound) / max(abs(primal), 1e-12)
-        if combined < gap:
-            (W, T, Z), gap = point, combined
+        if against_bound(primal) < gap:
+            (W, T, Z), gap = point, against_bound(primal)
             history.append(gap)
-            sparse = _pruned(W)
+            sparse = _pruned(W, T)
             if sparse is not None:
-                sparse_T = np.where(np.any(sparse, axis=1), T, 0.0)
-                primal = certified(sparse, sparse_T, Z, np.inf).primal  # the bound is known
-                sparse_gap = (primal - dual_bound) / max(abs(primal), 1e-12)
+                sparse_gap = against_bound(certified(*sparse, Z, np.inf).primal)
                 if sparse_gap <= tol:
-                    W, T, gap = sparse, sparse_T, sparse_gap
+                    (W, T), gap = sparse, sparse_gap
     return W, T, Z, n_iter, gap, history
 
 
@@ -1078,7 +1078,8 @@ def solve_ipm(
 
 
 def _pair_index(m):
-    """For every ``(a, b)``, the position of ``(min(a, b), max(a, b))`` in ``np.triu_indices(m)``."""
+    """For every ``(a, b)``, the position of ``(min(a, b), max(a, b))`` in
+    ``np.triu_indices(m)``."""
     index = np.zeros((m, m), dtype=np.intp)
     a, b = np.triu_indices(m)
     index[a, b] = np.arange(len(a))
@@ -1124,15 +1125,16 @@ def _conjugate_gradients(matvec, precondition, rhs, x, tol, max_iter, checked=Tr
     return x, float(np.linalg.norm(rhs - matvec(x))) if checked else residual
 
 
-def _pruned(W):
-    """``W`` with the blocks below ``PRUNE`` times the largest set to zero (None: none is)."""
+def _pruned(W, T):
+    """``(W, T)`` with the blocks below ``PRUNE`` times the largest set to zero, and the norm
+    bounds of the zero blocks too (None: no block is)."""
     norms = np.linalg.norm(W[:, :-1], axis=1)
     small = norms <= PRUNE * norms.max()
     if not small.any() or small.all():
         return None
     sparse = W.copy()
     sparse[small] = 0.0
-    return sparse
+    return sparse, np.where(np.any(sparse, axis=1), T, 0.0)
 
 
 def _start(Xt, centres, Y):
