@@ -248,12 +248,14 @@ def test_degenerate_cone_sends_the_shared_program_to_cvxpy(monkeypatch):
     assert calls == [1] and result.solver.startswith("cvxpy")
 
 
-def _random_shared_problem(rng, n, d, K, P):
+def _random_shared_problem(monkeypatch, chunk_entries, rng, n, d, K, P):
     """A softmax :class:`~convexnn.solvers.ipm.SharedReluProblem` on random data, random masks and
-    random output directions."""
+    random output directions, its sums formed ``chunk_entries`` at a time (None: the default)."""
     from convexnn.losses import get_loss
     from convexnn.patterns import add_bias_column
 
+    if chunk_entries is not None:
+        monkeypatch.setattr(ipm, "SHARED_CHUNK_ENTRIES", chunk_entries)
     Xt = add_bias_column(rng.standard_normal((n, d)))
     M = rng.random((n, P)) < 0.5
     E = rng.standard_normal((K, P))
@@ -267,11 +269,9 @@ def test_coupled_matrix_matches_the_product_of_the_masked_design(chunk_entries, 
     curvature roots are applied; it must equal ``Z Zᵀ`` with ``Z = [S_i E_k D_k X̃ L_k]_k``
     formed in full (``L_kL_kᵀ = C_k``), rows ordered output by output (also when the ``G_k``
     come in chunks of one pattern)."""
-    if chunk_entries is not None:
-        monkeypatch.setattr(ipm, "SHARED_CHUNK_ENTRIES", chunk_entries)
     rng = np.random.default_rng(1)
     n, d, K, P = 23, 3, 4, 6
-    problem = _random_shared_problem(rng, n, d, K, P)
+    problem = _random_shared_problem(monkeypatch, chunk_entries, rng, n, d, K, P)
     Xt, M, E = problem.Xt, problem.M, problem.E
     root = rng.standard_normal((n, K, K))
     L = rng.standard_normal((1, P, d + 1, d + 1))
@@ -290,11 +290,9 @@ def test_primal_data_term_matches_the_masked_design(chunk_entries, monkeypatch):
     patterns and ``j ≤ j'`` of features only; it must equal the product formed in full from the
     ``nK × P(d + 1)`` map ``J`` (rows ``(i, o)``, entry ``E[o, k] m_ik x̃_ij``), with ``P`` the
     projection orthogonal to ``Q`` (also when the samples come in chunks of one)."""
-    if chunk_entries is not None:
-        monkeypatch.setattr(ipm, "SHARED_CHUNK_ENTRIES", chunk_entries)
     rng = np.random.default_rng(2)
     n, d, K, P = 29, 4, 3, 7
-    problem = _random_shared_problem(rng, n, d, K, P)
+    problem = _random_shared_problem(monkeypatch, chunk_entries, rng, n, d, K, P)
     Xt, M, E = problem.Xt, problem.M, problem.E
     root = rng.standard_normal((n, K, K))
     root = root + root.transpose(0, 2, 1)  # symmetric, as the roots of a loss's Hessian are
