@@ -403,8 +403,9 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
           (:func:`convexnn.patterns.mlp_patterns`). The network is then never worse on the
           objective than ``MLPRegressor``/``MLPClassifier(hidden_layer_sizes=(n_gates,),
           solver="lbfgs", alpha=alpha * n_samples, max_iter=budget,
-          random_state=random_state)``, ``budget`` that of ``mlp_max_iter``: that MLP is a feasible point of the program, and an exact
-          ReLU fit stopped short of ``tol`` at a worse point returns the MLP's network instead.
+          random_state=random_state)``, ``budget`` that of ``mlp_max_iter``: that MLP is a
+          feasible point of the program, and an exact ReLU fit stopped short of ``tol`` at a worse
+          point returns the MLP's network instead.
           With several outputs (multi-output regression, more than two classes) and ``solver``
           ``"auto"``, ``"ipm"`` or ``"cvxpy"``, the program is the shared-neuron one
           (:mod:`convexnn.shared`): each neuron feeds every output along the direction of the
@@ -443,9 +444,9 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
         Most L-BFGS iterations of the MLP that ``sampler="mlp"`` trains; None: 200,
         scikit-learn's default budget. More give better patterns (in the full-size regression
         runs, 500 put the network at or below a 500-iteration L-BFGS MLP on all 30 problems of the
-        UCI sets and the S&P 500, 200 on 12), at the cost of a longer MLP fit, but on naval-propulsion-plant the
-        interior point then stalled short of ``tol`` at alpha 1e-3 and 1e-2
-        (``docs/benchmarks.md``).
+        UCI sets and the S&P 500, 200 on 12), at the cost of a longer MLP fit, but on
+        naval-propulsion-plant the interior point then stalled short of ``tol`` at alpha 1e-3 and
+        1e-2 (``docs/benchmarks.md``).
     verbose : bool, default=False
         Print a line on the fit's result (solver, status, gap, objective, neurons, time), and
         let the solver print its progress.
