@@ -60,7 +60,8 @@ def test_interior_point_zeroes_the_blocks_the_optimum_leaves_out():
 @pytest.mark.parametrize(
     "loss,K,form",
     [("squared", 1, "dual"), ("logistic", 1, "dual"), ("squared", 1, "primal"),
-     ("logistic", 1, "primal"), ("softmax", 3, "dual"), ("softmax", 3, "cg")],
+     ("logistic", 1, "primal"), ("logistic", 1, "primal-dense"), ("softmax", 3, "dual"),
+     ("softmax", 3, "cg")],
 )
 def test_interior_point_newton_solves_match_the_dense_system(loss, K, form, monkeypatch):
     """The Woodbury solve (with columns of Z left out and refinement) against the assembled
@@ -71,9 +72,13 @@ def test_interior_point_newton_solves_match_the_dense_system(loss, K, form, monk
     from convexnn.losses import get_loss
     from convexnn.solvers.ipm import ReluProblem, cone_index
 
-    # every way of solving the Newton system: Woodbury through n × n (nK × nK) matrices, the dense
-    # primal matrix, or conjugate gradients preconditioned per output
-    monkeypatch.setattr(interior_point, "newton_form", lambda *args: form)
+    # every way of solving the Newton system: Woodbury through n × n (nK × nK) matrices, the
+    # primal form (reduced to the differences u_k − v_k, or its fallback over all the blocks'
+    # unknowns), or conjugate gradients preconditioned per output
+    monkeypatch.setattr(interior_point, "newton_form", lambda *args: form.split("-")[0])
+    if form == "primal-dense":  # no reduced solve is accepted: the whole matrix is factored
+        monkeypatch.setattr(interior_point, "PRIMAL_REDUCED_RESIDUAL", 0.0)
+        monkeypatch.setattr(interior_point, "PRIMAL_CG_MAX_ITER", 0)
 
     rng = np.random.default_rng(0)
     n, d, P = 40, 2, 5
