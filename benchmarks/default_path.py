@@ -61,7 +61,7 @@ def main(argv=None):
     X, labels = training_data(*PROBLEMS[args.problem])
     y = 2.0 * labels - 1.0
     print(f"problem {args.problem}: n={X.shape[0]}, d={X.shape[1]}, alpha=1e-3, tol=1e-6")
-    print(f"| case | auto solver | auto (s) | cvxpy (s) | ratio | target | J auto | J cvxpy | gaps |")
+    print("| case | auto solver | auto (s) | cvxpy (s) | ratio | target | J auto | J cvxpy | gaps |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name, params in CASES.items():
         if args.cases and name.split(",")[0] not in args.cases:

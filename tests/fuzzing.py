@@ -43,9 +43,9 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from convexnn import ConvexProgram, ConvexReLUClassifier, ConvexReLURegressor, sample_patterns
-from convexnn.shared import SharedNeuronProgram
 from convexnn.losses import encode_targets
 from convexnn.patterns import cover_count
+from convexnn.shared import SharedNeuronProgram
 from convexnn.solvers import solve
 
 #: The solvers the registry offers each formulation, and the losses they accept.

@@ -1056,7 +1056,7 @@ def solve_ipm(
 
             iterate = on_iterate if (callback is not None and len(groups) == 1) else None
             start_point = (W, T)
-            W, T, Z, it, gap, hist = _solve_output(
+            W, T, _, it, gap, hist = _solve_output(
                 problem, *start_point, tol=tol, max_iter=max_iter, certify=certify,
                 verbose=verbose, on_iterate=iterate,
             )
@@ -1064,13 +1064,13 @@ def solve_ipm(
                 # the primal form's last Newton directions lost precision: once more in the
                 # Woodbury form, from the start, within the iterations left
                 problem.forced_form = "dual"
-                W2, T2, Z2, it2, gap2, hist2 = _solve_output(
+                W2, T2, _, it2, gap2, hist2 = _solve_output(
                     problem, *start_point, tol=tol, max_iter=max_iter - it, certify=certify,
                     verbose=verbose, on_iterate=iterate,
                 )
                 it, hist = it + it2, hist + hist2
                 if gap2 < gap:
-                    W, T, Z, gap = W2, T2, Z2, gap2
+                    W, T, gap = W2, T2, gap2
             n_iter, gaps, history = max(n_iter, it), gaps + [gap], history + hist
             found = _solution(problem, W, scale)
             intercept[outputs] = found.intercept
