@@ -120,6 +120,10 @@ class ReluProblem:
         self.groups = self.K  # block families: one (u_k, v_k) set per output
         self._last = (None, None)
 
+    #: Whether the primal form reduces its Newton systems through the sums ``B_u + B_v`` (else
+    #: through the blocks' inverses): see :func:`_reduced_by_sums`.
+    reduce_through_sums = False
+
     @property
     def n_blocks(self):
         return 2 * self.groups * self.P
@@ -302,33 +306,16 @@ class ReluProblem:
     def _primal(self, B, exact, F, data_term):
         """A solver of the Newton system of one family of blocks ``(u_k, v_k)`` whose data term,
         with matrix ``F`` (Pp × Pp) and action ``data_term(d)``, sees only the differences
-        ``d = w_u − w_v`` (P, p).
-
-        With ``x_u = B_u⁻¹(r_u − Fd)`` and ``x_v = B_v⁻¹(r_v + Fd)``, the differences solve
-        ``(C⁻¹ + F) d = C⁻¹ g``, ``C = B_u⁻¹ + B_v⁻¹`` on the weights (block diagonal) and
-        ``g = B_u⁻¹r_u − B_v⁻¹r_v``: one Cholesky factorisation of size ``P(d + 1)`` (a sum of two
-        positive semi-definite matrices, as the whole system is) instead of ``2P(d + 2)``, then one
-        iterative refinement against the exact blocks.
-
-        The same reduction through the sums ``A = B_u + B_v`` alone (``(F̃ + B_u A⁻¹ B_v) d =
-        B_v A⁻¹ r_u − B_u A⁻¹ r_v``, the parallel sums from the Cholesky factor of ``A``) was
-        tried: near the end of the barrier, where a block's eigenvalues are up to 1e300 apart and
-        this one leaves relative residuals of 1e-4 to 1e2, it leaves 1e-8 to 1e-11 as the whole
-        factor does; it spared the whole factor on ecoli and primary-tumor and took the default
-        classifier on scikit-learn's digits from 271 s to 188 s. But the default regressor on the
-        first 4,000 rows of naval-propulsion-plant at alpha 1e-3 (tests/test_real_data.py) then
-        stalled at a gap of 1e-3: its last Newton directions lost their precision earlier,
-        though every solve met the same residual. Tried only where this reduction misses the
-        residual, before the whole factor, it kept naval but no longer helped digits."""
+        ``d = w_u − w_v`` (P, p): reduced to a system over the differences
+        (:func:`_reduced_by_inverses`, or :func:`_reduced_by_sums` where
+        ``reduce_through_sums``), then refined against the exact blocks; where that misses the
+        residual asked for, conjugate gradients, and then the whole system."""
         p, P = self.p, self.P
-        Binv = _psd_inverse(B)
-        C = Binv[:P, :p, :p] + Binv[P:, :p, :p]
-        M = F.copy()
-        Cinv = _psd_inverse(C)
-        for k in range(P):
-            M[k * p:(k + 1) * p, k * p:(k + 1) * p] += Cinv[k]
-        R = _shifted_cholesky(M)
-        del M
+        try:
+            approximate = (_reduced_by_sums if self.reduce_through_sums
+                           else _reduced_by_inverses)(B, F)
+        except np.linalg.LinAlgError:  # a sum B_u + B_v that does not factor
+            approximate = _reduced_by_inverses(B, F)
 
         def matvec(x):
             h = data_term(x[:P, :p] - x[P:, :p])  # the data term sees the differences
@@ -336,16 +323,6 @@ class ReluProblem:
             out[:P, :p] += h
             out[P:, :p] -= h
             return out
-
-        def approximate(rhs):
-            y = np.einsum("bij,bj->bi", Binv, rhs)
-            g = y[:P, :p] - y[P:, :p]
-            d = cho_solve((R, False), np.einsum("kij,kj->ki", Cinv, g).ravel(),
-                          check_finite=False)
-            h = np.zeros_like(rhs)
-            h[:P, :p] = (F @ d).reshape(P, p)
-            h[P:, :p] = -h[:P, :p]
-            return y - np.einsum("bij,bj->bi", Binv, h)
 
         dense = []
 
@@ -471,6 +448,8 @@ class SharedReluProblem(ReluProblem):
 
     #: Set to ``"dual"`` to solve in the Woodbury form whatever it costs.
     forced_form = None
+    #: The shared program's primal systems are reduced through the sums (:func:`_reduced_by_sums`).
+    reduce_through_sums = True
 
     def form(self):
         """``"primal"`` (``2P(d + 2)`` unknowns) or ``"dual"`` (Woodbury, ``nK × nK``, at most
@@ -1175,6 +1154,89 @@ def _start(Xt, centres, Y):
                  + 0.1 * spread / np.maximum(size, 1e-300))
         T += [bound, bound]
     return np.vstack(W), np.concatenate(T)
+
+
+def _reduced_by_inverses(B, F):
+    """The primal form's Newton system over the blocks ``(u_k, v_k)`` (``B`` their matrices, F the
+    data term on the differences of their weights), solved approximately through the differences:
+    with ``x_u = B_u⁻¹(r_u − Fd)`` and ``x_v = B_v⁻¹(r_v + Fd)``, they solve
+    ``(C⁻¹ + F) d = C⁻¹ g``, ``C = B_u⁻¹ + B_v⁻¹`` on the weights (block diagonal) and
+    ``g = B_u⁻¹r_u − B_v⁻¹r_v``: one Cholesky factorisation of size ``P(d + 1)`` instead of
+    ``2P(d + 2)``. Returns the approximate solve."""
+    P, p = B.shape[0] // 2, B.shape[1] - 1
+    Binv = _psd_inverse(B)
+    Cinv = _psd_inverse(Binv[:P, :p, :p] + Binv[P:, :p, :p])
+    M = F.copy()
+    for k in range(P):
+        M[k * p:(k + 1) * p, k * p:(k + 1) * p] += Cinv[k]
+    R = _shifted_cholesky(M)
+    del M
+
+    def approximate(rhs):
+        y = np.einsum("bij,bj->bi", Binv, rhs)
+        g = y[:P, :p] - y[P:, :p]
+        d = cho_solve((R, False), np.einsum("kij,kj->ki", Cinv, g).ravel(), check_finite=False)
+        h = np.zeros_like(rhs)
+        h[:P, :p] = (F @ d).reshape(P, p)
+        h[P:, :p] = -h[:P, :p]
+        return y - np.einsum("bij,bj->bi", Binv, h)
+
+    return approximate
+
+
+def _reduced_by_sums(B, F):
+    """The same reduction as :func:`_reduced_by_inverses` through the sums ``A = B_u + B_v``
+    alone: the differences of the whole blocks ``d = x_u − x_v`` solve
+    ``(F̃ + B_u A⁻¹ B_v) d = B_v A⁻¹ r_u − B_u A⁻¹ r_v`` (``F̃`` is ``F`` on the weights, zero on
+    the bounds ``t``), then ``x_u = A⁻¹(r_u + r_v + B_v d)`` and ``x_v = A⁻¹(r_u + r_v − B_u d)``
+    (one factorisation of size ``P(d + 2)``). Near the end of the barrier a block's own matrix can
+    span more decades than double precision holds (eigenvalues 1e300 apart on
+    vertebral-column-3clases); where the inverses then left relative residuals of 1e-4 to 1e2,
+    this reduction leaves 1e-8 to 1e-11, as the whole system's factor does. The shared program
+    takes it: the default classifier factored the whole system in none of its iterations on
+    primary-tumor (4 before) and took 188 s instead of 271 s on scikit-learn's digits. The
+    single-output program does not: the default regressor on the first 4,000 rows of
+    naval-propulsion-plant at alpha 1e-3 (tests/test_real_data.py) then stalled at a gap of
+    1e-3, its last Newton directions losing their precision earlier though every solve met the
+    same residual. Returns the approximate solve."""
+    P, p = B.shape[0] // 2, B.shape[1] - 1
+    size = p + 1
+    Bu, Bv = B[:P], B[P:]
+    Ainv, parallel = _parallel_sums(Bu, Bv)
+    M = np.zeros((P, size, P, size))
+    M[:, :p, :, :p] = F.reshape(P, p, P, p)
+    M[np.arange(P), :, np.arange(P), :] += parallel
+    R = _shifted_cholesky(M.reshape(P * size, P * size))
+    del M
+
+    def approximate(rhs):
+        ru, rv = rhs[:P], rhs[P:]
+        d = (np.einsum("kij,kj->ki", Bv, np.einsum("kij,kj->ki", Ainv, ru))
+             - np.einsum("kij,kj->ki", Bu, np.einsum("kij,kj->ki", Ainv, rv)))
+        d = cho_solve((R, False), d.ravel(), check_finite=False).reshape(P, size)
+        total = ru + rv
+        return np.concatenate([
+            np.einsum("kij,kj->ki", Ainv, total + np.einsum("kij,kj->ki", Bv, d)),
+            np.einsum("kij,kj->ki", Ainv, total - np.einsum("kij,kj->ki", Bu, d)),
+        ])
+
+    return approximate
+
+
+def _parallel_sums(Bu, Bv):
+    """``A⁻¹`` and the parallel sums ``B_u A⁻¹ B_v`` of stacks of symmetric positive definite
+    blocks, ``A = B_u + B_v``: from the Cholesky factor ``L`` of the equilibrated ``A`` as
+    ``(L⁻¹B_u)ᵀ(L⁻¹B_v)``, each factor balanced between the two blocks (no difference of large
+    terms, whatever decades the blocks span). Raises ``LinAlgError`` when a sum does not factor."""
+    A = Bu + Bv
+    scale = 1.0 / np.sqrt(np.einsum("bii->bi", A))
+    L = np.linalg.cholesky(A * scale[:, :, None] * scale[:, None, :])
+    Lu = np.linalg.solve(L, Bu * scale[:, :, None])
+    Lv = np.linalg.solve(L, Bv * scale[:, :, None])
+    parallel = np.matmul(Lu.transpose(0, 2, 1), Lv)
+    Linv = np.linalg.inv(L)
+    Ainv = np.matmul(Linv.transpose(0, 2, 1), Linv) * scale[:, :, None] * scale[:, None, :]
+    return Ainv, 0.5 * (parallel + parallel.transpose(0, 2, 1))
 
 
 def _psd_inverse(B):

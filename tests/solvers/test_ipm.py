@@ -60,8 +60,8 @@ def test_interior_point_zeroes_the_blocks_the_optimum_leaves_out():
 @pytest.mark.parametrize(
     "loss,K,form",
     [("squared", 1, "dual"), ("logistic", 1, "dual"), ("squared", 1, "primal"),
-     ("logistic", 1, "primal"), ("logistic", 1, "primal-dense"), ("softmax", 3, "dual"),
-     ("softmax", 3, "cg")],
+     ("logistic", 1, "primal"), ("logistic", 1, "primal-sums"), ("logistic", 1, "primal-dense"),
+     ("softmax", 3, "dual"), ("softmax", 3, "cg")],
 )
 def test_interior_point_newton_solves_match_the_dense_system(loss, K, form, monkeypatch):
     """The Woodbury solve (with columns of Z left out and refinement) against the assembled
@@ -73,9 +73,12 @@ def test_interior_point_newton_solves_match_the_dense_system(loss, K, form, monk
     from convexnn.solvers.ipm import ReluProblem, cone_index
 
     # every way of solving the Newton system: Woodbury through n × n (nK × nK) matrices, the
-    # primal form (reduced to the differences u_k − v_k, or its fallback over all the blocks'
-    # unknowns), or conjugate gradients preconditioned per output
+    # primal form (reduced to the differences u_k − v_k through the blocks' inverses or their sums,
+    # or its fallback over all the blocks' unknowns), or conjugate gradients preconditioned per
+    # output
     monkeypatch.setattr(interior_point, "newton_form", lambda *args: form.split("-")[0])
+    if form == "primal-sums":  # reduced through the sums B_u + B_v, as the shared program is
+        monkeypatch.setattr(interior_point.ReluProblem, "reduce_through_sums", True)
     if form == "primal-dense":  # no reduced solve is accepted: the whole matrix is factored
         monkeypatch.setattr(interior_point, "PRIMAL_REDUCED_RESIDUAL", 0.0)
         monkeypatch.setattr(interior_point, "PRIMAL_CG_MAX_ITER", 0)
