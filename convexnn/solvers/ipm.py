@@ -1194,7 +1194,7 @@ def _reduced_by_sums(B, F):
     vertebral-column-3clases); where the inverses then left relative residuals of 1e-4 to 1e2,
     this reduction leaves 1e-8 to 1e-11, as the whole system's factor does. The shared program
     takes it: the default classifier factored the whole system in none of its iterations on
-    primary-tumor (4 before) and took 188 s instead of 271 s on scikit-learn's digits. The
+    primary-tumor (4 before) and took 188–214 s instead of 271 s on scikit-learn's digits. The
     single-output program does not: the default regressor on the first 4,000 rows of
     naval-propulsion-plant at alpha 1e-3 (tests/test_real_data.py) then stalled at a gap of
     1e-3, its last Newton directions losing their precision earlier though every solve met the
