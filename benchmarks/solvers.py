@@ -37,11 +37,13 @@ from __future__ import annotations
 
 import argparse
 import time
+import warnings
 
 import _adelie
 import _pyscnn
 import numpy as np
 from problems import PROBLEMS, make_problem
+from sklearn.exceptions import ConvergenceWarning
 
 from convexnn import solve
 from convexnn.solvers import resolve_solver
@@ -142,7 +144,9 @@ def main(argv=None):
         ref_solver = args.reference_solver or REFERENCE_SOLVERS.get((args.formulation, args.loss))
     for name in {auto if name == "auto" else name for name in fast} | {ref_solver} - {None}:
         if not name.startswith("cvxpy"):
-            solve(tiny, name, max_iter=5)
+            with warnings.catch_warnings():  # five iterations: they are not meant to certify
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                solve(tiny, name, max_iter=5)
     if ref_solver is not None:
         r = run(program, ref_solver, None, tol=args.reference_tol)
         r["reach"] = r["time"]
