@@ -349,8 +349,7 @@ class ReluProblem:
         p, P = self.p, self.P
         size = p + 1
         N = np.zeros((2 * P * size, 2 * P * size))
-        blocks = N.reshape(2 * P, size, 2 * P, size)
-        blocks[np.arange(2 * P), :, np.arange(2 * P), :] = B
+        _add_diagonal_blocks(N, B)
         # the data term on the weights of u_k and v_k (+F on uu and vv, −F on uv and vu), through
         # strided views of N (fancy indices over its 2P(d + 2) rows cost seconds at this size)
         weights = N.reshape(2, P, size, 2, P, size)[:, :, :p, :, :, :p]
@@ -1167,8 +1166,7 @@ def _reduced_by_inverses(B, F):
     Binv = _psd_inverse(B)
     Cinv = _psd_inverse(Binv[:P, :p, :p] + Binv[P:, :p, :p])
     M = F.copy()
-    for k in range(P):
-        M[k * p:(k + 1) * p, k * p:(k + 1) * p] += Cinv[k]
+    _add_diagonal_blocks(M, Cinv)
     R = _shifted_cholesky(M)
     del M
 
@@ -1203,10 +1201,10 @@ def _reduced_by_sums(B, F):
     size = p + 1
     Bu, Bv = B[:P], B[P:]
     Ainv, parallel = _parallel_sums(Bu, Bv)
-    M = np.zeros((P, size, P, size))
-    M[:, :p, :, :p] = F.reshape(P, p, P, p)
-    M[np.arange(P), :, np.arange(P), :] += parallel
-    R = _shifted_cholesky(M.reshape(P * size, P * size))
+    M = np.zeros((P * size, P * size))
+    M.reshape(P, size, P, size)[:, :p, :, :p] = F.reshape(P, p, P, p)
+    _add_diagonal_blocks(M, parallel)
+    R = _shifted_cholesky(M)
     del M
 
     def approximate(rhs):
@@ -1221,6 +1219,13 @@ def _reduced_by_sums(B, F):
         ])
 
     return approximate
+
+
+def _add_diagonal_blocks(M, blocks):
+    """``M += blockdiag(blocks)`` in place, through a strided view of ``M`` (``blocks`` of shape
+    (m, s, s), ``M`` C-contiguous of shape (m·s, m·s))."""
+    m, s = blocks.shape[:2]
+    M.reshape(m, s, m, s)[np.arange(m), :, np.arange(m), :] += blocks
 
 
 def _parallel_sums(Bu, Bv):
