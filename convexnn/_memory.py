@@ -72,6 +72,8 @@ def estimate_memory(
     n, d, P, K = int(n_samples), int(n_features), int(n_patterns), int(n_outputs)
     itemsize = np.dtype(dtype).itemsize
     data = n * (d + 1) * itemsize + n * P * (1 + itemsize)  # X̃, boolean and numeric masks
+    if solver == "ipm":  # it works in the row space of X: at most n features
+        d = min(d, n)
     if shared and solver == "ipm":
         # float64: S_i e_k (nKP), the curvature roots and the intercepts' basis (nK²), slacks
         # and multipliers of the rows (n × 2P), the data term over the P(d + 1) differences, the

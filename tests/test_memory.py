@@ -26,6 +26,13 @@ def test_memory_estimate_grows_with_the_problem():
         1000, 10, 100, 1, "gated", "fista", np.float64
     )
     assert estimate_sampling_memory(200, 3, 10**9) > 2 * 2**40 * 0.9
+    # the interior point works in the row space of X: features beyond the samples cost only
+    # their share of the data (40 samples of 300 features in 4 classes were refused for 43 GiB)
+    wide = estimate_memory(40, 300, 84, 4, "relu", "ipm", loss="softmax", shared=True)
+    assert wide - estimate_memory(40, 40, 84, 4, "relu", "ipm", loss="softmax", shared=True) == (
+        40 * 260 * 8
+    )
+    assert wide < 2**30
 
 
 def test_memory_check_refuses_with_the_estimate_and_can_be_turned_off():

@@ -615,7 +615,8 @@ def newton_form(n_samples, n_features, n_patterns, n_outputs=1):
     Parameters
     ----------
     n_samples, n_features, n_patterns : int
-        The program's sizes ``n``, ``d`` and ``P``.
+        The program's sizes ``n``, ``d`` and ``P`` (with more features than samples the solver
+        works with ``n`` of them, :func:`_row_space`).
     n_outputs : int, default=1
         Number ``K`` of coupled outputs (softmax); 1 for one output of the squared or logistic
         loss.
@@ -624,7 +625,7 @@ def newton_form(n_samples, n_features, n_patterns, n_outputs=1):
     -------
     {"primal", "dual", "cg"}
     """
-    n, P, p, K = n_samples, n_patterns, n_features + 1, n_outputs
+    n, P, p, K = n_samples, n_patterns, min(n_features, n_samples) + 1, n_outputs
     if K > 1:
         return "dual" if n * K <= COUPLED_MAX_ROWS else "cg"
     unknowns = 2 * P * (p + 1)
@@ -972,8 +973,15 @@ def solve_ipm(
     # the barrier's start, regularisation and tolerances assume features of order one.
     Xt = program.Xt.astype(np.float64)
     masks = program.masks
-    P, p, K = program.n_patterns, program.n_features + 1, program.n_outputs
-    centres = interior_start(Xt, masks, program.patterns.gates)
+    P, K = program.n_patterns, program.n_outputs
+    # more features than samples: the blocks live in the row space of X (below)
+    basis = _row_space(Xt[:, :-1])
+    gates = np.asarray(program.patterns.gates, dtype=np.float64)
+    if basis is not None:
+        Xt = np.column_stack([Xt[:, :-1] @ basis, Xt[:, -1]])
+        gates = np.vstack([basis.T @ gates[:-1], gates[-1:]])
+    p = Xt.shape[1]
+    centres = interior_start(Xt, masks, gates)
     scale = float(np.sqrt(np.mean(Xt[:, :-1] ** 2))) if Xt.shape[1] > 1 else 1.0
     scale = scale if np.isfinite(scale) and scale > 0 else 1.0
     Xt[:, :-1] /= scale
@@ -1002,7 +1010,7 @@ def solve_ipm(
             single = program.with_outputs(outputs) if len(groups) > 1 else program
 
             def certify(W, Z, exact=False, problem=problem, single=single):
-                solution = _solution(problem, W, scale)
+                solution = _solution(problem, W, scale, basis)
                 theta = single.residual(solution)
                 if exact:
                     return single.duality_gap(solution, theta=theta)
@@ -1030,7 +1038,7 @@ def solve_ipm(
                 return single.duality_gap(solution, theta=theta, block_norms=bounds)
 
             def on_iterate(W, problem=problem):
-                callback(_solution(problem, W, scale, program.X.dtype))
+                callback(_solution(problem, W, scale, basis, program.X.dtype))
 
             iterate = on_iterate if (callback is not None and len(groups) == 1) else None
             start_point = (W, T)
@@ -1050,7 +1058,7 @@ def solve_ipm(
                 if gap2 < gap:
                     W, T, gap = W2, T2, gap2
             n_iter, gaps, history = max(n_iter, it), gaps + [gap], history + hist
-            found = _solution(problem, W, scale)
+            found = _solution(problem, W, scale, basis)
             intercept[outputs] = found.intercept
             if shared:
                 U, V = found.U, found.V
@@ -1077,6 +1085,21 @@ def solve_ipm(
         violation=program.constraint_violation(solution), n_iter=n_iter, gap_history=history,
         time=time.perf_counter() - start,
     )
+
+
+def _row_space(X):
+    """An orthonormal basis (d, r) of the row space of ``X`` when it has more features than
+    samples, else None. The penalty charges ``‖w_b[:d]‖`` and the rest of the program sees the
+    blocks only through ``Xw_b[:d]``, so the optimal blocks lie in the row space: in its
+    coordinates ``XV`` the program is the same with ``r ≤ n`` features instead of ``d``
+    (``w = Vw'`` keeps the products and the norms), and the blocks' ``(r + 2)²`` matrices replace
+    ``(d + 2)²`` ones (40 samples of 300 features: 57 s before)."""
+    n, d = X.shape
+    if d <= n:
+        return None
+    _, sigma, Vt = np.linalg.svd(X, full_matrices=False)
+    rank = int(np.sum(sigma > max(n, d) * np.finfo(np.float64).eps * max(sigma[0], 1e-300)))
+    return np.ascontiguousarray(Vt[:max(rank, 1)].T)
 
 
 def _pair_index(m):
@@ -1287,13 +1310,14 @@ def _psd_root(C):
     return vectors * np.sqrt(np.maximum(values, 0.0))[:, None, :]
 
 
-def _solution(problem, W, scale=1.0, dtype=np.float64):
-    """The program's solution at the blocks ``W`` (of the program on ``X/scale``), with its
+def _solution(problem, W, scale=1.0, basis=None, dtype=np.float64):
+    """The program's solution at the blocks ``W`` (of the program on ``X·basis/scale``), with its
     optimal intercept."""
     K, P, p = problem.groups, problem.P, problem.p
     c = problem.fit_at(problem.products(W))[1]
-    W = W.reshape(K, 2, P, p).copy()
-    W[..., :-1] /= scale
+    W = W.reshape(K, 2, P, p) / np.r_[np.full(p - 1, scale), 1.0]
+    if basis is not None:  # back from the coordinates of the row space
+        W = np.concatenate([W[..., :-1] @ basis.T, W[..., -1:]], axis=-1)
     return ConvexSolution(
         W[:, 0].transpose(0, 2, 1).astype(dtype), W[:, 1].transpose(0, 2, 1).astype(dtype),
         np.asarray(c, dtype=dtype),

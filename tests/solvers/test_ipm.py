@@ -296,3 +296,36 @@ def test_conjugate_gradients_recover_what_a_rough_solve_leaves():
     assert residual == pytest.approx(np.linalg.norm(rhs - matvec(x)))
     assert residual <= 1e-10 * np.linalg.norm(rhs)
     assert np.allclose(x.ravel(), np.linalg.solve(A, rhs.ravel()), rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("kind", ["squared", "logistic", "softmax"])
+def test_more_features_than_samples_are_solved_in_the_row_space(kind, monkeypatch):
+    """12 samples of 40 features: the Newton systems are built on the 12 coordinates of the row
+    space of X (a wide problem took 57 s on its (d + 2)² blocks, and a 4-class one was refused
+    for 43 GiB), the blocks come back in that row space, and the optimum is CVXPY's."""
+    from convexnn.solvers import ipm
+
+    program = make_program(kind, "relu", n=12, d=40, n_gates=8, alpha=1e-2, seed=3)
+    widths = []
+    init = ipm.ReluProblem.__init__
+
+    def spy(self, Xt, *args, **kwargs):
+        widths.append(Xt.shape[1])
+        init(self, Xt, *args, **kwargs)
+
+    monkeypatch.setattr(ipm.ReluProblem, "__init__", spy)
+    result = solve(program, "ipm", tol=1e-8)
+    assert result.status == "optimal" and widths and set(widths) == {12 + 1}
+    reference = solve(program, "cvxpy", tol=1e-9).solution
+    assert program.objective(result.solution) == pytest.approx(
+        program.objective(reference), rel=1e-6
+    )
+    _, sigma, Vt = np.linalg.svd(program.X, full_matrices=True)
+    null = Vt[len(sigma):]  # the directions X does not see: no weight there
+    for blocks in (result.solution.U, result.solution.V):
+        assert np.abs(np.einsum("jd,odk->ojk", null, blocks[:, :-1])).max() <= 1e-12 * np.abs(
+            blocks
+        ).max()
+    assert program.network_objective(result.solution) == pytest.approx(
+        program.objective(result.solution), rel=1e-10
+    )
