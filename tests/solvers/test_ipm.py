@@ -353,3 +353,23 @@ def test_a_small_alpha_relative_to_the_targets_is_certified(feature_scale, alpha
         warnings.simplefilter("error")
         model = ConvexReLURegressor(alpha=alpha, random_state=seed).fit(X * feature_scale, y)
     assert model.solver_ == "ipm" and model.gap_ <= 1e-6
+
+
+@pytest.mark.parametrize("kind", ["squared", "logistic"])
+def test_the_primal_data_term_is_formed_again_only_when_the_curvature_changes(kind, monkeypatch):
+    """The squared loss's curvature is constant: its primal data term ``(1/n) JᵀP_cJ`` is formed
+    once per solve (it cost 40 % of each iteration on 20,000 samples); the logistic loss's
+    changes with every iterate, and so is formed at every factorisation."""
+    from convexnn.solvers import ipm
+
+    program = make_program(kind, "relu", n=400, d=2, n_gates=10, alpha=1e-2)
+    assert ipm.newton_form(400, 2, program.n_patterns) == "primal"
+    formed, factored = [], []
+    data_term, factor = ipm.ReluProblem._data_term, ipm.ReluProblem.factor
+    monkeypatch.setattr(ipm.ReluProblem, "_data_term",
+                        lambda self, *a: formed.append(1) or data_term(self, *a))
+    monkeypatch.setattr(ipm.ReluProblem, "factor",
+                        lambda self, *a: factored.append(1) or factor(self, *a))
+    result = solve(program, "ipm", tol=1e-8)
+    assert result.status == "optimal" and len(factored) > 5
+    assert len(formed) == (1 if kind == "squared" else len(factored))
