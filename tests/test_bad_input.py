@@ -363,6 +363,30 @@ def _():
 
 
 @case(
+    "more-features-than-samples",
+    "more features than samples (30 samples of 200 features, two or four classes, or a target)",
+    "fits, certified: the input weights lie in the row space of `X` (the penalty makes every "
+    "optimal weight vector do so), and `ipm` solves the program in that space's coordinates, "
+    "so its cost grows with the samples, not the features",
+)
+def _():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 200))
+    _, sigma, Vt = np.linalg.svd(X, full_matrices=True)
+    null = Vt[len(sigma):]  # the directions X does not see
+    for Estimator, y in [
+        (ConvexReLURegressor, X[:, 0] - X[:, 1] ** 2),
+        (ConvexReLUClassifier, (X[:, 0] > 0).astype(int)),
+        (ConvexReLUClassifier, np.arange(30) % 4),
+    ]:
+        model = Estimator(alpha=1e-3, **FAST).fit(X, y)
+        assert model.gap_ <= model.tol and model.solver_ == "ipm"
+        weights = model.coefs_[0]
+        assert np.abs(null @ weights).max() <= 1e-10 * np.abs(weights).max()
+        assert model.objective_ == pytest.approx(model.convex_objective_, rel=1e-8)
+
+
+@case(
     "more-gates-than-patterns",
     "`n_gates` far above the number of distinct patterns (6 points on a line, 1000 gates)",
     "fits; duplicate patterns are dropped, so `n_patterns_` is below `n_gates`: here at most 11, "
