@@ -72,8 +72,8 @@ def estimate_memory(
     n, d, P, K = int(n_samples), int(n_features), int(n_patterns), int(n_outputs)
     itemsize = np.dtype(dtype).itemsize
     data = n * (d + 1) * itemsize + n * P * (1 + itemsize)  # X̃, boolean and numeric masks
-    if solver == "ipm":  # it works in the row space of X: at most n features
-        d = min(d, n)
+    if solver == "ipm" and d > n:  # it works in the row space of X (an SVD of X): n features
+        data, d = data + 3 * 8 * n * d, n
     if shared and solver == "ipm":
         # float64: S_i e_k (nKP), the curvature roots and the intercepts' basis (nK²), slacks
         # and multipliers of the rows (n × 2P), the data term over the P(d + 1) differences, the
@@ -96,12 +96,16 @@ def estimate_memory(
         return data + 8 * (3 * n * n + 2 * n * P + P * P) + 8 * K * (d + 1) * P
     if solver == "ipm":  # float64: Z = [D_k X̃ L_k] and its product, n × n matrices, slacks and
         # multipliers of the rows of both block families, the outer products x̃x̃ᵀ, barrier blocks
-        from .solvers.ipm import newton_form
+        from .solvers.ipm import PRIMAL_MAX_UNKNOWNS, newton_form
 
         if loss != "softmax":  # one output at a time: three n × n matrices, or in the primal
-            # form the dense matrix over 2P(d + 2) unknowns and its factor
-            primal = newton_form(n, d, P) == "primal"
-            system = 2 * (2 * P * (d + 2)) ** 2 if primal else 3 * n * n
+            # form the dense matrix over 2P(d + 2) unknowns and its factor (also where a
+            # Woodbury solve that stalls is repeated in it)
+            primal = 2 * (2 * P * (d + 2)) ** 2
+            if newton_form(n, d, P) == "primal":
+                system = primal
+            else:
+                system = max(3 * n * n, primal if 2 * P * (d + 2) <= PRIMAL_MAX_UNKNOWNS else 0)
             return data + 8 * (2 * n * P * (d + 1) + system + 20 * n * P + n * (d + 1) ** 2
                                + 6 * P * (d + 2) ** 2) + 8 * K * (d + 1) * P
         m = n * K  # the K outputs together: one nK × nK system and K Gram matrices, or, above
