@@ -261,7 +261,10 @@ def test_the_best_point_is_certified_by_the_best_dual_point_of_any_iterate(monke
         warnings.simplefilter("error", ConvergenceWarning)
         model = ConvexReLUClassifier(solver="ipm", random_state=1).fit(X, y)
     assert model.status_ == "optimal" and model.gap_ <= 1e-6
+    # without the earlier iterates' dual bounds (and without the repeat in the Woodbury form,
+    # which certifies this fit on its own) the primal form's stall is all there is
     monkeypatch.setattr(ipm, "LATE", 0.0)
+    monkeypatch.setattr(ipm.ReluProblem, "retry_form", lambda self: None)
     with pytest.warns(ConvergenceWarning):
         assert ConvexReLUClassifier(solver="ipm", random_state=1).fit(X, y).gap_ > 1e-6
 
@@ -373,3 +376,30 @@ def test_the_primal_data_term_is_formed_again_only_when_the_curvature_changes(ki
     result = solve(program, "ipm", tol=1e-8)
     assert result.status == "optimal" and len(factored) > 5
     assert len(formed) == (1 if kind == "squared" else len(factored))
+
+
+def test_collinear_features_are_solved_in_the_row_space(monkeypatch):
+    """Two of six features are sums of the others (rank 4): the Newton systems are built on
+    the 4 coordinates of the row space, and the optimum is CVXPY's. Full-rank data keeps its
+    coordinates (the same iterates as before)."""
+    from convexnn.patterns import sample_patterns
+    from convexnn.solvers import ipm
+
+    program = make_program("logistic", "relu", n=60, d=4, n_gates=8, alpha=1e-2, seed=2)
+    X = np.column_stack([program.X, program.X[:, 0] + program.X[:, 1], program.X[:, 2]])
+    patterns = sample_patterns(X, 8, random_state=2)
+    wide = ConvexProgram(X, program.Y, patterns, "logistic", 1e-2, "relu")
+    widths = []
+    init = ipm.ReluProblem.__init__
+
+    def spy(self, Xt, *args, **kwargs):
+        widths.append(Xt.shape[1])
+        init(self, Xt, *args, **kwargs)
+
+    monkeypatch.setattr(ipm.ReluProblem, "__init__", spy)
+    result = solve(wide, "ipm", tol=1e-8)
+    assert result.status == "optimal" and set(widths) == {4 + 1}
+    reference = solve(wide, "cvxpy", tol=1e-9).solution
+    assert wide.objective(result.solution) == pytest.approx(wide.objective(reference), rel=1e-6)
+    widths.clear()
+    assert solve(program, "ipm", tol=1e-8).status == "optimal" and set(widths) == {4 + 1}
