@@ -301,14 +301,11 @@ def test_conjugate_gradients_recover_what_a_rough_solve_leaves():
     assert np.allclose(x.ravel(), np.linalg.solve(A, rhs.ravel()), rtol=1e-6, atol=0)
 
 
-@pytest.mark.parametrize("kind", ["squared", "logistic", "softmax"])
-def test_more_features_than_samples_are_solved_in_the_row_space(kind, monkeypatch):
-    """12 samples of 40 features: the Newton systems are built on the 12 coordinates of the row
-    space of X (a wide problem took 57 s on its (d + 2)² blocks, and a 4-class one was refused
-    for 43 GiB), the blocks come back in that row space, and the optimum is CVXPY's."""
+def _newton_widths(monkeypatch):
+    """The list the widths ``p`` of the interior point's problems (features + 1, in the
+    coordinates it solves in) are appended to."""
     from convexnn.solvers import ipm
 
-    program = make_program(kind, "relu", n=12, d=40, n_gates=8, alpha=1e-2, seed=3)
     widths = []
     init = ipm.ReluProblem.__init__
 
@@ -317,6 +314,16 @@ def test_more_features_than_samples_are_solved_in_the_row_space(kind, monkeypatc
         init(self, Xt, *args, **kwargs)
 
     monkeypatch.setattr(ipm.ReluProblem, "__init__", spy)
+    return widths
+
+
+@pytest.mark.parametrize("kind", ["squared", "logistic", "softmax"])
+def test_more_features_than_samples_are_solved_in_the_row_space(kind, monkeypatch):
+    """12 samples of 40 features: the Newton systems are built on the 12 coordinates of the row
+    space of X (a wide problem took 57 s on its (d + 2)² blocks, and a 4-class one was refused
+    for 43 GiB), the blocks come back in that row space, and the optimum is CVXPY's."""
+    program = make_program(kind, "relu", n=12, d=40, n_gates=8, alpha=1e-2, seed=3)
+    widths = _newton_widths(monkeypatch)
     result = solve(program, "ipm", tol=1e-8)
     assert result.status == "optimal" and widths and set(widths) == {12 + 1}
     reference = solve(program, "cvxpy", tol=1e-9).solution
@@ -383,20 +390,12 @@ def test_collinear_features_are_solved_in_the_row_space(monkeypatch):
     the 4 coordinates of the row space, and the optimum is CVXPY's. Full-rank data keeps its
     coordinates (the same iterates as before)."""
     from convexnn.patterns import sample_patterns
-    from convexnn.solvers import ipm
 
     program = make_program("logistic", "relu", n=60, d=4, n_gates=8, alpha=1e-2, seed=2)
     X = np.column_stack([program.X, program.X[:, 0] + program.X[:, 1], program.X[:, 2]])
     patterns = sample_patterns(X, 8, random_state=2)
     wide = ConvexProgram(X, program.Y, patterns, "logistic", 1e-2, "relu")
-    widths = []
-    init = ipm.ReluProblem.__init__
-
-    def spy(self, Xt, *args, **kwargs):
-        widths.append(Xt.shape[1])
-        init(self, Xt, *args, **kwargs)
-
-    monkeypatch.setattr(ipm.ReluProblem, "__init__", spy)
+    widths = _newton_widths(monkeypatch)
     result = solve(wide, "ipm", tol=1e-8)
     assert result.status == "optimal" and set(widths) == {4 + 1}
     reference = solve(wide, "cvxpy", tol=1e-9).solution
