@@ -445,7 +445,10 @@ class ReluProblem:
         Lt = np.ascontiguousarray(L.transpose(0, 2, 1)).reshape(P * p, p)
         # columns of Z whose share of ZZᵀ is far below nI barely change the factor: leave them
         # out (the iterative refinement against the exact matrix makes up for them)
-        weight = np.einsum("kab,kbj,kaj->kj", self.mask_outer.reshape(P, p, p), L, L).ravel()
+        # diag(L_kᵀ (X̃ᵀD_kX̃) L_k): one batched product first (numpy's three-operand einsum loops
+        # in C without BLAS, 0.45 s a call at 93 patterns of 200 features against 0.06 s)
+        weight = np.einsum("kaj,kaj->kj", np.matmul(self.mask_outer.reshape(P, p, p), L), L)
+        weight = weight.ravel()
         keep = np.flatnonzero(weight > DROP * n)
         Zt = blas.dgemm(1.0, self.Xt, Lt[keep], trans_b=1).T  # L_kᵀX̃ᵀ for all kept columns
         Zt *= self.M.T[keep // p]
