@@ -96,17 +96,14 @@ def estimate_memory(
         return data + 8 * (3 * n * n + 2 * n * P + P * P) + 8 * K * (d + 1) * P
     if solver == "ipm":  # float64: Z = [D_k X̃ L_k] and its product, n × n matrices, slacks and
         # multipliers of the rows of both block families, the outer products x̃x̃ᵀ, barrier blocks
-        from .solvers.ipm import COUPLED_MAX_ROWS, PRIMAL_MAX_UNKNOWNS, newton_form
+        from .solvers.ipm import newton_form, other_form
 
         if loss != "softmax":  # one output at a time: three n × n matrices, or in the primal
             # form the dense matrix over 2P(d + 2) unknowns and its factor; a solve that stalls
             # is repeated in the other form where that fits
-            primal = 2 * (2 * P * (d + 2)) ** 2 if 2 * P * (d + 2) <= PRIMAL_MAX_UNKNOWNS else 0
-            dual = 3 * n * n if n <= COUPLED_MAX_ROWS else 0
-            if newton_form(n, d, P) == "primal":
-                system = max(2 * (2 * P * (d + 2)) ** 2, dual)
-            else:
-                system = max(3 * n * n, primal)
+            sizes = {"primal": 2 * (2 * P * (d + 2)) ** 2, "dual": 3 * n * n, None: 0}
+            first = newton_form(n, d, P)
+            system = max(sizes[first], sizes[other_form(first, n, d, P)])
             return data + 8 * (2 * n * P * (d + 1) + system + 20 * n * P + n * (d + 1) ** 2
                                + 6 * P * (d + 2) ** 2) + 8 * K * (d + 1) * P
         m = n * K  # the K outputs together: one nK × nK system and K Gram matrices, or, above

@@ -266,14 +266,11 @@ class ReluProblem:
         ended at certified gaps near 1 in 9 fits of 12 and in CVXPY's second opinion in the
         other 3; the primal form certified all 12. The primal form's on the first 3,000
         training rows of naval-propulsion-plant at alpha 1e-3: a certified gap of 6e-4, then
-        68 s in CVXPY; the Woodbury form certifies 1.5e-8 in 19 s. The primal form is taken
-        where its ``2P(d + 2)`` unknowns are at most ``PRIMAL_MAX_UNKNOWNS``, the Woodbury form
-        up to ``COUPLED_MAX_ROWS`` samples."""
+        68 s in CVXPY; the Woodbury form certifies 1.5e-8 in 19 s. Which form fits:
+        :func:`other_form`."""
         if self.K != 1:
             return None
-        if self.form() == "dual":
-            return "primal" if 2 * self.P * (self.p + 1) <= PRIMAL_MAX_UNKNOWNS else None
-        return "dual" if self.n <= COUPLED_MAX_ROWS else None
+        return other_form(self.form(), self.n, self.p - 1, self.P)
 
     def _data_term_at(self, root, Q):
         """:meth:`_data_term`, formed again only when the curvature changed: the squared loss's
@@ -683,6 +680,16 @@ def newton_form(n_samples, n_features, n_patterns, n_outputs=1):
     return "primal" if unknowns <= PRIMAL_MAX_UNKNOWNS and primal < dual else "dual"
 
 
+def other_form(form, n_samples, n_features, n_patterns):
+    """The form a one-output solve in ``form`` that stalled is repeated in
+    (:meth:`ReluProblem.retry_form`), or None: the primal form where its ``2P(d + 2)`` unknowns
+    are at most ``PRIMAL_MAX_UNKNOWNS``, the Woodbury form up to ``COUPLED_MAX_ROWS`` samples.
+    ``n_features`` counts the coordinates the solver works in."""
+    if form == "dual":
+        return "primal" if 2 * n_patterns * (n_features + 2) <= PRIMAL_MAX_UNKNOWNS else None
+    return "dual" if n_samples <= COUPLED_MAX_ROWS else None
+
+
 def _centring(v, target, low=0.1, high=10.0):
     """Gondzio's correction of complementarity products ``v``: towards ``[low, high]·target``."""
     return np.maximum(np.clip(v, low * target, high * target) - v, -high * target)
@@ -1043,7 +1050,7 @@ def solve_ipm(
     Xt = program.Xt.astype(np.float64)
     masks = program.masks
     P, K = program.n_patterns, program.n_outputs
-    # more features than samples: the blocks live in the row space of X (below)
+    # X of rank below its number of features: the blocks live in its row space (below)
     basis = _row_space(Xt[:, :-1])
     gates = np.asarray(program.patterns.gates, dtype=np.float64)
     if basis is not None:
