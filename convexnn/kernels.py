@@ -17,6 +17,7 @@ __all__ = [
     "augmented_residual",
     "augmented_residuals",
     "update_multipliers",
+    "pair_weights",
 ]
 
 
@@ -220,6 +221,41 @@ def update_multipliers(Z, M, Lam, delta):
         for k in range(P):
             h = Lam[i, k] - delta * Z[i, k] if M[i, k] else Lam[i, k] + delta * Z[i, k]
             Lam[i, k] = h if h > 0.0 else 0.0
+
+
+@njit(cache=True)
+def pair_weights(A, out):
+    """``out[i, pair(k, l)] = A[i, k] · A[i, l]`` for every pair ``k ≤ l`` of rows of each ``A[i]``
+    (in the order of ``np.triu_indices``): the curvature weights of the shared program's data
+    term. Rows of ``A[i]`` that are zero (the patterns inactive at sample ``i``) are skipped.
+
+    Parameters
+    ----------
+    A : ndarray of shape (n_samples, n_patterns, n_outputs), float64
+        ``A[i, k] = m_ik S_i e_k``: pattern ``k``'s output direction at sample ``i``.
+    out : ndarray of shape (n_samples, n_patterns (n_patterns + 1) / 2), float64
+        Overwritten.
+    """
+    n, P, K = A.shape
+    active = np.empty(P, dtype=np.intp)
+    for i in range(n):
+        out[i, :] = 0.0
+        count = 0
+        for k in range(P):
+            for a in range(K):
+                if A[i, k, a] != 0.0:
+                    active[count] = k
+                    count += 1
+                    break
+        for x in range(count):
+            k = active[x]
+            row = k * P - (k * (k - 1)) // 2  # position of the pair (k, k)
+            for y in range(x, count):
+                q = active[y]
+                total = 0.0
+                for a in range(K):
+                    total += A[i, k, a] * A[i, q, a]
+                out[i, row + q - k] = total
 
 
 @njit(cache=True)

@@ -19,3 +19,9 @@ def group_soft_threshold(W, threshold, n_penalised):
 def explicit_design(Xt, M):
     """The n × P(d+1) design Σ_k D_k X̃ that the fast operators never form."""
     return np.hstack([M[:, [k]] * Xt for k in range(M.shape[1])])
+
+
+def pair_weights(A):
+    """``A[i, k] · A[i, l]`` for the pairs ``k ≤ l`` of ``np.triu_indices``."""
+    first, second = np.triu_indices(A.shape[1])
+    return np.einsum("ika,ika->ik", A[:, first], A[:, second])

@@ -8,6 +8,7 @@ from convexnn.kernels import (
     augmented_residual,
     group_soft_threshold,
     masked_rowsum,
+    pair_weights,
     update_multipliers,
 )
 
@@ -45,6 +46,16 @@ def test_augmented_lagrangian_kernels_match_numpy_reference(dtype):
     assert np.allclose(out, M * (-g[:, None]) - S * H, rtol=rtol, atol=1e-6)
     update_multipliers(Z, M, Lam, 0.7)
     assert np.allclose(Lam, H, rtol=rtol)
+
+
+def test_pair_weights_match_numpy_reference():
+    rng = np.random.default_rng(2)
+    A = rng.standard_normal((9, 7, 3))
+    A[rng.random((9, 7)) < 0.5] = 0.0  # inactive patterns
+    A[4] = 0.0  # a sample with none
+    out = np.full((9, 28), np.nan)
+    pair_weights(A, out)
+    assert np.allclose(out, naive.pair_weights(A), rtol=1e-12, atol=0)
 
 
 def test_compiled_softmax_intercept_is_optimal_by_a_numpy_check():

@@ -42,6 +42,7 @@ from scipy.optimize import linprog
 from sklearn.exceptions import ConvergenceWarning
 
 from ..cone import multiplier_bounds, paired_block_norms
+from ..kernels import pair_weights
 from ..program import ConvexProgram, ConvexSolution
 from ..shared import SharedNeuronProgram
 from .base import SolverResult, numpy_blas_single_threaded
@@ -512,22 +513,25 @@ class SharedReluProblem(ReluProblem):
         ``n × (d + 1)²`` outer products (``nP²(d + 1)²`` flops, ``K`` times fewer than forming
         ``S J``)."""
         n, p, P, K = self.n, self.p, self.P, self.K
-        SE = np.matmul(root, self.E)  # S_i e_k: (n, K, P)
+        # m_ik S_i e_k, as (i, k, a): the rows of S J, pattern by pattern
+        SE = np.ascontiguousarray(np.matmul(root, self.E).transpose(0, 2, 1) * self.M[:, :, None])
         r = Q.shape[1]
-        T = np.einsum("iar,iak->irk", Q.reshape(n, K, r), SE) * self.M[:, None, :]
-        QSJ = (T.reshape(n, r * P).T @ self.Xt).reshape(r, P * p)  # Qᵀ S J (Q's rows (i, o))
+        T = np.matmul(SE, Q.reshape(n, K, r))  # (i, k, r): BLAS, not einsum's C loops
+        QSJ = (T.transpose(0, 2, 1).reshape(n, r * P).T @ self.Xt).reshape(r, P * p)
         # both factors are symmetric (in k, l and in j, j'): the product is formed on the pairs
         # k ≤ l and j ≤ j' alone, a quarter of the flops, and gathered into F
-        pairs, outer = np.triu_indices(P), self.upper_outer
-        gram = np.zeros((len(pairs[0]), outer.shape[1]))
+        outer = self.upper_outer
+        gram = np.zeros((P * (P + 1) // 2, outer.shape[1]))
         size = max(1, SHARED_CHUNK_ENTRIES // (P * P))
+        weights = np.empty((min(size, n), P * (P + 1) // 2))
         for start in range(0, n, size):
             rows = slice(start, start + size)
-            weights = np.matmul(SE[rows].transpose(0, 2, 1), SE[rows])  # e_kᵀS_i²e_l: (c, P, P)
-            weights = weights[:, pairs[0], pairs[1]] * (self.M[rows, pairs[0]]
-                                                        * self.M[rows, pairs[1]])
+            chunk = weights[:len(range(*rows.indices(n)))]
+            # e_kᵀS_i²e_l on the pairs of patterns active at sample i (a compiled loop: the
+            # batched products and the gathers of the pairs cost 2-3 times as much)
+            pair_weights(SE[rows], chunk)
             # gramᵀ += outerᵀ weights in scipy's BLAS, on Fortran views (no copies, no temporary)
-            blas.dgemm(1.0, outer[rows].T, weights.T, trans_b=1, beta=1.0, c=gram.T,
+            blas.dgemm(1.0, outer[rows].T, chunk.T, trans_b=1, beta=1.0, c=gram.T,
                        overwrite_c=True)
         # F[(k, j), (l, j')] = gram[pair(k, l), pair(j, j')]: every (j, j') of each pair of
         # patterns, then the pairs gathered row by row of patterns (slices, not a 4-d fancy index)
