@@ -305,10 +305,9 @@ class ReluProblem:
         is all the Cholesky factorisation reads), from ``L`` with ``L_kL_kᵀ`` the inverse blocks
         of ``u_k`` and ``v_k`` summed: ``H B⁻¹ Hᵀ = blockdiag_o(Z_oZ_oᵀ)``, ``Z_o = [D_k X̃ L_k]_k``."""
         n, K = self.n, self.K
+        if K == 1:  # the curvature roots scale Z's rows: no pass over the n × n matrix
+            return self._gram(L[0], rows=root[:, 0, 0])
         grams = [self._gram(L[o]) for o in range(K)]
-        if K == 1:
-            s = root[:, 0, 0]
-            return grams[0] * s[:, None] * s[None, :]
         A = np.zeros((K * n, K * n))
         for a, gram in enumerate(grams):
             gram = np.triu(gram) + np.triu(gram, 1).T
@@ -435,8 +434,9 @@ class ReluProblem:
         solve.factored = False  # each solve costs tens of products: no Gondzio correctors
         return solve
 
-    def _gram(self, L):
-        """``ZZᵀ`` (upper triangle) for ``Z = [D_k X̃ L_k]_k``, one output's ``L`` (P, p, p)."""
+    def _gram(self, L, rows=None):
+        """``ZZᵀ`` (upper triangle) for ``Z = [D_k X̃ L_k]_k``, one output's ``L`` (P, p, p); with
+        ``rows`` (n,), for ``diag(rows) Z`` instead."""
         n, p, P = self.n, self.p, self.P
         # Z built as (P, p, n) so that its transpose is already the Fortran (n, P·p) matrix the
         # BLAS wants
@@ -448,7 +448,8 @@ class ReluProblem:
         weight = np.einsum("kaj,kaj->kj", np.matmul(self.mask_outer.reshape(P, p, p), L), L)
         weight = weight.ravel()
         keep = np.flatnonzero(weight > DROP * n)
-        Zt = blas.dgemm(1.0, self.Xt, Lt[keep], trans_b=1).T  # L_kᵀX̃ᵀ for all kept columns
+        Xt = self.Xt if rows is None else self.Xt * rows[:, None]
+        Zt = blas.dgemm(1.0, Xt, Lt[keep], trans_b=1).T  # L_kᵀX̃ᵀ for all kept columns
         Zt *= self.M.T[keep // p]
         return blas.dsyrk(1.0, Zt.T)
 
