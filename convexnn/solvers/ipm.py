@@ -526,13 +526,13 @@ class SharedReluProblem(ReluProblem):
         size = max(1, SHARED_CHUNK_ENTRIES // (P * P))
         weights = np.empty((min(size, n), P * (P + 1) // 2))
         for start in range(0, n, size):
-            rows = slice(start, start + size)
-            chunk = weights[:len(range(*rows.indices(n)))]
+            stop = min(start + size, n)
+            chunk = weights[:stop - start]
             # e_kᵀS_i²e_l on the pairs of patterns active at sample i (a compiled loop: the
             # batched products and the gathers of the pairs cost 2-3 times as much)
-            pair_weights(SE[rows], chunk)
+            pair_weights(SE[start:stop], chunk)
             # gramᵀ += outerᵀ weights in scipy's BLAS, on Fortran views (no copies, no temporary)
-            blas.dgemm(1.0, outer[rows].T, chunk.T, trans_b=1, beta=1.0, c=gram.T,
+            blas.dgemm(1.0, outer[start:stop].T, chunk.T, trans_b=1, beta=1.0, c=gram.T,
                        overwrite_c=True)
         # F[(k, j), (l, j')] = gram[pair(k, l), pair(j, j')]: every (j, j') of each pair of
         # patterns, then the pairs gathered row by row of patterns (slices, not a 4-d fancy index)
