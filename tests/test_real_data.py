@@ -39,20 +39,32 @@ def test_default_regressor_on_diabetes_beats_a_constant():
     assert np.mean(ours) >= 0.4
 
 
-@pytest.mark.parametrize("alpha, rows", [(1e-3, 4000), (1e-2, None), (1e-3, 3000)])
-def test_default_regressor_certifies_naval_propulsion(shared_data, alpha, rows):
-    """Regression: naval-propulsion-plant (split0, standardised as ``convexnn bench`` does). With
+@pytest.mark.parametrize("alpha, rows, split", [
+    (1e-3, 4000, 0), (1e-2, None, 0), (1e-3, 3000, 0), (1e-3, None, 0),
+    pytest.param(1e-3, None, 1, marks=pytest.mark.xfail(reason=(
+        "known bug: from a complementarity of 3e-5 the primal form's whole-system matrix "
+        "(diagonal from 1e-12 to 1e12) no longer factors unshifted, its solves leave relative "
+        "residuals of 1e-3 to 3e-2, and the interior point stalls at a certified gap of 1.6e-4 "
+        "(its network's J is 1.7e-6 above the optimum, relative)"))),
+])
+def test_default_regressor_certifies_naval_propulsion(shared_data, alpha, rows, split):
+    """Regression: naval-propulsion-plant (standardised as ``convexnn bench`` does). With
     block inverses taken from Cholesky factors the interior point lost its Newton directions'
     precision and stalled: at alpha 1e-3 on the first 4,000 rows (gap 3e-3) and, with the
     factors kept only up to a diagonal ratio of 1e-4, at alpha 1e-2 on all 10,741 (gap 2.7e-3).
     On the first 3,000 rows at alpha 1e-3 the primal form's last directions lose their
     precision (gap 6e-4) and CVXPY's second opinion took 68 s; the interior point now repeats
-    the solve in the Woodbury form, which certifies it."""
+    the solve in the Woodbury form, which certifies it. On all 10,741 rows at alpha 1e-3 (X of
+    rank 13 of 16, solved in its row space) one step at iteration 66 threw the iterate off the
+    central path, its dual residual from 6e-8 to 5e-6 and then 1e-4; the solve kept the last
+    three iterates near tol, all after that step, and stalled at a certified gap of 1.4e-3. It
+    now keeps the ones closest to stationary: the one before that step certifies itself."""
     from threadpoolctl import threadpool_limits
 
     from convexnn.bench.datasets import load_npz_folder
 
-    (data,) = load_npz_folder(shared_data / "uci_regression", select=["naval-propulsion-plant"])
+    (data,) = load_npz_folder(shared_data / "uci_regression", splits=(split,),
+                              select=["naval-propulsion-plant"])
     # one BLAS thread, as the benchmark ran (the iterates' rounding, hence the stall, depends on it)
     with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("error", ConvergenceWarning)

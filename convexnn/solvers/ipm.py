@@ -635,10 +635,13 @@ PRUNE_ITERATIONS = 4
 #: Below this fraction of ``tol`` of the complementarity, a gap the multipliers' bounds leave
 #: above ``tol`` is certified again from the blocks' exact dual norms (one NNLS per block).
 FULL_CERTIFICATE = 1e-2
-#: Feasible iterates whose complementarity is within this factor of ``tol`` (the last
-#: ``LATE_KEPT`` of them) are certified after the iterations when no iterate certified itself: their
-#: dual points bound the optimum for the best primal point.
+#: Feasible iterates whose complementarity is within this factor of ``tol`` (the ``LATE_KEPT``
+#: of them with the least dual residual) are certified after the iterations when no iterate
+#: certified itself: their dual points bound the optimum for the best primal point.
 LATE, LATE_KEPT = 10.0, 3
+#: A late iterate whose dual residual exceeds the smallest kept one's by this factor shows that
+#: the Newton directions have lost their precision: the kept iterates are certified at once.
+LOST = 100.0
 #: Fraction of the way to the boundary of the cones that a step may go.
 FRACTION = 0.99
 #: Feasible iterations in which none of the complementarity ``μ``, the certified gap, the dual
@@ -865,7 +868,24 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
     closest, closest_estimate = None, np.inf
     # feasible iterates whose complementarity is near tol but above what is certified at once:
     # their dual points may bound the optimum better than the last iterates' (below)
-    late = []
+    late = []  # [dual residual, point, its gap once certified]
+
+    def certify_late():  # the kept late iterates not yet certified, from exact norms
+        for entry in late:
+            if entry[2] is None:
+                entry[2] = certified(*entry[1], exact=True).gap
+
+    def against_bound(primal):  # the relative gap of a primal value to the best dual bound
+        return (primal - dual_bound) / max(abs(primal), 1e-12)
+
+    def zeroed(W, T, Z, gap):  # the blocks left out zeroed where the best dual bound allows it
+        sparse = _pruned(W, T)
+        if sparse is not None:
+            sparse_gap = against_bound(certified(*sparse, Z, np.inf).primal)
+            if sparse_gap <= tol:
+                return sparse, sparse_gap
+        return (W, T), gap
+
     for n_iter in range(1, max_iter + 1):
         XW = problem.products(W)
         residual = XW * problem.S2 - S  # primal residual of the rows
@@ -945,7 +965,23 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
                 if idle >= STALL_WINDOW:
                     break  # the iterates wander off the central path: keep the best point
         if LATE * tol >= estimate > 0.1 * tol and infeasible <= tol:
-            late = [*late[-(LATE_KEPT - 1):], (W, T, Z, estimate)]
+            # the late iterates closest to stationary: once a step has thrown the iterate off
+            # the central path, the later ones are not (below)
+            stationarity = float(np.abs(_dual_residual(problem, XW, Z, Zc)).max())
+            lost = bool(late) and stationarity > LOST * late[0][0]
+            late = sorted([*late, [stationarity, (W, T, Z, estimate), None]],
+                          key=lambda e: e[0])[:LATE_KEPT]
+            if lost:
+                # the directions have lost their precision: an iterate closest to stationary
+                # may certify itself (naval-propulsion-plant); then only the iterations that
+                # may still zero the blocks the optimum leaves out follow, as after a certificate
+                certify_late()
+                _, point, late_gap = min(late, key=lambda entry: entry[2])
+                if late_gap <= tol:
+                    extra = max(extra, 1)
+                    if late_gap < best_gap:
+                        best, best_gap = point[:3], late_gap
+                        history.append(late_gap)
         if estimate <= 0.1 * tol and infeasible <= tol:
             gap = certified(W, T, Z, estimate).gap
             history.append(gap)
@@ -987,26 +1023,19 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
             history.append(closest_gap)
     if gap > max(best_gap, tol):
         (W, T, Z), gap = best, best_gap
+        if gap <= tol:  # certified, but its blocks not zeroed: the best dual bound may allow it
+            (W, T), gap = zeroed(W, T, Z, gap)
     if gap > tol and (late or certified_points):
         # A dual bound holds for every primal point: when the Newton directions have lost their
         # precision, later iterates still lower the objective while their own dual points get
         # worse (make_moons, 510 samples: gaps 1.3e-6 at complementarity 1.4e-6, then 2e-5).
         # The best primal point is then certified by the best dual point of any iterate.
-        for point in late:
-            certified(*point, exact=True)
-
-        def against_bound(primal):  # the relative gap of a primal value to the best dual bound
-            return (primal - dual_bound) / max(abs(primal), 1e-12)
-
+        certify_late()
         primal, point = min(certified_points, key=lambda entry: entry[0], default=(np.inf, None))
         if against_bound(primal) < gap:
             (W, T, Z), gap = point, against_bound(primal)
             history.append(gap)
-            sparse = _pruned(W, T)
-            if sparse is not None:
-                sparse_gap = against_bound(certified(*sparse, Z, np.inf).primal)
-                if sparse_gap <= tol:
-                    (W, T), gap = sparse, sparse_gap
+            (W, T), gap = zeroed(W, T, Z, gap)
     return W, T, Z, n_iter, gap, history
 
 
