@@ -170,6 +170,24 @@ def test_default_classifier_certifies_raw_features_of_scales_1e_minus3_to_1e3(se
     assert model.status_ == "optimal" and model.gap_ <= model.tol and model.solver_ == "ipm"
 
 
+def test_default_regressor_certifies_in_the_interior_point_when_its_last_iterate_loses_precision():
+    """Regression: raw features of scales 1e-3, 1e3, 1, 1e2, 1e-2 (400 samples, seed 3). The
+    Woodbury form loses its precision after about 55 Newton iterations and the solve is repeated
+    in the primal form, which takes about 60 more: within a budget of 100 that repeat stopped
+    short. Within 300, its late iterates' dual residuals were at rounding level (1e-12) until
+    the last step raised them to 3e-8; kept by least dual residual alone, the three certified
+    were earlier ones, short of tol, the solve ended stalled at a gap of 4.6e-5 and CVXPY's
+    second opinion solved the program again. The last late iterate before that step certifies."""
+    rng = np.random.default_rng(3)
+    Z = rng.standard_normal((400, 5))
+    X = Z * np.array([1e-3, 1e3, 1, 1e2, 1e-2])
+    y = Z[:, 0] + np.abs(Z[:, 1]) + 0.1 * rng.standard_normal(400)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = ConvexReLURegressor(random_state=3).fit(X, y)
+    assert model.status_ == "optimal" and model.gap_ <= model.tol and model.solver_ == "ipm"
+
+
 @pytest.mark.parametrize("kind", ["logistic", "softmax", "squared"])
 def test_a_default_fit_stopped_by_its_budget_is_never_worse_than_the_mlp_it_started_from(kind):
     """The MLP that gives the default fit its patterns is a feasible point of the program: it is

@@ -635,9 +635,10 @@ PRUNE_ITERATIONS = 4
 #: Below this fraction of ``tol`` of the complementarity, a gap the multipliers' bounds leave
 #: above ``tol`` is certified again from the blocks' exact dual norms (one NNLS per block).
 FULL_CERTIFICATE = 1e-2
-#: Feasible iterates whose complementarity is within this factor of ``tol`` (the ``LATE_KEPT``
-#: of them with the least dual residual) are certified after the iterations when no iterate
-#: certified itself: their dual points bound the optimum for the best primal point.
+#: Feasible iterates whose complementarity is within this factor of ``tol`` (the last
+#: ``LATE_KEPT`` of them, and the ``LATE_KEPT`` with the least dual residual) are certified after
+#: the iterations when no iterate certified itself: their dual points bound the optimum for the
+#: best primal point.
 LATE, LATE_KEPT = 10.0, 3
 #: A late iterate whose dual residual exceeds the smallest kept one's by this factor shows that
 #: the Newton directions have lost their precision: the kept iterates are certified at once.
@@ -868,10 +869,13 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
     closest, closest_estimate = None, np.inf
     # feasible iterates whose complementarity is near tol but above what is certified at once:
     # their dual points may bound the optimum better than the last iterates' (below)
-    late = []  # [dual residual, point, its gap once certified]
+    # [dual residual, point, its gap once certified]: the last late iterates, and those closest
+    # to stationary (once a step has thrown the iterate off the central path, the later ones
+    # are not; where every residual is at rounding level, the last are the best)
+    recent, stationary = [], []
 
     def certify_late():  # the kept late iterates not yet certified, from exact norms
-        for entry in late:
+        for entry in recent + stationary:
             if entry[2] is None:
                 entry[2] = certified(*entry[1], exact=True).gap
 
@@ -965,18 +969,17 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
                 if idle >= STALL_WINDOW:
                     break  # the iterates wander off the central path: keep the best point
         if LATE * tol >= estimate > 0.1 * tol and infeasible <= tol:
-            # the late iterates closest to stationary: once a step has thrown the iterate off
-            # the central path, the later ones are not (below)
-            stationarity = float(np.abs(_dual_residual(problem, XW, Z, Zc)).max())
-            lost = bool(late) and stationarity > LOST * late[0][0]
-            late = sorted([*late, [stationarity, (W, T, Z, estimate), None]],
-                          key=lambda e: e[0])[:LATE_KEPT]
+            entry = [float(np.abs(_dual_residual(problem, XW, Z, Zc)).max()),
+                     (W, T, Z, estimate), None]
+            lost = bool(stationary) and entry[0] > LOST * stationary[0][0]
+            recent = [*recent[-(LATE_KEPT - 1):], entry]
+            stationary = sorted([*stationary, entry], key=lambda e: e[0])[:LATE_KEPT]
             if lost:
                 # the directions have lost their precision: an iterate closest to stationary
                 # may certify itself (naval-propulsion-plant); then only the iterations that
                 # may still zero the blocks the optimum leaves out follow, as after a certificate
                 certify_late()
-                _, point, late_gap = min(late, key=lambda entry: entry[2])
+                _, point, late_gap = min(recent + stationary, key=lambda entry: entry[2])
                 if late_gap <= tol:
                     extra = max(extra, 1)
                     if late_gap < best_gap:
@@ -1025,7 +1028,7 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
         (W, T, Z), gap = best, best_gap
         if gap <= tol:  # certified, but its blocks not zeroed: the best dual bound may allow it
             (W, T), gap = zeroed(W, T, Z, gap)
-    if gap > tol and (late or certified_points):
+    if gap > tol and (recent or certified_points):
         # A dual bound holds for every primal point: when the Newton directions have lost their
         # precision, later iterates still lower the objective while their own dual points get
         # worse (make_moons, 510 samples: gaps 1.3e-6 at complementarity 1.4e-6, then 2e-5).
