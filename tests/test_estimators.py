@@ -157,10 +157,11 @@ def test_default_classifier_certifies_raw_features_of_scales_1e_minus3_to_1e3(se
     """Regression: raw features of scales 1e-3, 1, 1e3, 1, 1, 1e2 (500 samples), labels from the
     smallest and the largest. At alpha 1e-3 the large features make the program one of a small
     effective alpha: the Woodbury form crawls with short steps for about fifty Newton
-    iterations, then loses its precision, and its repeat in the primal form crawls again. With a
-    budget of 100 iterations every one of seeds 0-11 stopped short of tol (certified gaps 1e-4
-    to 0.84, seed 4 in CVXPY's second opinion, uncertified; seed 6's J 1 % above the optimum);
-    within 300 each certifies in 108-156 iterations (3-5 s)."""
+    iterations, then loses its precision, and its repeat in the primal form crawls again. With
+    100 iterations for both forms together every one of seeds 0-11 stopped short of tol
+    (certified gaps 1e-4 to 0.84, seed 4 in CVXPY's second opinion, uncertified; seed 6's J 1 %
+    above the optimum); with a budget of 100 for each form each certifies in 108-156 iterations
+    in all (3-5 s)."""
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((500, 6)) * np.array([1e-3, 1, 1e3, 1, 1, 1e2])
     y = (X[:, 0] * 1e3 + X[:, 2] / 1e3 > 0).astype(int)
@@ -173,8 +174,9 @@ def test_default_classifier_certifies_raw_features_of_scales_1e_minus3_to_1e3(se
 def test_default_regressor_certifies_in_the_interior_point_when_its_last_iterate_loses_precision():
     """Regression: raw features of scales 1e-3, 1e3, 1, 1e2, 1e-2 (400 samples, seed 3). The
     Woodbury form loses its precision after about 55 Newton iterations and the solve is repeated
-    in the primal form, which takes about 60 more: within a budget of 100 that repeat stopped
-    short. Within 300, its late iterates' dual residuals were at rounding level (1e-12) until
+    in the primal form, which takes about 60 more: within the 100 iterations of both forms
+    together that repeat stopped short. With its own budget, its late iterates' dual residuals
+    were at rounding level (1e-12) until
     the last step raised them to 3e-8; kept by least dual residual alone, the three certified
     were earlier ones, short of tol, the solve ended stalled at a gap of 4.6e-5 and CVXPY's
     second opinion solved the program again. The last late iterate before that step certifies."""
