@@ -176,10 +176,10 @@ def test_default_regressor_certifies_in_the_interior_point_when_its_last_iterate
     Woodbury form loses its precision after about 55 Newton iterations and the solve is repeated
     in the primal form, which takes about 60 more: within the 100 iterations of both forms
     together that repeat stopped short. With its own budget, its late iterates' dual residuals
-    were at rounding level (1e-12) until
-    the last step raised them to 3e-8; kept by least dual residual alone, the three certified
-    were earlier ones, short of tol, the solve ended stalled at a gap of 4.6e-5 and CVXPY's
-    second opinion solved the program again. The last late iterate before that step certifies."""
+    were at rounding level (1e-12) until the last step raised them to 3e-8; kept by least dual
+    residual alone, the three certified were earlier ones, short of tol, the solve ended
+    stalled at a gap of 4.6e-5 and CVXPY's second opinion solved the program again. The last
+    late iterate before that step certifies."""
     rng = np.random.default_rng(3)
     Z = rng.standard_normal((400, 5))
     X = Z * np.array([1e-3, 1e3, 1, 1e2, 1e-2])
