@@ -15,7 +15,7 @@ from convexnn.network import network_objective, solution_to_network
 from convexnn.patterns import sample_patterns
 from convexnn.patterns.mlp import fit_mlp
 from convexnn.shared import SharedNeuronProgram, mlp_directions
-from convexnn.solvers import SolverFailure, ipm, solve
+from convexnn.solvers import ipm, solve
 
 
 def _three_classes(n=60, d=3, seed=0):
@@ -189,14 +189,16 @@ def test_interior_point_keeps_its_closest_iterate_when_it_breaks_down():
     assert np.isfinite(result.gap) and program.objective(result.solution) < 0.01 * zero
 
 
-def test_a_breakdown_worse_than_no_neuron_at_all_is_refused():
+def test_a_breakdown_hands_back_the_iterate_of_least_objective():
     # the same five samples with the patterns of the classifier's 500-iteration MLP: the interior
-    # point breaks down after 50 iterations at an iterate of objective 6.2e4, against 1.05 for the
-    # zero network. Named, it raises and says so; "auto" and the fit go on to CVXPY
+    # point breaks down before any certificate. It returned the iterate of least complementarity,
+    # of objective 6.2e4 against 1.05 for the zero network (the driver refused it); it now hands
+    # back its feasible iterate of least objective as well as that one, whichever certifies
+    # better. "auto" and the fit go on to CVXPY (a point worse than the zero network is refused
+    # by the driver: tests/test_program_registry.py)
     program, result, zero = _breaks_down(500)
-    assert program.objective(result.solution) > zero
-    with pytest.raises(SolverFailure, match="above the zero network"):
-        solve(program, "ipm")
+    assert result.status == "stalled" and np.isfinite(result.gap)
+    assert program.objective(result.solution) < 0.05 * zero
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         fallback = solve(program)

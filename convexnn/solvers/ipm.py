@@ -864,9 +864,10 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
     # (complementarity, gap, dual residual, rows' residual) at the last progress, and the
     # iterations since then
     reference, idle = (np.inf,) * 4, 0
-    # the feasible iterate with the least complementarity: certified at the end when no iterate
-    # came close enough to be (a breakdown in the last iterations must not lose it)
-    closest, closest_estimate = None, np.inf
+    # the feasible iterates with the least complementarity and the least objective: certified
+    # at the end when no iterate came close enough to be (a breakdown in the last iterations
+    # must not lose them)
+    closest, closest_estimate, lowest, lowest_value = None, np.inf, None, np.inf
     # feasible iterates whose complementarity is near tol but above what is certified at once:
     # their dual points may bound the optimum better than the last iterates' (below)
     # [dual residual, point, its gap once certified]: the last late iterates, and those closest
@@ -950,9 +951,12 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
                 and np.all(_soc_det(X) > 0)):
             (W, T, Z), gap = best, best_gap  # rounding has pushed an iterate out of its cone
             break
-        if not np.isfinite(best_gap) and infeasible <= tol and estimate < closest_estimate:
+        if not np.isfinite(best_gap) and infeasible <= tol:
             # every iteration makes new arrays (none is changed in place): no copies needed
-            closest, closest_estimate = (W, T, Z), estimate
+            if estimate < closest_estimate:
+                closest, closest_estimate = (W, T, Z), estimate
+            if value < lowest_value:
+                lowest, lowest_value = (W, T, Z), value
         stalled = stalled + 1 if a_p < 1e-6 else 0
         if stalled >= 5:
             break  # no progress: keep the best point
@@ -1019,11 +1023,14 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
                 (W, T), gap = sparse, sparse_gap
                 break
             extra = max(extra, 1)
-    if not np.isfinite(best_gap) and closest is not None:
-        closest_gap = certified(*closest, estimate=np.inf).gap
-        if np.isfinite(closest_gap):
-            best, best_gap = closest, closest_gap
-            history.append(closest_gap)
+    unsure = () if np.isfinite(best_gap) else (closest, lowest if lowest is not closest else None)
+    for point in unsure:
+        # a breakdown may leave a small complementarity at a point far from the optimum (five
+        # samples of three classes, tests/test_shared.py): the least objective is tried too
+        point_gap = certified(*point, estimate=np.inf).gap if point is not None else np.inf
+        if point_gap < best_gap:
+            best, best_gap = point, point_gap
+            history.append(point_gap)
     if gap > max(best_gap, tol):
         (W, T, Z), gap = best, best_gap
         if gap <= tol:  # certified, but its blocks not zeroed: the best dual bound may allow it
