@@ -40,12 +40,13 @@ def test_default_regressor_on_diabetes_beats_a_constant():
 
 
 @pytest.mark.parametrize("alpha, rows, split", [
-    (1e-3, 4000, 0), (1e-2, None, 0), (1e-3, 3000, 0), (1e-3, None, 0),
+    (1e-3, 4000, 0), (1e-2, None, 0), (1e-3, 3000, 0), (1e-3, None, 0), (1e-3, None, 7),
     pytest.param(1e-3, None, 1, marks=pytest.mark.xfail(reason=(
         "known bug: from a complementarity of 3e-5 the primal form's whole-system matrix "
         "(diagonal from 1e-12 to 1e12) no longer factors unshifted, its solves leave relative "
         "residuals of 1e-3 to 3e-2, and the interior point stalls at a certified gap of 1.6e-4 "
-        "(its network's J is 1.7e-6 above the optimum, relative)"))),
+        "(its network's J is 1.7e-6 above the optimum, relative); the repeat through the sums "
+        "stalls at 4.3e-6"))),
 ])
 def test_default_regressor_certifies_naval_propulsion(shared_data, alpha, rows, split):
     """Regression: naval-propulsion-plant (standardised as ``convexnn bench`` does). With
@@ -58,7 +59,9 @@ def test_default_regressor_certifies_naval_propulsion(shared_data, alpha, rows, 
     rank 13 of 16, solved in its row space) one step at iteration 66 threw the iterate off the
     central path, its dual residual from 6e-8 to 5e-6 and then 1e-4; the solve kept the last
     three iterates near tol, all after that step, and stalled at a certified gap of 1.4e-3. It
-    now keeps the ones closest to stationary: the one before that step certifies itself."""
+    now keeps the ones closest to stationary: the one before that step certifies itself.
+    Split7 stalled at 6.7e-3 with no Woodbury form to repeat in (10,741 rows); the primal form
+    is repeated with its systems reduced through the sums, which certifies it."""
     from threadpoolctl import threadpool_limits
 
     from convexnn.bench.datasets import load_npz_folder

@@ -268,10 +268,24 @@ class ReluProblem:
         other 3; the primal form certified all 12. The primal form's on the first 3,000
         training rows of naval-propulsion-plant at alpha 1e-3: a certified gap of 6e-4, then
         68 s in CVXPY; the Woodbury form certifies 1.5e-8 in 19 s. Which form fits:
-        :func:`other_form`."""
+        :func:`other_form`. Where the Woodbury form does not fit, the primal form again, its
+        systems reduced through the sums ``B_u + B_v`` instead of the blocks' inverses
+        (``PRIMAL_THROUGH_SUMS``): on all of naval-propulsion-plant's training rows (split7,
+        alpha 1e-3) the first stalled at a certified gap of 6.7e-3 and the second certifies
+        1.1e-7."""
         if self.K != 1:
             return None
-        return other_form(self.form(), self.n, self.p - 1, self.P)
+        form = self.form()
+        other = other_form(form, self.n, self.p - 1, self.P)
+        if other is None and form == "primal" and not self.reduce_through_sums:
+            return PRIMAL_THROUGH_SUMS
+        return other
+
+    def force(self, form):
+        """Solve in ``form`` from now on (:meth:`retry_form`)."""
+        if form == PRIMAL_THROUGH_SUMS:
+            form, self.reduce_through_sums = "primal", True
+        self.forced_form = form
 
     def _data_term_at(self, root, Q):
         """:meth:`_data_term`, formed again only when the curvature changed: the squared loss's
@@ -600,6 +614,9 @@ class SharedReluProblem(ReluProblem):
 
 #: Above this many unknowns (2P(d + 2)) the primal form of the Newton system is not factored.
 PRIMAL_MAX_UNKNOWNS = 6000
+#: The retry of a primal-form solve where the Woodbury form does not fit
+#: (:meth:`ReluProblem.retry_form`).
+PRIMAL_THROUGH_SUMS = "primal through sums"
 #: The softmax loss couples its K outputs in one nK × nK system, factored while it has at most this
 #: many rows; above, each Newton system is solved by conjugate gradients preconditioned by one n × n
 #: factor per output (K n³/3 flops instead of (nK)³/3).
@@ -1177,7 +1194,7 @@ def solve_ipm(
             if retry is not None:
                 # one form's last Newton directions lost precision: once more in the other
                 # form, from the start, with a budget of its own
-                problem.forced_form = retry
+                problem.force(retry)
                 W2, T2, _, it2, gap2, hist2 = _solve_output(
                     problem, *start_point, tol=tol, max_iter=max_iter, certify=certify,
                     verbose=verbose, on_iterate=iterate,
