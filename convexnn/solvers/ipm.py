@@ -112,6 +112,7 @@ class ReluProblem:
         self.loss = loss
         self.K = self.Y.shape[1]
         self.S2 = np.tile(2.0 * self.M - 1.0, (1, 2 * self.K))  # (n, 2PK): signs of every block
+        self._free_rows(2 * self.K)
         self.alpha = float(alpha)
         self.n, self.p = self.Xt.shape
         self.P = self.M.shape[1]
@@ -131,6 +132,34 @@ class ReluProblem:
     @property
     def n_blocks(self):
         return 2 * self.groups * self.P
+
+    def _free_rows(self, copies):
+        """Drop the rows of the blocks whose pattern is active on every sample (``free``, one
+        flag per block). Their rows ``X̃w_b ≥ 0`` constrain nothing: the intercept absorbs the
+        bias, so any ``w_b[:d]`` is feasible with the bias ``−min_i x_iᵀw_b[:d]``
+        (:meth:`with_feasible_biases`), and a bias above it changes no objective. Kept, they made
+        that bias a direction without cost along which the barrier pushes without end, and the
+        Newton matrices singular there: the default regressor stalled at certified gaps of
+        1.6e-4 and 4.4e-6 on naval-propulsion-plant's splits 1 and 3
+        (tests/test_real_data.py). Their signs are set to zero and their slacks to one
+        (``row_offset``); the bias stays where it starts (:meth:`_block_hessians`)."""
+        self.free = np.tile(self.M.all(axis=0), copies)
+        self.S2[:, self.free] = 0.0
+        self.row_offset = self.free.astype(np.float64)
+
+    def rows(self, XW, S):
+        """The rows' residual ``(2D_k − I)X̃w_b − s_b`` (one for the free blocks' dropped rows,
+        whose slacks stay at one)."""
+        return XW * self.S2 - S + self.row_offset
+
+    def with_feasible_biases(self, W):
+        """``W`` with the free blocks' biases at the least that keeps their rows, ``X̃w_b ≥ 0``,
+        satisfied (the intercept absorbs the change)."""
+        if not self.free.any():
+            return W
+        W = W.copy()
+        W[self.free, -1] = -np.min(self.Xt[:, :-1] @ W[self.free, :-1].T, axis=0)
+        return W
 
     def block_duals(self, Theta, group):
         """The dual vector of each pattern's blocks in family ``group``: (n, P)."""
@@ -270,9 +299,9 @@ class ReluProblem:
         68 s in CVXPY; the Woodbury form certifies 1.5e-8 in 19 s. Which form fits:
         :func:`other_form`. Where the Woodbury form does not fit, the primal form again, its
         systems reduced through the sums ``B_u + B_v`` instead of the blocks' inverses
-        (``PRIMAL_THROUGH_SUMS``): on all of naval-propulsion-plant's training rows (split7,
-        alpha 1e-3) the first stalled at a certified gap of 6.7e-3 and the second certifies
-        1.1e-7."""
+        (``PRIMAL_THROUGH_SUMS``): on all of naval-propulsion-plant's training rows (split0,
+        alpha 1e-3) the first stalled at a certified gap of 2.3e-6 and the second certifies
+        3.4e-9."""
         if self.K != 1:
             return None
         form = self.form()
@@ -339,8 +368,15 @@ class ReluProblem:
         B = np.zeros((self.n_blocks, p + 1, p + 1))
         cone = cone_index(p)
         B[np.ix_(np.arange(self.n_blocks), cone, cone)] = cone_hessian
+        if self.free.any():  # the free blocks have no rows
+            weights = np.where(self.free, 0.0, weights)
         # X̃ᵀdiag(weights_b)X̃ for every block at once: one product with the outer products x̃x̃ᵀ
         B[:, :p, :p] += blas.dgemm(1.0, weights, self.outer, trans_a=1).reshape(-1, p, p)
+        # nor any curvature along their bias (the intercept's direction): the block's largest
+        # curvature there keeps the bias where it is (its gradient is zero) and leaves the
+        # matrix's scale, hence the factorisations' shifts, as they are
+        free = np.flatnonzero(self.free)
+        B[free, p - 1, p - 1] += np.max(np.einsum("bii->bi", B[free]), axis=1)
         exact = B.copy()
         # a static regularisation far below the data term's curvature keeps B invertible where a
         # coordinate has none (the bias of a block whose rows are all inactive); iterative
@@ -484,6 +520,7 @@ class SharedReluProblem(ReluProblem):
         self.E = np.asarray(directions, dtype=np.float64)  # (K, P)
         self.groups = 1
         self.S2 = np.tile(2.0 * self.M - 1.0, (1, 2))
+        self._free_rows(2)
 
     def block_duals(self, Theta, group):
         return Theta @ self.E
@@ -868,6 +905,7 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
     G = problem.products(W) * problem.S2
     # infeasible start on the rows: slacks S apart from G = (2D − I)X̃W, S − G → 0
     S = np.maximum(G, np.mean(np.abs(G), axis=0, keepdims=True))
+    S[:, problem.free] = 1.0  # the free blocks' dropped rows (ReluProblem._free_rows)
     # the cone duals on their axis, at the complementarity where the bounds t_b cost α each (or,
     # for a tiny α, where the objective is shared out over the constraints); the row duals alike
     X = np.concatenate([T[:, None], W[:, :-1]], axis=1)  # the cone variables (t_b, w_b[:d])
@@ -910,7 +948,7 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
 
     for n_iter in range(1, max_iter + 1):
         XW = problem.products(W)
-        residual = XW * problem.S2 - S  # primal residual of the rows
+        residual = problem.rows(XW, S)  # primal residual of the rows
         X = np.concatenate([T[:, None], W[:, :-1]], axis=1)
         mu = (float(np.sum(S * Z)) + float(np.sum(X * Zc))) / (n_rows + n_cones)
         # at the limits of double precision the scaling can overflow: the Newton matrix is then
@@ -982,7 +1020,7 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
             reference, idle = (mu, gap, np.inf, np.inf), 0
         else:  # at a constant μ the residuals may still fall (spect, alpha 1e-5)
             residuals = (float(np.abs(_dual_residual(problem, XW, Z, Zc)).max()),
-                         float(np.abs(XW * problem.S2 - S).max()))
+                         float(np.abs(problem.rows(XW, S)).max()))
             if any(r < fell * old for r, old in zip(residuals, reference[2:], strict=True)):
                 reference, idle = (*reference[:2], *residuals), 0
             else:
@@ -1465,6 +1503,7 @@ def _solution(problem, W, scale=1.0, basis=None, dtype=np.float64):
     """The program's solution at the blocks ``W`` (of the program on ``X·basis/scale``), with its
     optimal intercept."""
     K, P, p = problem.groups, problem.P, problem.p
+    W = problem.with_feasible_biases(W)
     c = problem.fit_at(problem.products(W))[1]
     W = W.reshape(K, 2, P, p) / np.r_[np.full(p - 1, scale), 1.0]
     if basis is not None:  # back from the coordinates of the row space

@@ -249,7 +249,9 @@ def test_the_best_point_is_certified_by_the_best_dual_point_of_any_iterate(monke
     Newton directions lose their precision once the complementarity falls below ~1e-6: the
     iterate there certifies 1.3e-6, the later ones lower the objective while their own dual
     points certify only 2e-5, and the fit stopped there ('stalled', a ConvergenceWarning). The
-    dual bound of the earlier iterate certifies the last one to 2.7e-7."""
+    dual bound of the earlier iterate certifies the last one to 2.7e-7. Its MLP has a neuron
+    active on every sample, whose rows kept the stall: without them the primal form certifies
+    alone."""
     from sklearn.datasets import make_moons
     from sklearn.exceptions import ConvergenceWarning
 
@@ -262,9 +264,22 @@ def test_the_best_point_is_certified_by_the_best_dual_point_of_any_iterate(monke
         model = ConvexReLUClassifier(solver="ipm", random_state=1).fit(X, y)
     assert model.status_ == "optimal" and model.gap_ <= 1e-6
     # without the earlier iterates' dual bounds (and without the repeat in the Woodbury form,
-    # which certifies this fit on its own) the primal form's stall is all there is
+    # which certifies this fit on its own) the primal form certifies alone ...
     monkeypatch.setattr(ipm, "LATE", 0.0)
     monkeypatch.setattr(ipm.ReluProblem, "retry_form", lambda self: None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        assert ConvexReLUClassifier(solver="ipm", random_state=1).fit(X, y).gap_ <= 1e-6
+    # ... but not with the rows of the block active on every sample: its stall is all there is
+    keep_rows = ipm.ReluProblem._free_rows
+
+    def with_rows(self, copies):
+        keep_rows(self, copies)
+        self.free[:] = False
+        self.S2 = np.tile(2.0 * self.M - 1.0, (1, copies))
+        self.row_offset = 0.0
+
+    monkeypatch.setattr(ipm.ReluProblem, "_free_rows", with_rows)
     with pytest.warns(ConvergenceWarning):
         assert ConvexReLUClassifier(solver="ipm", random_state=1).fit(X, y).gap_ > 1e-6
 

@@ -158,6 +158,11 @@ def test_a_stalled_or_failed_solve_hands_back_the_incumbent(kind, monkeypatch):
         solution = optimum.copy()
         solution.U *= 0.3
         solution.V *= 0.3
+        # with its optimal intercept: better than the zero network wherever the biases sit (a
+        # block active on every sample may carry any bias above its least, the intercept
+        # absorbing it)
+        F = program.predict(solution)
+        solution.intercept += program.loss_fn.intercept_shift(F, program.Y)
         if kind == "non-finite":
             solution.U[..., 0] = np.nan
         return SolverResult(solution, "broken", "stalled", 0.5, 0.0, 3, [0.5])
