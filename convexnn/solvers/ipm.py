@@ -111,8 +111,7 @@ class ReluProblem:
         self.Y = np.asarray(Y, dtype=np.float64).reshape(self.Xt.shape[0], -1)
         self.loss = loss
         self.K = self.Y.shape[1]
-        self.S2 = np.tile(2.0 * self.M - 1.0, (1, 2 * self.K))  # (n, 2PK): signs of every block
-        self._free_rows(2 * self.K)
+        self._set_rows(2 * self.K)
         self.alpha = float(alpha)
         self.n, self.p = self.Xt.shape
         self.P = self.M.shape[1]
@@ -133,8 +132,9 @@ class ReluProblem:
     def n_blocks(self):
         return 2 * self.groups * self.P
 
-    def _free_rows(self, copies):
-        """Drop the rows of the blocks whose pattern is active on every sample (``free``, one
+    def _set_rows(self, copies):
+        """The signs ``S2`` (n, copies·P) of every block's rows, ``copies`` blocks per pattern,
+        without the rows of the blocks whose pattern is active on every sample (``free``, one
         flag per block). Their rows ``X̃w_b ≥ 0`` constrain nothing: the intercept absorbs the
         bias, so any ``w_b[:d]`` is feasible with the bias ``−min_i x_iᵀw_b[:d]``
         (:meth:`with_feasible_biases`), and a bias above it changes no objective. Kept, they made
@@ -143,6 +143,7 @@ class ReluProblem:
         1.6e-4 and 4.4e-6 on naval-propulsion-plant's splits 1 and 3
         (tests/test_real_data.py). Their signs are set to zero and their slacks to one
         (``row_offset``); the bias stays where it starts (:meth:`_block_hessians`)."""
+        self.S2 = np.tile(2.0 * self.M - 1.0, (1, copies))
         self.free = np.tile(self.M.all(axis=0), copies)
         self.S2[:, self.free] = 0.0
         self.row_offset = self.free.astype(np.float64)
@@ -519,8 +520,7 @@ class SharedReluProblem(ReluProblem):
         super().__init__(Xt, masks, Y, alpha, loss)
         self.E = np.asarray(directions, dtype=np.float64)  # (K, P)
         self.groups = 1
-        self.S2 = np.tile(2.0 * self.M - 1.0, (1, 2))
-        self._free_rows(2)
+        self._set_rows(2)
 
     def block_duals(self, Theta, group):
         return Theta @ self.E
@@ -905,7 +905,7 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
     G = problem.products(W) * problem.S2
     # infeasible start on the rows: slacks S apart from G = (2D − I)X̃W, S − G → 0
     S = np.maximum(G, np.mean(np.abs(G), axis=0, keepdims=True))
-    S[:, problem.free] = 1.0  # the free blocks' dropped rows (ReluProblem._free_rows)
+    S[:, problem.free] = 1.0  # the free blocks' dropped rows (ReluProblem._set_rows)
     # the cone duals on their axis, at the complementarity where the bounds t_b cost α each (or,
     # for a tiny α, where the objective is shared out over the constraints); the row duals alike
     X = np.concatenate([T[:, None], W[:, :-1]], axis=1)  # the cone variables (t_b, w_b[:d])

@@ -271,15 +271,12 @@ def test_the_best_point_is_certified_by_the_best_dual_point_of_any_iterate(monke
         warnings.simplefilter("error", ConvergenceWarning)
         assert ConvexReLUClassifier(solver="ipm", random_state=1).fit(X, y).gap_ <= 1e-6
     # ... but not with the rows of the block active on every sample: its stall is all there is
-    keep_rows = ipm.ReluProblem._free_rows
-
     def with_rows(self, copies):
-        keep_rows(self, copies)
-        self.free[:] = False
         self.S2 = np.tile(2.0 * self.M - 1.0, (1, copies))
+        self.free = np.zeros(self.S2.shape[1], dtype=bool)
         self.row_offset = 0.0
 
-    monkeypatch.setattr(ipm.ReluProblem, "_free_rows", with_rows)
+    monkeypatch.setattr(ipm.ReluProblem, "_set_rows", with_rows)
     with pytest.warns(ConvergenceWarning):
         assert ConvexReLUClassifier(solver="ipm", random_state=1).fit(X, y).gap_ > 1e-6
 
