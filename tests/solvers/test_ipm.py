@@ -249,9 +249,13 @@ def test_the_best_point_is_certified_by_the_best_dual_point_of_any_iterate(monke
     Newton directions lose their precision once the complementarity falls below ~1e-6: the
     iterate there certifies 1.3e-6, the later ones lower the objective while their own dual
     points certify only 2e-5, and the fit stopped there ('stalled', a ConvergenceWarning). The
-    dual bound of the earlier iterate certifies the last one to 2.7e-7. Its MLP has a neuron
-    active on every sample, whose rows kept the stall: without them the primal form certifies
-    alone."""
+    dual bound of the earlier iterate certifies the last one to 2.7e-7.
+
+    Its MLP has a neuron active on every sample. Without that neuron's rows the primal form
+    alone (no late dual bounds, no repeat in the Woodbury form) certifies 5.4e-8 under 2, 3 or 4
+    BLAS threads, and stalls at 6.1e-6 under one: the stall is at the rounding level there. With
+    the rows restored it stalls at 7.0e-6 to 7.1e-6 under every thread count, which is where the
+    late dual bounds are tested."""
     from sklearn.datasets import make_moons
     from sklearn.exceptions import ConvergenceWarning
 
@@ -263,20 +267,21 @@ def test_the_best_point_is_certified_by_the_best_dual_point_of_any_iterate(monke
         warnings.simplefilter("error", ConvergenceWarning)
         model = ConvexReLUClassifier(solver="ipm", random_state=1).fit(X, y)
     assert model.status_ == "optimal" and model.gap_ <= 1e-6
-    # without the earlier iterates' dual bounds (and without the repeat in the Woodbury form,
-    # which certifies this fit on its own) the primal form certifies alone ...
-    monkeypatch.setattr(ipm, "LATE", 0.0)
-    monkeypatch.setattr(ipm.ReluProblem, "retry_form", lambda self: None)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        assert ConvexReLUClassifier(solver="ipm", random_state=1).fit(X, y).gap_ <= 1e-6
-    # ... but not with the rows of the block active on every sample: its stall is all there is
+
     def with_rows(self, copies):
         self.S2 = np.tile(2.0 * self.M - 1.0, (1, copies))
         self.free = np.zeros(self.S2.shape[1], dtype=bool)
         self.row_offset = 0.0
 
+    # the rows restored, and no repeat in the Woodbury form (which certifies this fit on its
+    # own): the late iterates' dual bounds certify the primal form's best point ...
     monkeypatch.setattr(ipm.ReluProblem, "_set_rows", with_rows)
+    monkeypatch.setattr(ipm.ReluProblem, "retry_form", lambda self: None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        assert ConvexReLUClassifier(solver="ipm", random_state=1).fit(X, y).gap_ <= 1e-6
+    # ... which stalls without them
+    monkeypatch.setattr(ipm, "LATE", 0.0)
     with pytest.warns(ConvergenceWarning):
         assert ConvexReLUClassifier(solver="ipm", random_state=1).fit(X, y).gap_ > 1e-6
 
