@@ -35,9 +35,11 @@ def test_interior_point_needs_cones_with_an_interior_and_auto_falls_back():
     assert resolve_solver(make_program("logistic", "relu", n=30, d=2, n_gates=8)) == "ipm"
     assert resolve_solver(make_program("softmax", "relu", n=700, d=9, n_gates=40)) == "ipm"
     assert resolve_solver(make_program("softmax", "relu", n=3000, d=9, n_gates=40)) == "ipm"
-    # beyond n = 10,000: ipm while its Newton matrix over the blocks is small (primal form)
+    # beyond n = 10,000: ipm while its Newton matrix over the blocks fits (the primal form, up
+    # to 16,000 unknowns 2P(d + 2): 12,800 here, where the augmented Lagrangian was chosen)
     assert resolve_solver(make_program("logistic", "relu", n=12_000, d=3, n_gates=5)) == "ipm"
-    assert resolve_solver(make_program("logistic", "relu", n=12_000, d=30, n_gates=200)) != "ipm"
+    assert resolve_solver(make_program("logistic", "relu", n=12_000, d=30, n_gates=200)) == "ipm"
+    assert resolve_solver(make_program("logistic", "relu", n=12_000, d=30, n_gates=300)) != "ipm"
     # a duplicated sample on both sides of pattern 0: its cone lies in the hyperplane x̃ᵀu = 0
     X = np.vstack([program.X, program.X[:1]])
     masks = np.vstack([program.masks, program.masks[:1]])
