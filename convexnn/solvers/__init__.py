@@ -19,7 +19,7 @@ from .base import SolverResult
 from .bcd import solve_bcd
 from .cvxpy import solve_cvxpy
 from .fista import solve_fista
-from .ipm import DegenerateConeError, newton_form, solve_ipm
+from .ipm import LARGE_SAMPLES, DegenerateConeError, newton_form, solve_ipm
 from .kernel_newton import solve_kernel_newton
 from .path import regularization_path
 
@@ -165,7 +165,7 @@ def ipm_fits(program) -> bool:
     n, d, P, K = program.n_samples, program.n_features, program.n_patterns, program.n_outputs
     if program.loss == "softmax":
         return n <= AUTO_KERNEL_NEWTON_MAX_SAMPLES and 16 * K * n * n <= AUTO_IPM_SOFTMAX_BYTES
-    return n <= AUTO_KERNEL_NEWTON_MAX_SAMPLES or newton_form(n, d, P) == "primal"
+    return n <= LARGE_SAMPLES or newton_form(n, d, P) == "primal"
 
 
 def _auto(program, interior_point=True):

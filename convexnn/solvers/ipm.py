@@ -652,11 +652,12 @@ class SharedReluProblem(ReluProblem):
 #: Above this many unknowns (2P(d + 2)) the primal form of the Newton system is not factored ...
 PRIMAL_MAX_UNKNOWNS = 6000
 #: ... unless one output has more samples than ``LARGE_SAMPLES``, where the Woodbury form's
-#: ``n × n`` matrices are not formed (``"auto"`` does not give such a program to the interior
-#: point in that form): the primal form is then taken up to ``LARGE_MAX_UNKNOWNS`` unknowns (its
-#: whole matrix, factored where a reduced solve loses its precision, 2 GB at that size). On a
-#: binary ``make_classification(20000, 50)`` (the default classifier, 6,968 unknowns) it
-#: certified 4.8e-7 in 76 Newton iterations, 658 s, where the augmented Lagrangian was chosen.
+#: ``n × n`` matrices are not formed (``"auto"`` gives such a program to the interior point only
+#: in the primal form, ``convexnn.solvers.ipm_fits``): the primal form is then taken up to
+#: ``LARGE_MAX_UNKNOWNS`` unknowns (its whole matrix, factored where a reduced solve loses its
+#: precision, 2 GB at that size). On a binary ``make_classification(20000, 50)`` (the default
+#: classifier, 6,968 unknowns) it certified 4.8e-7 in 76 Newton iterations, 658 s, where the
+#: augmented Lagrangian was chosen.
 LARGE_SAMPLES, LARGE_MAX_UNKNOWNS = 10_000, 16_000
 #: The retry of a primal-form solve where the Woodbury form does not fit
 #: (:meth:`ReluProblem.retry_form`).
@@ -746,10 +747,10 @@ def newton_form(n_samples, n_features, n_patterns, n_outputs=1):
     if K > 1:
         return "dual" if n * K <= COUPLED_MAX_ROWS else "cg"
     unknowns = 2 * P * (p + 1)
-    primal = n * (P * p) ** 2 + unknowns**3 / 3
-    dual = n * n * P * p + n**3 / 3
     if n > LARGE_SAMPLES and unknowns <= LARGE_MAX_UNKNOWNS:
         return "primal"
+    primal = n * (P * p) ** 2 + unknowns**3 / 3
+    dual = n * n * P * p + n**3 / 3
     return "primal" if unknowns <= PRIMAL_MAX_UNKNOWNS and primal < dual else "dual"
 
 
