@@ -14,6 +14,7 @@ __all__ = [
     "gate_patterns",
     "settled_gates",
     "standardisation",
+    "far_centroid",
     "to_input_space",
     "tie_breaking_steps",
 ]
@@ -171,6 +172,28 @@ def standardisation(X):
     scale = np.maximum(X.std(axis=0), 1e-4 * np.abs(mean))
     scale[scale == 0] = 1.0
     return mean, scale
+
+
+def far_centroid(X):
+    """The mean of ``X`` when it lies farther from the origin than the data's spread
+    (``‖mean‖ > √Σ var``), else None.
+
+    A network's hidden biases are not penalised, so the same network is found on ``X − mean``
+    with its biases shifted back. Far from the origin, the bias is all but collinear with the
+    features and hyperplanes through the origin miss the data: the MLP sampler and the interior
+    point work on centred features there. Nearer the origin they work on ``X`` itself.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+
+    Returns
+    -------
+    ndarray of shape (n_features,) (float64), or None
+    """
+    mean = np.mean(X, axis=0, dtype=np.float64)
+    spread = np.sqrt(np.sum(np.var(X, axis=0, dtype=np.float64)))
+    return mean if np.linalg.norm(mean) > spread else None
 
 
 def to_input_space(G, mean, scale):

@@ -419,3 +419,33 @@ def test_collinear_features_are_solved_in_the_row_space(monkeypatch):
     assert wide.objective(result.solution) == pytest.approx(wide.objective(reference), rel=1e-6)
     widths.clear()
     assert solve(program, "ipm", tol=1e-8).status == "optimal" and set(widths) == {4 + 1}
+
+
+@pytest.mark.parametrize("kind", ["squared", "logistic", "softmax"])
+@pytest.mark.parametrize("offset", [1e3, 1e5])
+def test_features_far_from_the_origin_are_centred(kind, offset):
+    """The same program on ``X`` and on ``X + offset`` (the gates moved with it): the hidden
+    biases are not penalised and carry the shift, so both have the same optimum. Solved on the
+    raw features, the bias was all but collinear with them and the iterations stalled (XOR
+    labels offset by 1e5: a certified gap of 6e-4); they are solved centred, and the blocks
+    come back in the input space, their network exact."""
+    from convexnn.patterns import Patterns
+
+    program = make_program(kind, "relu", n=80, d=3, n_gates=15, alpha=1e-2, seed=4)
+    shift = offset * np.array([1.0, -0.5, 2.0])
+    gates = program.patterns.gates.copy()
+    gates[-1] -= shift @ gates[:-1]
+    far = ConvexProgram(program.X + shift, program.Y, Patterns(gates, program.masks),
+                        program.loss, program.alpha, "relu")
+    near = solve(program, "ipm", tol=1e-8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = solve(far, "ipm", tol=1e-8)
+    assert near.status == result.status == "optimal"
+    assert far.duality_gap(result.solution).gap <= 1e-7
+    assert far.objective(result.solution) == pytest.approx(
+        program.objective(near.solution), rel=1e-7
+    )
+    assert far.network_objective(result.solution) == pytest.approx(
+        far.objective(result.solution), rel=1e-9
+    )
