@@ -381,3 +381,28 @@ def test_same_random_state_gives_the_same_model(problem):
         assert np.array_equal(a, b)
     assert first.objective_ == second.objective_
     assert np.array_equal(first.predict(X), second.predict(X))
+
+
+@pytest.mark.parametrize("Estimator", [ConvexReLUClassifier, ConvexReLURegressor])
+@pytest.mark.parametrize("offset", [1e3, 1e5])
+def test_default_fits_on_features_far_from_the_origin(Estimator, offset):
+    """Features offset from the origin (years, coordinates, raw measurements) make the same
+    program: the hidden biases carry the offset and are not penalised. The MLP that gives the
+    default fit its patterns was trained on the raw features, where scikit-learn's initial
+    hyperplanes all missed the data: with XOR labels on features offset by 1e3 the default
+    classifier's training accuracy was 0.52 (J that of the zero network), and the regressor's R²
+    0.03. It is trained on centred features now, and the fit matches the one near the origin."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 3))
+    if Estimator is ConvexReLUClassifier:
+        y = ((X[:, 0] > 0) ^ (X[:, 1] > 0)).astype(int)
+    else:
+        y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2
+    shift = offset * np.array([1.0, -0.3, 0.05])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        near = Estimator(random_state=0).fit(X, y)
+        far = Estimator(random_state=0).fit(X + shift, y)
+    assert far.score(X + shift, y) >= 0.95
+    assert far.objective_ == pytest.approx(near.objective_, rel=1e-3)
+    assert far.gap_ <= 1e-6
