@@ -80,13 +80,16 @@ def estimate_memory(
         # primal matrix and its factor, chunks of S J; the Woodbury form where chosen: D_k X̃ and
         # D_k X̃ C_k (2nP(d + 1)) and five (nK)² arrays at the peak (the pattern sums and their
         # products with the curvature roots, then the matrix and its Cholesky factor)
-        from .solvers.ipm import COUPLED_MAX_ROWS, SHARED_CHUNK_ENTRIES
+        # (the primal matrices only where the primal form is taken first or in a repeat)
+        from .solvers.ipm import SHARED_CHUNK_ENTRIES, shared_newton_form, shared_other_form
 
         m, q = n * K, P * (d + 1)
-        primal = m * P + 2 * m * K + 20 * n * P + q * q + 2 * (2 * P * (d + 2)) ** 2
-        primal += 2 * SHARED_CHUNK_ENTRIES + n * (d + 1) ** 2
-        dual = 2 * n * q + 5 * m * m if m <= COUPLED_MAX_ROWS else 0
-        return data + 8 * (primal + dual)
+        first = shared_newton_form(n, d, P, K)
+        forms = {first, shared_other_form(first, n, d, P, K)}
+        common = m * P + 2 * m * K + 20 * n * P + n * (d + 1) ** 2
+        primal = q * q + 2 * (2 * P * (d + 2)) ** 2 + 2 * SHARED_CHUNK_ENTRIES
+        dual = 2 * n * q + 5 * m * m
+        return data + 8 * (common + primal * ("primal" in forms) + dual * ("dual" in forms))
     if shared:  # one family of blocks feeding every output
         K = 1
     if solver == "cvxpy":

@@ -106,3 +106,26 @@ def test_memory_estimate_of_the_shared_woodbury_form_is_above_its_peak(monkeypat
     finally:
         tracemalloc.stop()
     assert peak < estimate_memory(n, d, patterns.n_patterns, K, "relu", "ipm", shared=True)
+
+
+def test_a_wide_multiclass_fit_is_not_refused_for_a_repeat_it_would_never_take():
+    """120 samples of 1,000 features in 3 classes (88 patterns), the default classifier with
+    ``max_memory`` 1 GiB. The shared program is solved in the Woodbury form (360 coupled rows), but
+    the estimate counted the matrices of a repeat in the primal form over 2P(n + 2) = 21,000
+    unknowns (7.8 GiB), and the fit was refused; at 200 samples of 2,000 features the estimate was
+    25.9 GiB. That repeat is now taken only up to ``LARGE_MAX_UNKNOWNS`` unknowns, and the
+    estimate counts the forms the solve may take."""
+    from convexnn import ConvexReLUClassifier
+    from convexnn.solvers import ipm
+
+    rng = np.random.default_rng(0)
+    n, d = 120, 1000
+    X = rng.standard_normal((n, d))
+    y = np.digitize(X[:, 0] + X[:, 1], [-0.5, 0.5])
+    model = ConvexReLUClassifier(random_state=0, max_memory=2**30).fit(X, y)
+    assert model.status_ == "optimal" and model.solver_ == "ipm"
+    P = model.n_patterns_
+    assert ipm.shared_newton_form(n, d, P, 3) == "dual"
+    assert ipm.shared_other_form("dual", n, d, P, 3) is None
+    assert ipm.shared_other_form("dual", 200, 5, 100, 2) == "primal"  # small repeats stay
+    assert estimate_memory(n, d, P, 3, "relu", "ipm", loss="softmax", shared=True) < 2**28

@@ -537,28 +537,15 @@ class SharedReluProblem(ReluProblem):
     reduce_through_sums = True
 
     def form(self):
-        """``"primal"`` (``2P(d + 2)`` unknowns) or ``"dual"`` (Woodbury, ``nK × nK``, at most
-        ``COUPLED_MAX_ROWS`` rows), whichever costs fewer flops to form and factor."""
+        """How the Newton systems are solved (:func:`shared_newton_form`)."""
         if self.forced_form is not None:
             return self.forced_form
-        n, p, P, K = self.n, self.p, self.P, self.K
-        primal = n * (P * p) ** 2 + (P * p) ** 3 / 3
-        dual = n * n * P * (p + K * K) + 2 * n * n * K**3 + (n * K) ** 3 / 3  # _coupled, Cholesky
-        return "dual" if dual < primal and n * K <= COUPLED_MAX_ROWS else "primal"
+        return shared_newton_form(self.n, self.p - 1, self.P, self.K)
 
     def retry_form(self):
-        """The Woodbury form after a solve in the primal form that stopped short of ``tol``. The
-        shared program's primal directions can lose precision: on fold0 of six small UCI sets
-        at ``alpha`` 1e-2 and 1e-3 it stalled short of ``tol = 1e-6`` in 3 of 12 fits (wine and
-        vertebral-column-3clases at 1e-2, lenses at 1e-3), on standardised iris at 1e-2 and on
-        conn-bench-vowel-deterding at 1e-3, the Woodbury form in none of them; the primal form
-        costs up to 40 times fewer flops (vowel). And the primal form after a Woodbury solve that
-        stopped short, as for one output (:meth:`ReluProblem.retry_form`): the default regressor
-        with two outputs on 300 standardised samples at alpha 1e-5 stalled at a certified gap
-        of 4e-2 in the Woodbury form."""
-        if self.form() == "primal":
-            return "dual" if self.n * self.K <= COUPLED_MAX_ROWS else None
-        return "primal"
+        """The form to solve again in after a solve that stopped short of ``tol``
+        (:func:`shared_other_form`; None: no other)."""
+        return shared_other_form(self.form(), self.n, self.p - 1, self.P, self.K)
 
     def _data_term(self, root, Q):
         """``(1/n)(JᵀS²J − (QᵀSJ)ᵀ(QᵀSJ))``: entry ``((k, j), (l, j'))`` of ``JᵀS²J`` is
@@ -763,6 +750,51 @@ def other_form(form, n_samples, n_features, n_patterns):
     if form == "dual":
         return "primal" if 2 * n_patterns * (n_features + 2) <= PRIMAL_MAX_UNKNOWNS else None
     return "dual" if n_samples <= COUPLED_MAX_ROWS else None
+
+
+def shared_newton_form(n_samples, n_features, n_patterns, n_outputs):
+    """How the interior-point method solves the shared program's Newton systems
+    (:class:`SharedReluProblem`): ``"primal"`` (``2P(d + 2)`` unknowns, reduced through the sums
+    to ``P(d + 2)``) or ``"dual"`` (Woodbury, ``nK × nK``, at most ``COUPLED_MAX_ROWS`` rows),
+    whichever costs fewer flops to form and factor.
+
+    Parameters
+    ----------
+    n_samples, n_features, n_patterns, n_outputs : int
+        The program's sizes ``n``, ``d``, ``P`` and ``K`` (with more features than samples the
+        solver works with ``n`` of them, :func:`_row_space`).
+
+    Returns
+    -------
+    {"primal", "dual"}
+    """
+    n, P, K = n_samples, n_patterns, n_outputs
+    p = min(n_features, n_samples) + 1
+    primal = n * (P * p) ** 2 + (P * p) ** 3 / 3
+    dual = n * n * P * (p + K * K) + 2 * n * n * K**3 + (n * K) ** 3 / 3  # _coupled, Cholesky
+    return "dual" if dual < primal and n * K <= COUPLED_MAX_ROWS else "primal"
+
+
+def shared_other_form(form, n_samples, n_features, n_patterns, n_outputs):
+    """The form the shared program is solved again in after a solve in ``form`` that stopped
+    short of ``tol``, or None.
+
+    The Woodbury form after the primal one, where it fits: the primal directions can lose
+    precision (on fold0 of six small UCI sets at ``alpha`` 1e-2 and 1e-3 they stalled short of
+    ``tol = 1e-6`` in 3 of 12 fits, wine and vertebral-column-3clases at 1e-2 and lenses at
+    1e-3, on standardised iris at 1e-2 and on conn-bench-vowel-deterding at 1e-3; the Woodbury
+    form in none of them), and the primal form costs up to 40 times fewer flops (vowel). The
+    primal form after the Woodbury one, as for one output: the default regressor with two
+    outputs on 300 standardised samples at alpha 1e-5 stalled at a certified gap of 4e-2 in the
+    Woodbury form. The primal form only up to ``LARGE_MAX_UNKNOWNS`` unknowns: on 200 samples
+    of 2,000 features in 3 classes it would have had 39,000, whose matrix (25 GiB) made the
+    memory guard refuse a fit that the Woodbury form solves in a few seconds.
+    """
+    n, P, K = n_samples, n_patterns, n_outputs
+    if form == "primal":
+        return "dual" if n * K <= COUPLED_MAX_ROWS else None
+    unknowns = 2 * P * (min(n_features, n_samples) + 2)
+    return "primal" if unknowns <= LARGE_MAX_UNKNOWNS else None
 
 
 def _centring(v, target, low=0.1, high=10.0):
