@@ -788,7 +788,7 @@ def shared_other_form(form, n_samples, n_features, n_patterns, n_outputs):
     outputs on 300 standardised samples at alpha 1e-5 stalled at a certified gap of 4e-2 in the
     Woodbury form. The primal form only up to ``LARGE_MAX_UNKNOWNS`` unknowns: on 200 samples
     of 2,000 features in 3 classes it would have had 39,000, whose matrix (25 GiB) made the
-    memory guard refuse a fit that the Woodbury form solves in a few seconds.
+    memory guard refuse a fit that the Woodbury form certifies in under a minute.
     """
     n, P, K = n_samples, n_patterns, n_outputs
     if form == "primal":
