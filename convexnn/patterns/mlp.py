@@ -55,8 +55,10 @@ def fit_mlp(X, Y, loss, alpha, width, random_state=None, **params):
     # training accuracy 0.52, the zero network's J). Nearer the origin the MLP is scikit-learn's
     # on X itself (the promise of the estimators' ``sampler``).
     X = np.asarray(X)
-    shift = far_centroid(X)
-    inputs = X if shift is None else X - shift.astype(X.dtype)
+    inputs, shift = X, far_centroid(X)
+    if shift is not None:
+        shift = shift.astype(X.dtype)
+        inputs = X - shift
     params = {"solver": "lbfgs", "max_iter": 2000, **params}
     common = dict(hidden_layer_sizes=(width,), alpha=alpha * X.shape[0], random_state=random_state)
     # one BLAS thread: the MLP's products are small, and two threads on two cores made the
@@ -69,7 +71,7 @@ def fit_mlp(X, Y, loss, alpha, width, random_state=None, **params):
             labels = Y[:, 0].astype(int) if loss == "logistic" else np.argmax(Y, axis=1)
             mlp = MLPClassifier(**common, **params).fit(inputs, labels)
     if shift is not None:
-        mlp.intercepts_[0] = mlp.intercepts_[0] - shift.astype(X.dtype) @ mlp.coefs_[0]
+        mlp.intercepts_[0] = mlp.intercepts_[0] - shift @ mlp.coefs_[0]
     return mlp
 
 
