@@ -865,7 +865,9 @@ def _soc_step(x, dx):
     disc = b**2 - 4 * a * c
     step = np.full(len(x), np.inf)
     real = (disc >= 0) & ~((a > 0) & (b > 0)) & (a != 0) & (c > 0)
-    q = -b[real] - np.sign(b[real]) * np.sqrt(disc[real])
+    # the root of larger magnitude first (np.sign(0) = 0 would lose it: a direction with no
+    # component along the axis of a point on it, b = 0, left the cone at any step)
+    q = -b[real] - np.where(b[real] >= 0, 1.0, -1.0) * np.sqrt(disc[real])
     with np.errstate(divide="ignore", invalid="ignore"):
         r1, r2 = 2 * c[real] / q, q / (2 * a[real])
     r1 = np.where(r1 > 0, r1, np.inf)

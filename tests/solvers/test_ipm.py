@@ -449,3 +449,49 @@ def test_features_far_from_the_origin_are_centred(kind, offset):
     assert far.network_objective(result.solution) == pytest.approx(
         far.objective(result.solution), rel=1e-9
     )
+
+
+def _plain_soc_step(x, dx):
+    """The step of :func:`~convexnn.solvers.ipm._soc_step` by bisection on each cone: the
+    largest ``a`` with ``x + a·dx`` in the cone (capped at 2), then the fraction, at most 1."""
+    from convexnn.solvers import ipm
+
+    def inside(z):
+        return z[0] >= np.linalg.norm(z[1:])
+
+    steps = []
+    for xi, di in zip(x, dx, strict=True):
+        low, high = 0.0, 2.0
+        if inside(xi + high * di):
+            steps.append(high)
+            continue
+        for _ in range(200):
+            mid = (low + high) / 2
+            low, high = (mid, high) if inside(xi + mid * di) else (low, mid)
+        steps.append(low)
+    return min(1.0, ipm.FRACTION * min(steps))
+
+
+def test_step_to_the_boundary_of_the_second_order_cones_matches_bisection():
+    """``_soc_step`` against bisection: random interior points and directions, and directions
+    with no component along the axis from points on it. For those the quadratic's middle
+    coefficient is zero, and ``np.sign(0) = 0`` lost the root: the step was 1 whatever the
+    direction's length, and the iterate left the cone (the default classifier on 1,000
+    samples with 5 positive labels, tests/solvers/test_ipm.py)."""
+    from convexnn.solvers import ipm
+
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((40, 6))
+    x[:, 0] = np.linalg.norm(x[:, 1:], axis=1) * rng.uniform(1.01, 3.0, 40)
+    for scale in (0.1, 1.0, 10.0):
+        dx = scale * rng.standard_normal((40, 6))
+        assert ipm._soc_step(x, dx) == pytest.approx(_plain_soc_step(x, dx), rel=1e-9)
+    axis = np.zeros((3, 6))
+    axis[:, 0] = [1.0, 0.5, 2.0]
+    across = np.zeros((3, 6))
+    across[:, 1:] = rng.standard_normal((3, 5))
+    across[:, 1:] *= 2.0 / np.linalg.norm(across[:, 1:], axis=1, keepdims=True)
+    step = ipm._soc_step(axis, across)
+    assert step == pytest.approx(_plain_soc_step(axis, across), rel=1e-9)
+    assert step == pytest.approx(ipm.FRACTION * 0.25, rel=1e-12)  # the point at 0.5, moved by 2
+
