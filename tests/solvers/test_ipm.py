@@ -477,7 +477,7 @@ def test_step_to_the_boundary_of_the_second_order_cones_matches_bisection():
     with no component along the axis from points on it. For those the quadratic's middle
     coefficient is zero, and ``np.sign(0) = 0`` lost the root: the step was 1 whatever the
     direction's length, and the iterate left the cone (the default classifier on 1,000
-    samples with 5 positive labels, tests/solvers/test_ipm.py)."""
+    samples with 5 positive labels: the regression test below)."""
     from convexnn.solvers import ipm
 
     rng = np.random.default_rng(2)
@@ -495,3 +495,26 @@ def test_step_to_the_boundary_of_the_second_order_cones_matches_bisection():
     assert step == pytest.approx(_plain_soc_step(axis, across), rel=1e-9)
     assert step == pytest.approx(ipm.FRACTION * 0.25, rel=1e-12)  # the point at 0.5, moved by 2
 
+
+@pytest.mark.parametrize(("seed", "threshold"), [(0, 2.3), (0, 2.6)])
+def test_the_default_classifier_certifies_rare_positive_labels(seed, threshold):
+    """A few positive labels among 1,000 samples (9 and 5). Most samples are then fitted with
+    confidence, and the logistic loss's Hessian barely sees their curvature: at (0, 2.3) the
+    undamped Newton steps took the objective from 0.05 to 4e7, and the interior point returned
+    nothing usable (its step is now damped where the loss's quadratic model fails,
+    ``ipm._model_error``). At (0, 2.6) a step left a cone (``_soc_step``). Both then fell back
+    to CVXPY, the first to an inaccurate gap of 1e-3."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    from convexnn import ConvexReLUClassifier
+
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((1000, 5))
+    y = (X[:, 0] > threshold).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        warnings.simplefilter("error", UserWarning)
+        model = ConvexReLUClassifier(random_state=seed).fit(X, y)
+    assert model.solver_ == "ipm" and model.gap_ <= model.tol
+    rate = y.mean()  # the zero network's J: the labels' entropy, at the best intercept
+    assert model.objective_ < -rate * np.log(rate) - (1 - rate) * np.log(1 - rate)
