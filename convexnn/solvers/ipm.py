@@ -916,14 +916,20 @@ class _Point:
     def direction(self, shift_rows, shift_cones):
         """Newton direction for the complementarity targets ``s∘z = shift_rows`` and
         ``λ∘λ → shift_cones`` (Jordan product, Nesterov–Todd scaled), with the largest steps that
-        keep the primal and the dual iterates inside their cones."""
+        keep the primal and the dual iterates inside their cones. Raises ``LinAlgError`` for a
+        direction that is not finite (a scaled point at the limits of double precision)."""
         problem, S, Z, Zc, inverse = self.problem, self.S, self.Z, self.Zc, self.inverse
         cone = cone_index(problem.p)
-        rt = _jordan_solve(self.lam, shift_cones)  # W Δz + W⁻¹ Δx = rt (with λ∘λ removed)
-        rhs = -self.smooth
-        rhs[:, cone] += np.einsum("bij,bj->bi", inverse, rt)
-        rhs[:, :-1] += problem.adjoint((shift_rows - Z * self.residual) / S)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            rt = _jordan_solve(self.lam, shift_cones)  # W Δz + W⁻¹ Δx = rt (λ∘λ removed)
+            rhs = -self.smooth
+            rhs[:, cone] += np.einsum("bij,bj->bi", inverse, rt)
+            rhs[:, :-1] += problem.adjoint((shift_rows - Z * self.residual) / S)
+            if not np.all(np.isfinite(rhs)):
+                raise np.linalg.LinAlgError("the Newton right-hand side is not finite")
         step = self.solve(rhs)
+        if not np.all(np.isfinite(step)):
+            raise np.linalg.LinAlgError("the Newton direction is not finite")
         dS = problem.products(step[:, :-1]) * problem.S2 + self.residual
         dX = step[:, cone]
         dZ = shift_rows / S - Z - (Z / S) * dS
@@ -1055,14 +1061,21 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
         e[:, 0] = 1.0
 
         # Mehrotra: an affine predictor sets the centring, a corrector its second-order terms
-        _, dS, dX, dZ, dZc, a_p, a_d = direction(np.zeros_like(S), np.zeros_like(lam))
-        a_p = a_d = min(a_p, a_d)
-        mu_affine = (float(np.sum((S + a_p * dS) * (Z + a_d * dZ)))
-                     + float(np.sum((X + a_p * dX) * (Zc + a_d * dZc)))) / (n_rows + n_cones)
-        target = mu * min(1.0, (mu_affine / mu) ** 3)
-        corr = _jordan(np.einsum("bij,bj->bi", inverse, dX), np.einsum("bij,bj->bi", scale, dZc))
-        shifts = (target - dS * dZ, target * e - corr)
-        found = direction(*shifts)
+        try:
+            _, dS, dX, dZ, dZc, a_p, a_d = direction(np.zeros_like(S), np.zeros_like(lam))
+            a_p = a_d = min(a_p, a_d)
+            mu_affine = (float(np.sum((S + a_p * dS) * (Z + a_d * dZ)))
+                         + float(np.sum((X + a_p * dX) * (Zc + a_d * dZc)))) / (n_rows + n_cones)
+            target = mu * min(1.0, (mu_affine / mu) ** 3)
+            corr = _jordan(np.einsum("bij,bj->bi", inverse, dX),
+                           np.einsum("bij,bj->bi", scale, dZc))
+            shifts = (target - dS * dZ, target * e - corr)
+            found = direction(*shifts)
+        except np.linalg.LinAlgError:
+            # a direction that is not finite (ConvexDeepReLURegressor's blocks on diabetes, one
+            # BLAS thread): the best (or closest) point is kept, as for a matrix that no longer
+            # factors, and numpy's warnings of 0/0 stay inside
+            break
         a = min(found[-2:])  # one step: the dual residual of a QP couples x and z
         for _ in range(CORRECTORS if getattr(point.solve, "factored", True) else 0):
             # Gondzio: aim a little further, and pull the products that would leave the band
@@ -1073,7 +1086,10 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
             cones = _jordan(np.einsum("bij,bj->bi", inverse, X + trial * dX),
                             np.einsum("bij,bj->bi", scale, Zc + trial * dZc))
             more = (shifts[0] + _centring(rows, target), shifts[1] + _centring_soc(cones, target))
-            again = direction(*more)
+            try:
+                again = direction(*more)
+            except np.linalg.LinAlgError:
+                break
             if min(again[-2:]) < a + ACCEPT:
                 break
             shifts, found, a = more, again, min(again[-2:])

@@ -216,6 +216,26 @@ def test_an_overflowing_scaling_ends_the_iterations_quietly(monkeypatch):
         _breaks_down_late(monkeypatch, "_nesterov_todd", ipm, overflowing)
 
 
+def test_a_newton_direction_that_is_not_finite_ends_the_iterations_quietly(monkeypatch):
+    # ConvexDeepReLURegressor on diabetes (one BLAS thread): a scaled cone point at the limits of
+    # double precision made the Jordan division 0/0, and numpy's "invalid value encountered in
+    # divide" reached the user through the driver; the iterations end with the best point
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from convexnn.solvers import ipm
+
+    def zero_over_zero(scaling, s, z):
+        scale, inverse = scaling(s, z)
+        return 0.0 * scale, inverse  # λ = 0: the Jordan division is 0/0
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        _breaks_down_late(monkeypatch, "_nesterov_todd", ipm, zero_over_zero)
+
+
 def test_a_loose_bound_on_the_dual_norms_falls_back_to_the_exact_ones(monkeypatch):
     # the multipliers' bounds on the blocks' dual norms can be loose where the gap is (ecoli at
     # alpha 1e-5: 1.1e-6 from them, 8.8e-9 from the exact norms): once the complementarity is far
