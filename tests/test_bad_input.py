@@ -265,9 +265,10 @@ def _():
 @case(
     "float32-X",
     "`X` (and `y`) in float32",
-    "`X` stays float32 (the products with it run in float32); targets, weights and every "
-    "objective are float64, so `objective_` equals `convex_objective_` to 1e-8 as for float64 "
-    "data; predictions are float64",
+    "`X` stays float32 (the products with it run in float32); targets, weights, every "
+    "objective and the certificate's dual point are float64, so `objective_` equals "
+    "`convex_objective_` to 1e-8 and the gap is certified as for float64 data; predictions "
+    "are float64",
 )
 def _():
     X, y = _regression()
