@@ -407,8 +407,9 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
           feasible point of the program, and an exact ReLU fit stopped short of ``tol`` at a worse
           point returns the MLP's network instead. Where the features' mean lies farther from
           the origin than their spread, the MLP is trained on the centred features (the same
-          objective; far from the origin its initial hyperplanes miss the data) and the promise
-          is to that MLP.
+          objective; far from the origin its initial hyperplanes miss the data), regression
+          targets more than ten times their spread from the origin likewise (its outputs start
+          near zero), and the promise is to that MLP.
           With several outputs (multi-output regression, more than two classes) and ``solver``
           ``"auto"``, ``"ipm"`` or ``"cvxpy"``, the program is the shared-neuron one
           (:mod:`convexnn.shared`): each neuron feeds every output along the direction of the

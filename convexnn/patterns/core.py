@@ -174,9 +174,9 @@ def standardisation(X):
     return mean, scale
 
 
-def far_centroid(X):
-    """The mean of ``X`` when it lies farther from the origin than the data's spread
-    (``‖mean‖ > √Σ var``), else None.
+def far_centroid(X, factor=1.0):
+    """The mean of ``X`` when it lies farther from the origin than ``factor`` times the data's
+    spread (``‖mean‖ > factor·√Σ var``), else None.
 
     A network's hidden biases are not penalised, so the same network is found on ``X − mean``
     with its biases shifted back. Far from the origin, the bias is all but collinear with the
@@ -186,6 +186,8 @@ def far_centroid(X):
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
+    factor : float, default=1.0
+        How many spreads away the mean must lie.
 
     Returns
     -------
@@ -193,7 +195,7 @@ def far_centroid(X):
     """
     mean = np.mean(X, axis=0, dtype=np.float64)
     spread = np.sqrt(np.sum(np.var(X, axis=0, dtype=np.float64)))
-    return mean if np.linalg.norm(mean) > spread else None
+    return mean if np.linalg.norm(mean) > factor * spread else None
 
 
 def to_input_space(G, mean, scale):
