@@ -409,7 +409,8 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
           the origin than their spread, the MLP is trained on the centred features (the same
           objective; far from the origin its initial hyperplanes miss the data), regression
           targets more than ten times their spread from the origin likewise (its outputs start
-          near zero), and the promise is to that MLP.
+          near zero), targets of spread below 0.5 are scaled to unit spread (its stopping
+          tolerance is absolute), and the promise is to that MLP.
           With several outputs (multi-output regression, more than two classes) and ``solver``
           ``"auto"``, ``"ipm"`` or ``"cvxpy"``, the program is the shared-neuron one
           (:mod:`convexnn.shared`): each neuron feeds every output along the direction of the

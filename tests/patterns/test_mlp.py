@@ -60,3 +60,31 @@ def test_the_mlp_is_trained_on_centred_targets_only_ten_spreads_out():
             np.testing.assert_array_equal(ours, theirs)
         np.testing.assert_allclose(mlp.intercepts_[-1], plain.intercepts_[-1] + shift, rtol=1e-12)
         np.testing.assert_allclose(mlp.predict(X), plain.predict(X) + shift, rtol=1e-9)
+
+
+def test_targets_of_small_spread_are_scaled_to_unit_spread_for_the_mlp():
+    """Targets of spread ``s`` below one are scaled to unit spread for the MLP, with ``alpha / s``
+    (the same objective times 1/s²), and its weights mapped back: every weight times √s, the
+    output bias times s. The returned MLP is a network on the targets themselves."""
+    from sklearn.neural_network import MLPRegressor
+    from threadpoolctl import threadpool_limits
+
+    from convexnn.patterns.mlp import fit_mlp
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3))
+    y = 0.05 * (np.sin(X[:, 0]) + X[:, 1] * X[:, 2])
+    alpha, n, s = 1e-4, len(X), float(y.std())
+    mlp = fit_mlp(X, y[:, None], "squared", alpha, 20, 0)
+    with threadpool_limits(limits=1, user_api="blas"):
+        plain = MLPRegressor(hidden_layer_sizes=(20,), alpha=alpha * n / s, solver="lbfgs",
+                             max_iter=2000, random_state=0).fit(X, y / s)
+    np.testing.assert_allclose(mlp.predict(X), s * plain.predict(X), rtol=1e-9, atol=1e-15)
+
+    def objective(model, targets, weight_decay):  # scikit-learn's squared loss and penalty
+        residual = model.predict(X) - targets
+        penalty = sum(float(np.sum(W**2)) for W in model.coefs_)
+        return 0.5 * np.mean(residual**2) + weight_decay * penalty / (2 * n)
+
+    assert objective(mlp, y, alpha * n) == pytest.approx(
+        s**2 * objective(plain, y / s, alpha * n / s), rel=1e-9)
