@@ -41,12 +41,7 @@ def test_default_regressor_on_diabetes_beats_a_constant():
 
 @pytest.mark.parametrize("alpha, rows, split", [
     (1e-3, 4000, 0), (1e-2, None, 0), (1e-3, 3000, 0), (1e-3, None, 0), (1e-3, None, 1),
-    (1e-3, None, 7),
-    pytest.param(1e-3, None, 6, marks=pytest.mark.xfail(reason=(
-        "known bug: the primal form's last directions lose their precision (the dual residual "
-        "jumps from 1e-6 to 1e-5, then 1e-4, at a relative complementarity of 2e-5), and both "
-        "the reduction through the blocks' inverses and its repeat through the sums stall at a "
-        "certified gap of 2.1e-6"))),
+    (1e-3, None, 7), (1e-3, None, 6),
 ])
 def test_default_regressor_certifies_naval_propulsion(shared_data, alpha, rows, split):
     """Regression: naval-propulsion-plant (standardised as ``convexnn bench`` does). With
@@ -65,7 +60,10 @@ def test_default_regressor_certifies_naval_propulsion(shared_data, alpha, rows, 
     a neuron active on every sample; the rows of its blocks made the bias a direction without
     cost and the fit stalled at 1.6e-4 (4.3e-6 after the repeat): the solver drops them. With
     them dropped, split0 stalls at 2.3e-6 through the blocks' inverses and certifies through
-    the sums."""
+    the sums. Split6's last directions lost their precision (the dual residual from 1e-6 to
+    1e-5, then 1e-4, at a relative complementarity of 2e-5) where the whole system was factored
+    because a reduced solve left more than 1e-10, and both reductions stalled at 2.1e-6; the
+    reduced solves' directions to 1e-8 (``LARGE_REDUCED_RESIDUAL``) certify it."""
     from threadpoolctl import threadpool_limits
 
     from convexnn.bench.datasets import load_npz_folder
@@ -131,8 +129,12 @@ def test_conjugate_gradients_spare_dense_newton_factorisations(shared_data, monk
     below it: 8 factorisations instead of 9 (random_state=0 needed 10 instead of 11 while the
     rows of the pattern active on every sample were kept, 8 either way since; 5 instead of 9
     when the shared program reduced through the blocks' inverses); the fit certifies either
-    way."""
+    way. The bound is the strict ``PRIMAL_REDUCED_RESIDUAL`` here: at ``LARGE_REDUCED_RESIDUAL``,
+    which systems of this size (1,264 unknowns) now take, every reduced solve meets it and the
+    whole system is factored in none of the iterations, with conjugate gradients or without."""
     import convexnn.solvers.ipm as interior_point
+
+    monkeypatch.setattr(interior_point, "PRIMAL_DENSE_UNKNOWNS", np.inf)
 
     dense = []
     factor = interior_point.ReluProblem._primal_dense

@@ -216,6 +216,35 @@ def test_an_overflowing_scaling_ends_the_iterations_quietly(monkeypatch):
         _breaks_down_late(monkeypatch, "_nesterov_todd", ipm, overflowing)
 
 
+def test_only_the_last_iterations_solve_loosely_to_prune():
+    """The iterations that follow a point certified (by its own dual point or a late one's) only
+    to shrink the blocks to be pruned take reduced Newton solves to ``PRUNING_REDUCED_RESIDUAL``
+    (``ReluProblem.pruning``): they are the last ones, at most ``PRUNE_ITERATIONS``, and the fit
+    certifies (standardised iris, default classifier, random_state=1: three such iterations)."""
+    from sklearn.datasets import load_iris
+
+    from convexnn import ConvexReLUClassifier
+    from convexnn.solvers import ipm
+
+    X, y = load_iris(return_X_y=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    flags = []
+    factor = ipm.ReluProblem.factor
+
+    def recorded(self, *args):
+        flags.append(self.pruning)
+        return factor(self, *args)
+
+    with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings():
+        patch.setattr(ipm.ReluProblem, "factor", recorded)
+        warnings.simplefilter("error")
+        model = ConvexReLUClassifier(random_state=1).fit(X, y)
+    assert model.gap_ <= 1e-6 and model.solver_ == "ipm"
+    first = flags.index(True)
+    assert all(flags[first:]) and not any(flags[:first])
+    assert 0 < len(flags) - first <= ipm.PRUNE_ITERATIONS
+
+
 def test_a_newton_direction_that_is_not_finite_ends_the_iterations_quietly(monkeypatch):
     # ConvexDeepReLURegressor on diabetes (one BLAS thread): a scaled cone point at the limits of
     # double precision made the Jordan division 0/0, and numpy's "invalid value encountered in
