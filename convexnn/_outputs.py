@@ -109,10 +109,11 @@ class NetworkEstimator(BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         return forward(self.coefs_, self.intercepts_, X, gates)
 
-    def _record_solve(self, gap, status, solver, n_iter, gap_history, start, where=""):
+    def _record_solve(self, gap, status, solver, n_iter, gap_history, start, where="", X=None):
         """Set the fitted attributes every estimator has (``gap_``, ``status_``, ``solver_``,
         ``n_iter_``, ``gap_history_``, ``fit_time_``) and warn once, with the gap reached (and
-        ``where``, e.g. which blocks), if the fit stopped above ``tol``."""
+        ``where``, e.g. which blocks), if the fit stopped above ``tol``; on training features
+        ``X`` of very different or extreme scales the warning says to standardise them."""
         self.gap_, self.status_, self.solver_, self.n_iter_ = gap, status, solver, n_iter
         self.gap_history_ = list(gap_history)
         self.fit_time_ = time.perf_counter() - start
@@ -120,7 +121,7 @@ class NetworkEstimator(BaseEstimator):
             warnings.warn(
                 f"{type(self).__name__} stopped with certified relative duality gap {gap:.3g}"
                 f"{where} (tol={self.tol:g}, status {status!r}, solver {solver}); "
-                "increase max_iter or loosen tol.",
+                f"{_scale_advice(X) or 'increase max_iter or loosen tol.'}",
                 ConvergenceWarning,
                 stacklevel=5,
             )
@@ -255,3 +256,31 @@ def _probabilities(F):
 def _labels(classes, F):
     index = (F[:, 0] > 0).astype(int) if F.shape[1] == 1 else np.argmax(F, axis=1)
     return classes[index]
+
+
+#: Features whose root mean squares are more than this far apart, or of which one exceeds it,
+#: are named in the warning of a fit that stopped above ``tol`` (:func:`_scale_advice`).
+FEATURE_SCALE_SPREAD = 1e4
+
+
+def _scale_advice(X):
+    """The advice of a fit that stopped above ``tol`` when its features ``X`` have root mean
+    squares more than ``FEATURE_SCALE_SPREAD`` apart or above it, else None. Weight decay is not
+    scale invariant: a feature of scale 1e6 is all but unpenalised beside one of scale 0.1, and
+    the interior point then may not certify (the default regressor on the first 12,000 training
+    rows of protein-tertiary-structure's split1 as shipped: a certified gap of 0.999 after 100
+    Newton iterations; standardised, 2.9e-8 in 25 s)."""
+    if X is None or is_dask_array(X) or X.ndim != 2 or X.shape[1] == 0:
+        return None
+    scales = np.sqrt(np.mean(np.square(X, dtype=np.float64), axis=0))
+    scales = scales[scales > 0]
+    if scales.size == 0:
+        return None
+    low, high = float(scales.min()), float(scales.max())
+    if high <= FEATURE_SCALE_SPREAD * low and high <= FEATURE_SCALE_SPREAD:
+        return None
+    return (
+        f"the features' scales (root mean squares) range from {low:.2g} to {high:.2g}, and weight "
+        "decay is not scale invariant: such programs are hard to certify. Standardise the "
+        "features (sklearn.preprocessing.StandardScaler), or increase max_iter."
+    )

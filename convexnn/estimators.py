@@ -126,7 +126,8 @@ class _BaseConvexReLU(NetworkEstimator):
             self.n_generation_rounds_, self.generation_converged_ = 0, False
         self._set_network(program, result, X, Y, loss)
         self._record_solve(
-            result.gap, result.status, result.solver, result.n_iter, result.gap_history, start
+            result.gap, result.status, result.solver, result.n_iter, result.gap_history, start,
+            X=X,
         )
         if self.verbose:
             print(

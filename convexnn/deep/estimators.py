@@ -109,7 +109,7 @@ class _BaseConvexDeepReLU(NetworkEstimator):
             max(self.block_gaps_), failed[0] if failed else "optimal",
             ",".join(dict.fromkeys(r.solver for r in reports)),
             sum(r.n_iter for r in reports), self.block_gaps_, start,
-            where=f" in block(s) {late}" if late else "",
+            where=f" in block(s) {late}" if late else "", X=X,
         )  # fmt: skip
         return self
 
@@ -374,6 +374,7 @@ class ConvexDeep1DRegressor(RegressorOutputsMixin, RegressorMixin, NetworkEstima
         self.objective_ = deep_objective(self.coefs_, self.intercepts_, X, Y, self.alpha)
         self._n_train = X.shape[0]
         self._record_solve(
-            result.gap, result.status, result.solver, result.n_iter, result.gap_history, start
+            result.gap, result.status, result.solver, result.n_iter, result.gap_history, start,
+            X=X,
         )
         return self
