@@ -201,8 +201,6 @@ def test_a_newton_matrix_that_stops_factoring_keeps_the_closest_point(monkeypatc
 def test_an_overflowing_scaling_ends_the_iterations_quietly(monkeypatch):
     # the Nesterov–Todd scaling overflowed on a UCI regression fit (RuntimeWarnings, then a
     # Newton matrix of NaN): the iterations end with the closest point, without numpy's warnings
-    import warnings
-
     from sklearn.exceptions import ConvergenceWarning
 
     from convexnn.solvers import ipm
@@ -249,8 +247,6 @@ def test_a_newton_direction_that_is_not_finite_ends_the_iterations_quietly(monke
     # ConvexDeepReLURegressor on diabetes (one BLAS thread): a scaled cone point at the limits of
     # double precision made the Jordan division 0/0, and numpy's "invalid value encountered in
     # divide" reached the user through the driver; the iterations end with the best point
-    import warnings
-
     from sklearn.exceptions import ConvergenceWarning
 
     from convexnn.solvers import ipm
