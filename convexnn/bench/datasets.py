@@ -103,6 +103,8 @@ def make_dataset(name, split, task, X_train, y_train, X_test, y_test, max_train=
         raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
     X_train, X_test = np.asarray(X_train, dtype=np.float64), np.asarray(X_test, dtype=np.float64)
     y_train, y_test = np.asarray(y_train), np.asarray(y_test)
+    if max_train is not None and not max_train >= 1:
+        raise ValueError(f"max_train must be a positive number of samples, got {max_train!r}")
     notes = []
     if max_train is not None and X_train.shape[0] > max_train:
         rng = np.random.default_rng(seed)

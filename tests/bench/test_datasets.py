@@ -20,3 +20,12 @@ def test_features_standardised_on_train_split():
     np.testing.assert_allclose(ds.X_train.std(0), 1)
     np.testing.assert_allclose(ds.y_train.std(), 1)
     assert ds.y_scale == pytest.approx(np.std(5 + 3 * y[:20]))
+
+
+@pytest.mark.parametrize("max_train", [0, -5])
+def test_a_cap_of_no_training_samples_is_refused(max_train):
+    """Regression: ``max_train=0`` left an empty training split, standardised by NumPy's mean of
+    an empty slice (its RuntimeWarnings and NaN scales) before any model saw it."""
+    X, y = make_data("squared", n=30, d=2)
+    with pytest.raises(ValueError, match="max_train must be a positive number"):
+        make_dataset("toy", "s", "regression", X[:20], y[:20], X[20:], y[20:], max_train=max_train)
