@@ -313,24 +313,25 @@ class ReluProblem:
         other 3; the primal form certified all 12. The primal form's on the first 3,000
         training rows of naval-propulsion-plant at alpha 1e-3: a certified gap of 6e-4, then
         68 s in CVXPY; the Woodbury form certifies 1.5e-8 in 19 s. Which form fits:
-        :func:`other_form`. Where the Woodbury form does not fit, the primal form again, its
-        systems reduced through the sums ``B_u + B_v`` instead of the blocks' inverses
-        (``PRIMAL_THROUGH_SUMS``): on all of naval-propulsion-plant's training rows (split0,
-        alpha 1e-3) the first stalled at a certified gap of 2.3e-6 and the second certifies
-        3.4e-9. Before any of these, a primal-form solve whose reduced solves were accepted to
-        ``LARGE_REDUCED_RESIDUAL`` is repeated with them to ``PRIMAL_REDUCED_RESIDUAL``
-        (``PRIMAL_STRICT``): on 4,784 all but collinear windows of 20 values of an ECG the
-        first stopped at 3.9e-4 and the Woodbury form's repeat took 53 s of 4,784 × 4,784
-        factorisations; the strict repeat certifies, 6 s in all (tests/test_real_data.py)."""
+        :func:`other_form`.
+
+        A primal-form solve is repeated in the primal form first, rounded another way, which
+        costs far less than the Woodbury form's ``n × n`` factorisations: with its reduced solves
+        to ``PRIMAL_REDUCED_RESIDUAL`` where they were accepted to ``LARGE_REDUCED_RESIDUAL``
+        (``PRIMAL_STRICT``), then with its systems reduced through the sums ``B_u + B_v``
+        instead of the blocks' inverses (``PRIMAL_THROUGH_SUMS``), then in the Woodbury form
+        where it fits. On all of naval-propulsion-plant's training rows (split0, alpha 1e-3)
+        the first way stalled at a certified gap of 2.3e-6 and the sums certify 3.4e-9. On
+        4,784 windows of 20 values of an ECG the first stopped at 3.9e-4 and the Woodbury
+        form's repeat took 53 s of 4,784 × 4,784 factorisations; the strict repeat certifies,
+        6 s in all (tests/test_real_data.py); on 4,785 such windows (11 patterns) both primal
+        ways stop short and the sums certify, 5 s where the Woodbury form took 52 s."""
         if self.K != 1:
             return None
         form = self.form()
-        if form == "primal" and self._loose_reduced() and not self.reduce_through_sums:
-            return PRIMAL_STRICT
-        other = other_form(form, self.n, self.p - 1, self.P)
-        if other is None and form == "primal" and not self.reduce_through_sums:
-            return PRIMAL_THROUGH_SUMS
-        return other
+        if form == "primal" and not self.reduce_through_sums:
+            return PRIMAL_STRICT if self._loose_reduced() else PRIMAL_THROUGH_SUMS
+        return other_form(form, self.n, self.p - 1, self.P)
 
     def force(self, form):
         """Solve in ``form`` from now on (:meth:`retry_form`)."""
@@ -684,8 +685,9 @@ PRIMAL_THROUGH_SUMS = "primal through sums"
 #: the same form, its reduced solves to ``PRIMAL_REDUCED_RESIDUAL`` (the whole system factored
 #: where they miss it), before any other form (:meth:`ReluProblem.retry_form`).
 PRIMAL_STRICT = "primal, strict reduced solves"
-#: Most repeats of a solve that stopped short of ``tol``, each in a form not yet tried.
-RETRIES = 2
+#: Most repeats of a solve that stopped short of ``tol``, each in a way not yet tried
+#: (:meth:`ReluProblem.retry_form`).
+RETRIES = 3
 #: The softmax loss couples its K outputs in one nK × nK system, factored while it has at most this
 #: many rows; above, each Newton system is solved by conjugate gradients preconditioned by one n × n
 #: factor per output (K n³/3 flops instead of (nK)³/3).
