@@ -83,12 +83,12 @@ def test_default_regressor_certifies_naval_propulsion(shared_data, alpha, rows, 
 def test_default_regressor_on_ecg_windows_stays_in_the_primal_form(shared_data, monkeypatch, rows):
     """Regression: one-step forecasting of the MIT-BIH record 208 ECG (``series/``) from its 20
     previous values, over ``ecg_mv[20000:26000]``, the first 80 % of the windows (4,784) for
-    training. The primal form, its reduced solves accepted
-    to ``LARGE_REDUCED_RESIDUAL``, stopped short of ``tol``, and the solve was repeated in the
-    Woodbury form: 4,784 × 4,784 factorisations, 53 s in all with one BLAS thread. The primal
-    form is now repeated first, with its reduced solves to ``PRIMAL_REDUCED_RESIDUAL``, which
-    certifies in 6 s; with one more window (11 patterns) both primal ways stop short, and the
-    repeat through the sums certifies before the Woodbury form is tried (5 s instead of 52 s)."""
+    training. The primal form, its reduced solves accepted to ``LARGE_REDUCED_RESIDUAL``,
+    stopped short of ``tol``, and the solve was repeated in the Woodbury form: 4,784 × 4,784
+    factorisations, 53 s in all with one BLAS thread. The primal form is now repeated first,
+    with its reduced solves to ``PRIMAL_REDUCED_RESIDUAL``, which certifies in 6 s; with one
+    more window (11 patterns) both primal ways stop short, and the repeat through the sums
+    certifies before the Woodbury form is tried (5 s instead of 52 s)."""
     from threadpoolctl import threadpool_limits
 
     from convexnn.solvers import ipm as interior_point

@@ -342,8 +342,9 @@ class ReluProblem:
         self.forced_form = form
 
     def _loose_reduced(self):
-        """Whether the primal form accepts reduced solves up to ``LARGE_REDUCED_RESIDUAL``."""
-        return not self.strict_reduced and 2 * self.P * (self.p + 1) > PRIMAL_DENSE_UNKNOWNS
+        """Whether the primal form accepts reduced solves up to ``LARGE_REDUCED_RESIDUAL``: the
+        whole system's ``n_blocks · (p + 1)`` unknowns exceed ``PRIMAL_DENSE_UNKNOWNS``."""
+        return not self.strict_reduced and self.n_blocks * (self.p + 1) > PRIMAL_DENSE_UNKNOWNS
 
     def _data_term_at(self, root, Q):
         """:meth:`_data_term`, formed again only when the curvature changed: the squared loss's
