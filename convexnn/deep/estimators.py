@@ -205,9 +205,11 @@ class ConvexDeepReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseCon
         """Deep ReLU network classifier trained by layer-wise convex stacking.
 
     Blocks use the logistic loss (binary) or the softmax loss (multiclass, one output per class),
-    as :class:`~convexnn.ConvexReLUClassifier`. Every block is a global optimum of its own
-    program; no optimality is claimed for the network as a whole. With ``k`` classes a width of at
-    least ``2k`` per layer is always attainable.
+    as :class:`~convexnn.ConvexReLUClassifier`; with several classes a block's neurons feed every
+    class (the shared-neuron program, :mod:`convexnn.deep.stacking`), and any width of at least 2
+    is attainable (at least ``2k`` with ``k`` classes for a solver other than ``"auto"``,
+    ``"ipm"`` and ``"cvxpy"``). Every block is a global optimum of its own program; no
+    optimality is claimed for the network as a whole.
 """
         + _STACK_DOC
         + """    classes_ : ndarray
