@@ -207,8 +207,8 @@ class ConvexDeepReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseCon
     Blocks use the logistic loss (binary) or the softmax loss (multiclass, one output per class),
     as :class:`~convexnn.ConvexReLUClassifier`; with several classes a block's neurons feed every
     class (the shared-neuron program, :mod:`convexnn.deep.stacking`), and any width of at least 2
-    is attainable (at least ``2k`` with ``k`` classes for a solver other than ``"auto"``,
-    ``"ipm"`` and ``"cvxpy"``). Every block is a global optimum of its own program; no
+    is attainable (at least ``2k`` with ``k`` classes for ``solver="al"``, which solves the
+    per-output program). Every block is a global optimum of its own program; no
     optimality is claimed for the network as a whole.
 """
         + _STACK_DOC

@@ -8,14 +8,13 @@ the network's output layer.
 
 With several classes (the softmax loss) a block's neurons feed every class, as an MLP's do: the
 block is the shared-neuron program (:ref:`maths-shared`,
-:class:`~convexnn.shared.SharedNeuronProgram`), each pattern's neurons along the output direction
-:func:`gradient_directions` gives it, so a pattern carries at most two neurons. With the per-output
-program a pattern could carry ``2K`` neurons, each feeding one of ``K`` classes: a layer of 16 on
-8 classes then held a single pattern's 9 neurons, and the 8-class blocks of ``ecoli`` took 80–130 s.
-That program is kept for the solvers that do not take the shared one (only ``"auto"``, ``"ipm"``
-and ``"cvxpy"`` do), and for several regression targets: on three smooth targets of 300 samples
-the shared blocks' networks scored a test R² 0.03–0.05 below the per-output ones' (in half the
-time).
+:class:`~convexnn.shared.SharedNeuronProgram`), each sampled pattern's neurons along the output
+direction :func:`gradient_directions` gives it, so a pattern carries at most two neurons. With the
+per-output program a pattern could carry ``2K`` neurons, each feeding one of ``K`` classes: a layer
+of 16 on 8 classes then held a single pattern's 9 neurons, and the 8-class blocks of ``ecoli`` took
+80–130 s. That program is kept for ``solver="al"`` (the one other solver of exact ReLU programs),
+which does not take the shared one, and for several regression targets, where the shared blocks
+scored lower (:doc:`/deep`).
 
 When a block's solution has more neurons than allowed, the strongest ones (largest ``‖w‖·|a|``,
 which is the block norm ``s`` of :ref:`maths-mapping`) are kept and the block is re-solved on their patterns
@@ -193,13 +192,16 @@ def stack_convex_blocks(
         restricted = False
         # keep the patterns of the strongest neurons and re-solve on them; a pattern can carry up
         # to per_pattern neurons, so shrink the number of patterns kept until the optimum fits:
-        # to as many as the neurons per pattern of the last solve let fit, and always fewer than
-        # carry neurons (keeping all of those would solve the same program again)
+        # first to the width, then to as many as the last solve's neurons per pattern let fit;
+        # always fewer than carry neurons (keeping all of those would solve the same program)
+        cap = width
         while neuron_pattern.shape[0] > width:
             carrying = len(np.unique(neuron_pattern))
-            cap = min(carrying - 1, carrying * width // neuron_pattern.shape[0])
-            if cap < 1:
+            if carrying < 2:
                 break
+            if cap >= carrying:
+                cap = carrying * width // neuron_pattern.shape[0]
+            cap = max(1, min(carrying - 1, cap))
             ranked = neuron_pattern[np.argsort(-strength, kind="stable")]
             keep = np.sort(np.array(list(dict.fromkeys(ranked.tolist()))[:cap], dtype=int))
             patterns = program.patterns.subset(keep)
@@ -209,6 +211,7 @@ def stack_convex_blocks(
             n_iter += result.n_iter
             neuron_pattern, strength = _neuron_patterns(program, result.solution)
             restricted = True
+            cap = len(keep) * width // max(neuron_pattern.shape[0], 1)
         net_coefs, net_intercepts, _ = solution_to_network(program, result.solution)
         if net_coefs[0].shape[1] > width:
             raise ValueError(

@@ -150,3 +150,41 @@ def test_gradient_directions_are_the_steepest_for_each_pattern():
         best = np.linalg.norm(G @ E[:, k])
         assert best == pytest.approx(np.linalg.norm(G, 2), rel=1e-10)
         assert np.all(np.linalg.norm(G @ trials, axis=0) <= best * (1 + 1e-12))
+
+
+@pytest.mark.parametrize("kind", ["squared", "logistic"])
+def test_a_width_of_one_is_reached_by_the_strongest_pattern_alone(kind):
+    # the first solve had more neurons than patterns: shrinking in proportion to them left no
+    # pattern at all, and the fit raised where the strongest pattern alone fits one neuron
+    X, y = make_data(kind, n=60, d=3, seed=0 if kind == "squared" else 6)
+    Model = ConvexDeepReLURegressor if kind == "squared" else ConvexDeepReLUClassifier
+    model = _fit(Model((1,), alpha=3e-2, n_gates=10, random_state=0), X, y)
+    assert model.hidden_layer_sizes_ == (1,) and model.blocks_[0].restricted
+    assert model.block_gaps_[0] <= 1e-6
+
+
+@pytest.mark.parametrize("solver", ["cvxpy", "ipm"])
+def test_a_width_of_two_holds_many_classes_with_shared_neurons(monkeypatch, solver):
+    from convexnn.shared import SharedNeuronProgram
+
+    solved = _record_blocks(monkeypatch)
+    X, y = make_data("softmax", n=50, d=3, seed=4, n_classes=5)
+    model = _fit(ConvexDeepReLUClassifier((2, 2), alpha=1e-3, n_gates=8, solver=solver,
+                                          random_state=0), X, y)
+    assert all(isinstance(p, SharedNeuronProgram) for p, _ in solved)
+    assert all(1 <= m <= 2 for m in model.hidden_layer_sizes_)
+    assert all(g <= 1e-6 for g in model.block_gaps_)
+
+
+def test_a_pattern_without_residual_gets_the_first_output_direction():
+    from convexnn.deep import stacking
+    from convexnn.losses import encode_targets
+    from convexnn.patterns import Patterns
+
+    X, y = make_data("softmax", n=30, d=2, seed=0)
+    masks = np.zeros((30, 2), dtype=bool)
+    masks[:, 1] = X[:, 0] > 0
+    patterns = Patterns(np.zeros((3, 2)), masks)  # pattern 0 has no active sample
+    E = stacking.gradient_directions(X, encode_targets(y, "softmax"), "softmax", patterns)
+    assert np.array_equal(E[:, 0], [1.0, 0.0, 0.0])
+    assert np.linalg.norm(E[:, 1]) == pytest.approx(1.0)
