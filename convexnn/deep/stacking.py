@@ -98,7 +98,7 @@ def gradient_directions(X, Y, loss, patterns):
     lowers the loss of the zero network (its optimal intercept) the most.
 
     A neuron ``u`` of pattern ``k`` feeding the outputs along a unit ``e`` changes the loss at
-    the zero network at the rate ``−θᵀD_k X̃ u e`` (``θ`` the residual there,
+    the zero network at the rate ``−uᵀX̃ᵀD_kθe`` (``θ`` the residual there, ``n × K``,
     :meth:`~convexnn.program.ConvexProgram.residual`); over unit ``u`` and ``e`` (the cone
     constraint aside) the steepest is the top right singular vector of ``X̃ᵀD_kθ``.
 
