@@ -10,10 +10,12 @@
 from __future__ import annotations
 
 import time
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._outputs import (
@@ -91,7 +93,10 @@ class _BaseConvexDeepReLU(NetworkEstimator):
         options = self.get_params()
         del options["hidden_layer_sizes"]
         options["verbose"] = bool(options["verbose"])
-        coefs, intercepts, reports = stack_convex_blocks(X, Y, loss, self._widths(), **options)
+        with warnings.catch_warnings():
+            # every block's solve would warn on its own: the fit warns once, naming the blocks
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            coefs, intercepts, reports = stack_convex_blocks(X, Y, loss, self._widths(), **options)
         self.coefs_, self.intercepts_ = coefs, intercepts
         self.loss_ = loss
         self._n_train = X.shape[0]
@@ -365,9 +370,12 @@ class ConvexDeep1DRegressor(RegressorOutputsMixin, RegressorMixin, NetworkEstima
         program = DictionaryProgram(
             X, Y, self.depth, "squared", self.alpha, breakpoints=breakpoints
         )
-        result = solve(
-            program, self.solver, tol=self.tol, max_iter=self.max_iter, verbose=bool(self.verbose)
-        )
+        with warnings.catch_warnings():  # the fit warns once, with the gap (_record_solve)
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            result = solve(
+                program, self.solver, tol=self.tol, max_iter=self.max_iter,
+                verbose=bool(self.verbose),
+            )
         self.coefs_, self.intercepts_ = dictionary_to_network(program, result.solution)
         self.n_paths_ = self.coefs_[0].shape[1]
         self.n_dictionary_ = program.n_patterns

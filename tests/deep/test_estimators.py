@@ -116,3 +116,22 @@ def test_deep_estimators_report_what_the_two_layer_ones_do(Estimator):
                  "fit_time_"):
         assert hasattr(model, name), name
     assert model.n_iter_ >= 1 and model.status_ in ("optimal", "max_iter", "stalled", "inaccurate")
+
+
+@pytest.mark.parametrize("Estimator, kind", [
+    (ConvexDeepReLUClassifier, "softmax"), (ConvexDeepReLUClassifier, "logistic"),
+    (ConvexDeepReLURegressor, "squared"), (ConvexDeep1DRegressor, "squared"),
+])
+def test_a_deep_fit_that_stops_early_warns_once(Estimator, kind):
+    # every block's solve of a stack warned on its own, then the fit: seven ConvergenceWarnings
+    # for two blocks (three solves each)
+    X, y = make_data(kind, n=60, d=1 if Estimator is ConvexDeep1DRegressor else 3, seed=2)
+    params = dict(max_iter=1 if Estimator is ConvexDeep1DRegressor else 3)
+    if Estimator is not ConvexDeep1DRegressor:
+        params.update(hidden_layer_sizes=(6, 6), n_gates=10, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = Estimator(**params).fit(X, y)
+    stopped = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert len(stopped) == 1, [str(w.message) for w in stopped]
+    assert f"{model.gap_:.3g}" in str(stopped[0].message)
