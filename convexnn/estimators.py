@@ -35,7 +35,7 @@ from .patterns import mlp as mlp_sampler
 from .patterns.mlp import hidden_gates
 from .program import FORMULATIONS, ConvexProgram
 from .shared import SharedNeuronProgram, mlp_directions
-from .solvers import SOLVERS, solve, takes
+from .solvers import SOLVERS, solve, solves_program, takes
 from .solvers.ipm import COUPLED_MAX_ROWS, newton_form
 
 __all__ = ["ConvexReLURegressor", "ConvexReLUClassifier"]
@@ -266,7 +266,7 @@ class _BaseConvexReLU(NetworkEstimator):
         generation, and a solver that takes the program."""
         return (
             Y.shape[1] > 1 and self.formulation == "relu" and self.sampler == "mlp"
-            and not self.pattern_generation and self.solver in ("auto", "ipm", "cvxpy")
+            and not self.pattern_generation and solves_program(self.solver, SharedNeuronProgram)
         )
 
     def _solve(self, program, init, callback, incumbent=None):

@@ -129,3 +129,18 @@ def test_a_solver_refuses_a_program_type_it_does_not_solve():
 def test_register_solver_wants_a_program_type():
     with pytest.raises(TypeError, match="Program subclass"):
         register_solver("nothing", _ista, program_type=dict)
+
+
+def test_solves_program_reads_the_registry(lasso_registered):
+    from convexnn import solvers
+    from convexnn.program import ConvexProgram
+    from convexnn.shared import SharedNeuronProgram
+    from convexnn.solvers import solves_program
+
+    names = ["auto", *solvers.SOLVERS]  # "ista" registered by the fixture
+    assert [s for s in names if solves_program(s, SharedNeuronProgram)] == ["auto", "ipm", "cvxpy"]
+    assert [s for s in names if solves_program(s, LassoProgram)] == ["auto", "ista"]
+    assert [s for s in names if solves_program(s, ConvexProgram)] == [
+        "auto", "fista", "kernel_newton", "ipm", "bcd", "al", "cvxpy",
+    ]
+    assert not solves_program("ista", ConvexProgram) and not solves_program("nope", LassoProgram)

@@ -34,12 +34,9 @@ from ..network import solution_to_network
 from ..patterns import sample_patterns
 from ..program import ConvexProgram
 from ..shared import SharedNeuronProgram
-from ..solvers import solve
+from ..solvers import solve, solves_program
 
 __all__ = ["BlockReport", "gradient_directions", "stack_convex_blocks"]
-
-#: the solvers that take the shared-neuron program
-_SHARED_SOLVERS = ("auto", "ipm", "cvxpy")
 
 
 @dataclass
@@ -180,7 +177,7 @@ def stack_convex_blocks(
     H = np.asarray(X, dtype=np.float64)
     coefs, intercepts, reports = [], [], []
     n_outputs = Y.shape[1]
-    shared = loss == "softmax" and solver in _SHARED_SOLVERS
+    shared = loss == "softmax" and solves_program(solver, SharedNeuronProgram)
     per_pattern = 2 if shared else 2 * n_outputs  # the most neurons one pattern carries
     for depth, width in enumerate(hidden_layer_sizes):
         seed = rng.randint(np.iinfo(np.int32).max)

@@ -37,6 +37,7 @@ __all__ = [
     "solve_ipm",
     "solve_kernel_newton",
     "register_solver",
+    "solves_program",
     "takes",
 ]
 
@@ -127,6 +128,29 @@ def takes(solver, option) -> bool:
         return True
     keywords = _keywords(solver)
     return keywords is None or option in keywords
+
+
+def solves_program(solver, program_type) -> bool:
+    """Whether the named solver takes programs of ``program_type`` (:data:`SOLVER_PROGRAMS`);
+    ``"auto"`` takes :class:`~convexnn.program.ConvexProgram` and every type it has a solver for.
+
+    Parameters
+    ----------
+    solver : str
+        ``"auto"`` or a key of :data:`SOLVERS`.
+    program_type : type
+        A program class, e.g. :class:`~convexnn.shared.SharedNeuronProgram`.
+
+    Returns
+    -------
+    bool
+    """
+    if solver == "auto":
+        return issubclass(program_type, ConvexProgram) or any(
+            t in AUTO_SOLVERS for t in program_type.__mro__
+        )
+    takes_type = SOLVER_PROGRAMS.get(solver, ConvexProgram)
+    return solver in SOLVERS and issubclass(program_type, takes_type)
 
 
 def _keywords(name):
