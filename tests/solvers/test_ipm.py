@@ -563,3 +563,32 @@ def test_the_default_classifier_certifies_rare_positive_labels(seed, threshold):
     assert model.solver_ == "ipm" and model.gap_ <= model.tol
     rate = y.mean()  # the zero network's J: the labels' entropy, at the best intercept
     assert model.objective_ < -rate * np.log(rate) - (1 - rate) * np.log(1 - rate)
+
+
+@pytest.mark.parametrize("kind", ["logistic", "softmax"])
+def test_single_precision_grams_far_from_the_optimum_keep_the_certificate(kind, monkeypatch):
+    """While the complementarity is far above ``tol`` the Woodbury form builds its Gram matrices
+    in single precision (``ipm.COARSE``); the refinement against the exact matrix must make up
+    for it: the same certified optimum as the double-precision iterations."""
+    import convexnn.solvers.ipm as interior_point
+    from scipy.linalg import blas
+
+    program = make_program(kind, "relu", n=200, d=5, n_gates=30, alpha=1e-3)
+    monkeypatch.setattr(interior_point, "newton_form", lambda *args: "dual")
+    monkeypatch.setattr(interior_point, "COARSE", np.inf)  # double precision throughout
+    reference = solve(program, "ipm")
+    calls, original = [], blas.ssyrk
+
+    def ssyrk(*args, **kwargs):
+        calls.append(args[1].shape)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(interior_point, "COARSE", 1e-2)
+    monkeypatch.setattr(interior_point, "COARSE_GRAM_FLOPS", 0)  # at any size
+    monkeypatch.setattr(interior_point.blas, "ssyrk", ssyrk)
+    coarse = solve(program, "ipm")
+    assert calls  # the first iterations took the single-precision Gram matrices
+    assert reference.status == coarse.status == "optimal"
+    assert coarse.gap <= 1e-6
+    primal = [program.objective(r.solution) for r in (reference, coarse)]
+    assert primal[1] == pytest.approx(primal[0], rel=2e-6)
