@@ -570,8 +570,9 @@ def test_single_precision_grams_far_from_the_optimum_keep_the_certificate(kind, 
     """While the complementarity is far above ``tol`` the Woodbury form builds its Gram matrices
     in single precision (``ipm.COARSE``); the refinement against the exact matrix must make up
     for it: the same certified optimum as the double-precision iterations."""
-    import convexnn.solvers.ipm as interior_point
     from scipy.linalg import blas
+
+    import convexnn.solvers.ipm as interior_point
 
     program = make_program(kind, "relu", n=200, d=5, n_gates=30, alpha=1e-3)
     monkeypatch.setattr(interior_point, "newton_form", lambda *args: "dual")
