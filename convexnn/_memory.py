@@ -209,8 +209,9 @@ def check_sampling_memory(X, n_gates: int, max_memory, owner: str) -> None:
     )
 
 
-def check_program_memory(program, solver: str, max_memory, owner: str) -> None:
-    """Refuse (:class:`MemoryError`) to solve ``program`` with ``solver`` beyond ``max_memory``."""
+def check_program_memory(program, solver: str, max_memory, owner: str, gated=True) -> None:
+    """Refuse (:class:`MemoryError`) to solve ``program`` with ``solver`` beyond ``max_memory``;
+    ``gated``: whether the owner can take ``formulation='gated'`` (a remedy the message names)."""
     from .shared import SharedNeuronProgram
     from .solvers import SOLVERS
 
@@ -227,7 +228,7 @@ def check_program_memory(program, solver: str, max_memory, owner: str) -> None:
         shared=isinstance(program, SharedNeuronProgram),
     )
     remedies = ["fewer gates (n_gates)", "fewer samples"]
-    if program.formulation == "relu":
+    if program.formulation == "relu" and gated:
         remedies.append("formulation='gated'")
     if solver == "cvxpy" and len(SOLVERS) > 1:
         remedies.append("a matrix-free solver")

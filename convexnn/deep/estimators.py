@@ -49,6 +49,7 @@ class _BaseConvexDeepReLU(NetworkEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "max_memory": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"}), None],
     }
 
     def __init__(
@@ -63,6 +64,7 @@ class _BaseConvexDeepReLU(NetworkEstimator):
         max_iter=1000,
         random_state=None,
         verbose=False,
+        max_memory="auto",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.alpha = alpha
@@ -73,6 +75,7 @@ class _BaseConvexDeepReLU(NetworkEstimator):
         self.max_iter = max_iter
         self.random_state = random_state
         self.verbose = verbose
+        self.max_memory = max_memory
 
     def _widths(self):
         sizes = self.hidden_layer_sizes
@@ -138,6 +141,11 @@ _STACK_DOC = """
     max_iter : int, default=1000
     random_state : int, RandomState instance or None, default=None
     verbose : bool, default=False
+    max_memory : "auto", float or None, default="auto"
+        Memory budget in bytes. Before sampling and again before solving every block, ``fit``
+        estimates the memory the step needs and raises a :class:`MemoryError` that states the
+        estimate when it exceeds the budget, instead of exhausting the machine. ``"auto"``: 90 %
+        of the memory available; ``None``: no check.
 
     Attributes
     ----------

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils import check_random_state
 
+from .._memory import check_program_memory, check_sampling_memory
 from ..network import solution_to_network
 from ..patterns import sample_patterns
 from ..program import ConvexProgram
@@ -124,11 +125,12 @@ def gradient_directions(X, Y, loss, patterns):
     return directions
 
 
-def _solve_block(H, Y, loss, alpha, patterns, directions, solve_options):
+def _solve_block(H, Y, loss, alpha, patterns, directions, solve_options, max_memory, owner):
     if directions is None:
         program = ConvexProgram(H, Y, patterns, loss, alpha, "relu")
     else:
         program = SharedNeuronProgram(H, Y, patterns, directions, loss, alpha)
+    check_program_memory(program, solve_options["solver"], max_memory, owner, gated=False)
     result = solve(program, **solve_options)
     return program, result
 
@@ -147,6 +149,7 @@ def stack_convex_blocks(
     max_iter=1000,
     random_state=None,
     verbose=False,
+    max_memory=None,
 ):
     """Train a deep ReLU network block by block, each block a convex program (module docstring).
 
@@ -165,6 +168,10 @@ def stack_convex_blocks(
     solver, tol, max_iter : passed to :func:`convexnn.solvers.solve`.
     random_state : int, RandomState instance or None
     verbose : bool
+    max_memory : "auto", float or None, default=None
+        Memory budget in bytes of every block's sampling and solve: a :class:`MemoryError` that
+        states the estimate where one would exceed it (as the two-layer estimators' parameter of
+        that name); None: no check.
 
     Returns
     -------
@@ -181,9 +188,12 @@ def stack_convex_blocks(
     per_pattern = 2 if shared else 2 * n_outputs  # the most neurons one pattern carries
     for depth, width in enumerate(hidden_layer_sizes):
         seed = rng.randint(np.iinfo(np.int32).max)
+        owner = f"hidden layer {depth + 1}"
+        check_sampling_memory(H, n_gates, max_memory, owner)
         patterns = sample_patterns(H, n_gates, sampler, seed)
         directions = gradient_directions(H, Y, loss, patterns) if shared else None
-        program, result = _solve_block(H, Y, loss, alpha, patterns, directions, options)
+        program, result = _solve_block(H, Y, loss, alpha, patterns, directions, options,
+                                           max_memory, owner)
         n_iter = result.n_iter
         neuron_pattern, strength = _neuron_patterns(program, result.solution)
         restricted = False
@@ -204,7 +214,8 @@ def stack_convex_blocks(
             patterns = program.patterns.subset(keep)
             if directions is not None:
                 directions = program.directions[:, keep]
-            program, result = _solve_block(H, Y, loss, alpha, patterns, directions, options)
+            program, result = _solve_block(H, Y, loss, alpha, patterns, directions, options,
+                                           max_memory, owner)
             n_iter += result.n_iter
             neuron_pattern, strength = _neuron_patterns(program, result.solution)
             restricted = True

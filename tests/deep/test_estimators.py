@@ -135,3 +135,22 @@ def test_a_deep_fit_that_stops_early_warns_once(Estimator, kind):
     stopped = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
     assert len(stopped) == 1, [str(w.message) for w in stopped]
     assert f"{model.gap_:.3g}" in str(stopped[0].message)
+
+
+@pytest.mark.parametrize(
+    "Estimator,kind",
+    [(ConvexDeepReLUClassifier, "multiclass"), (ConvexDeepReLURegressor, "squared")],
+)
+def test_a_stack_beyond_its_memory_budget_is_refused_with_the_estimate(Estimator, kind):
+    """Every block's sampling and solve are checked against ``max_memory`` as the two-layer
+    estimators' are; the message names the layer and no remedy the stack lacks."""
+    from convexnn._memory import estimate_sampling_memory
+
+    X, y = make_data(kind, n=60, d=3, seed=0)
+    with pytest.raises(MemoryError, match=r"hidden layer 1: sampling n_gates=8 gates on 60"):
+        Estimator((4, 4), n_gates=8, max_memory=10.0, random_state=0).fit(X, y)
+    budget = estimate_sampling_memory(60, 3, 8) + 1.0  # the sampling fits, the program does not
+    with pytest.raises(MemoryError, match=r"hidden layer 1: the 'relu' program on 60 samples") as e:
+        Estimator((4, 4), n_gates=8, max_memory=budget, random_state=0).fit(X, y)
+    assert "gated" not in str(e.value)
+    Estimator((4, 4), n_gates=8, max_memory=None, random_state=0).fit(X, y)  # no check
