@@ -429,9 +429,9 @@ class ReluProblem:
         p, P = self.p, self.P
         try:
             approximate = (_reduced_by_sums if self.reduce_through_sums
-                           else _reduced_by_inverses)(B, F)
+                           else _reduced_by_inverses)(B, F, self.coarse)
         except np.linalg.LinAlgError:  # a sum B_u + B_v that does not factor
-            approximate = _reduced_by_inverses(B, F)
+            approximate = _reduced_by_inverses(B, F, self.coarse)
 
         def matvec(x):
             h = data_term(x[:P, :p] - x[P:, :p])  # the data term sees the differences
@@ -544,7 +544,7 @@ class ReluProblem:
         # far from the optimum a single-precision Gram matrix serves as well (the refinement
         # against the exact matrix makes up for its rounding as for the columns left out) at
         # half the cost
-        coarse = self.coarse and n * n * keep.size >= COARSE_GRAM_FLOPS
+        coarse = self.coarse and n * n * keep.size >= COARSE_FLOPS
         gemm, syrk, dtype = ((blas.sgemm, blas.ssyrk, np.float32) if coarse
                              else (blas.dgemm, blas.dsyrk, np.float64))
         Zt = gemm(1.0, Xt.astype(dtype), Lt[keep].astype(dtype), trans_b=1).T  # L_kᵀX̃ᵀ, kept
@@ -744,13 +744,17 @@ REFINE = 1
 #: longer makes up for what is left out.
 DROP = 1e-2
 #: While the complementarity relative to the objective exceeds ``COARSE``, the Woodbury form's
-#: Gram matrices ``ZZᵀ`` of ``n² c ≥ COARSE_GRAM_FLOPS`` (``c`` the columns kept) are formed in
-#: single precision, at half the cost; the iterative refinement against the exact matrix makes up
-#: for the rounding. On W1's logistic program over 500 Gaussian gates (benchmarks/problems.py)
+#: Gram matrices ``ZZᵀ`` of ``n² c ≥ COARSE_FLOPS`` (``c`` the columns kept) are formed in
+#: single precision, at half the cost, and so are the primal form's reduced factorisations of
+#: ``m³/3 ≥ COARSE_FLOPS`` (``m`` rows); the iterative refinement against the exact matrix makes
+#: up for the rounding. On W1's logistic program over 500 Gaussian gates (benchmarks/problems.py)
 #: the iterations are the same, 39, and the solve takes 19.4 s instead of 24.2 s (one BLAS
 #: thread); the default classifier on a standardised 3-class ``make_classification(1500, 30)``
-#: 15.7 s instead of 21.6 s, the same objective.
-COARSE, COARSE_GRAM_FLOPS = 1e-2, 1e9
+#: 15.7 s instead of 21.6 s, and on scikit-learn's digits (75 % of it, 6,370 reduced unknowns)
+#: 93 s instead of 107 s, the same iterations and objective. Smaller factorisations gain nothing:
+#: on twonorm (5,550 samples, about 2,100 reduced unknowns, 3e9 flops) forming the data term
+#: costs more than factoring, and the fit took 54 s instead of 51 s with a threshold of 1e9.
+COARSE, COARSE_FLOPS = 1e-2, 1e10
 #: Most Gondzio centrality correctors per iteration (each one more solve with the same factor).
 #: A corrector aims at the step ``a + TRIAL`` and is kept when the step grows by ``ACCEPT``. On the
 #: same regression over an MLP's 500 patterns they cut the iterations from 51 to 34 (30 s to 21 s).
@@ -1570,25 +1574,26 @@ def _start(Xt, centres, Y):
     return np.vstack(W), np.concatenate(T)
 
 
-def _reduced_by_inverses(B, F):
+def _reduced_by_inverses(B, F, coarse=False):
     """The primal form's Newton system over the blocks ``(u_k, v_k)`` (``B`` their matrices, F the
     data term on the differences of their weights), solved approximately through the differences:
     with ``x_u = B_u⁻¹(r_u − Fd)`` and ``x_v = B_v⁻¹(r_v + Fd)``, they solve
     ``(C⁻¹ + F) d = C⁻¹ g``, ``C = B_u⁻¹ + B_v⁻¹`` on the weights (block diagonal) and
     ``g = B_u⁻¹r_u − B_v⁻¹r_v``: one Cholesky factorisation of size ``P(d + 1)`` instead of
-    ``2P(d + 2)``. Returns the approximate solve."""
+    ``2P(d + 2)`` (in single precision where ``coarse``, :func:`_cholesky_solver`). Returns the
+    approximate solve."""
     P, p = B.shape[0] // 2, B.shape[1] - 1
     Binv = _psd_inverse(B)
     Cinv = _psd_inverse(Binv[:P, :p, :p] + Binv[P:, :p, :p])
     M = F.copy()
     _add_diagonal_blocks(M, Cinv)
-    R = _shifted_cholesky(M)
+    reduced = _cholesky_solver(M, coarse)
     del M
 
     def approximate(rhs):
         y = np.einsum("bij,bj->bi", Binv, rhs)
         g = y[:P, :p] - y[P:, :p]
-        d = cho_solve((R, False), np.einsum("kij,kj->ki", Cinv, g).ravel(), check_finite=False)
+        d = reduced(np.einsum("kij,kj->ki", Cinv, g).ravel())
         h = np.zeros_like(rhs)
         h[:P, :p] = (F @ d).reshape(P, p)
         h[P:, :p] = -h[:P, :p]
@@ -1597,7 +1602,7 @@ def _reduced_by_inverses(B, F):
     return approximate
 
 
-def _reduced_by_sums(B, F):
+def _reduced_by_sums(B, F, coarse=False):
     """The same reduction as :func:`_reduced_by_inverses` through the sums ``A = B_u + B_v``
     alone: the differences of the whole blocks ``d = x_u − x_v`` solve
     ``(F̃ + B_u A⁻¹ B_v) d = B_v A⁻¹ r_u − B_u A⁻¹ r_v`` (``F̃`` is ``F`` on the weights, zero on
@@ -1611,7 +1616,8 @@ def _reduced_by_sums(B, F):
     single-output program does not: the default regressor on the first 4,000 rows of
     naval-propulsion-plant at alpha 1e-3 (tests/test_real_data.py) then stalled at a gap of
     1e-3, its last Newton directions losing their precision earlier though every solve met the
-    same residual. Returns the approximate solve."""
+    same residual. Where ``coarse``, the factorisation is in single precision
+    (:func:`_cholesky_solver`). Returns the approximate solve."""
     P, p = B.shape[0] // 2, B.shape[1] - 1
     size = p + 1
     Bu, Bv = B[:P], B[P:]
@@ -1619,14 +1625,14 @@ def _reduced_by_sums(B, F):
     M = np.zeros((P * size, P * size))
     M.reshape(P, size, P, size)[:, :p, :, :p] = F.reshape(P, p, P, p)
     _add_diagonal_blocks(M, parallel)
-    R = _shifted_cholesky(M)
+    reduced = _cholesky_solver(M, coarse)
     del M
 
     def approximate(rhs):
         ru, rv = rhs[:P], rhs[P:]
         d = (np.einsum("kij,kj->ki", Bv, np.einsum("kij,kj->ki", Ainv, ru))
              - np.einsum("kij,kj->ki", Bu, np.einsum("kij,kj->ki", Ainv, rv)))
-        d = cho_solve((R, False), d.ravel(), check_finite=False).reshape(P, size)
+        d = reduced(d.ravel()).reshape(P, size)
         total = ru + rv
         return np.concatenate([
             np.einsum("kij,kj->ki", Ainv, total + np.einsum("kij,kj->ki", Bv, d)),
@@ -1634,6 +1640,31 @@ def _reduced_by_sums(B, F):
         ])
 
     return approximate
+
+
+def _cholesky_solver(M, coarse=False):
+    """A solver of ``M x = b`` from the Cholesky factor of ``M`` (:func:`_shifted_cholesky`,
+    ``M`` overwritten). Where ``coarse`` and the factorisation costs at least ``COARSE_FLOPS``,
+    it is in single precision (half the time; the refinement and the conjugate gradients of
+    :meth:`ReluProblem._primal` against the exact matrix make up for the rounding), unless ``M``
+    does not factor there."""
+    if coarse and M.shape[0] ** 3 / 3 >= COARSE_FLOPS:
+        try:
+            R = cholesky(M.astype(np.float32), lower=False, check_finite=False)
+        except np.linalg.LinAlgError:
+            pass
+        else:
+            def solve_single(b):
+                x = cho_solve((R, False), b.astype(np.float32), check_finite=False)
+                return x.astype(np.float64)
+
+            return solve_single
+    R = _shifted_cholesky(M)
+
+    def solve(b):
+        return cho_solve((R, False), b, check_finite=False)
+
+    return solve
 
 
 def _add_diagonal_blocks(M, blocks):

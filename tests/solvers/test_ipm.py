@@ -565,30 +565,47 @@ def test_the_default_classifier_certifies_rare_positive_labels(seed, threshold):
     assert model.objective_ < -rate * np.log(rate) - (1 - rate) * np.log(1 - rate)
 
 
+@pytest.mark.parametrize("form", ["dual", "primal"])
 @pytest.mark.parametrize("kind", ["logistic", "softmax"])
-def test_single_precision_grams_far_from_the_optimum_keep_the_certificate(kind, monkeypatch):
-    """While the complementarity is far above ``tol`` the Woodbury form builds its Gram matrices
-    in single precision (``ipm.COARSE``); the refinement against the exact matrix must make up
-    for it: the same certified optimum as the double-precision iterations."""
+def test_single_precision_far_from_the_optimum_keeps_the_certificate(kind, form, monkeypatch):
+    """While the complementarity is far above ``tol`` the Woodbury form builds its Gram matrices,
+    and the primal form factors its reduced systems, in single precision (``ipm.COARSE``); the
+    refinement against the exact matrix must make up for it: the same certified optimum as the
+    double-precision iterations."""
     from scipy.linalg import blas
 
     import convexnn.solvers.ipm as interior_point
+    from convexnn.shared import SharedNeuronProgram
 
     program = make_program(kind, "relu", n=200, d=5, n_gates=30, alpha=1e-3)
-    monkeypatch.setattr(interior_point, "newton_form", lambda *args: "dual")
+    if kind == "softmax" and form == "primal":  # the form of K outputs that share neurons
+        directions = np.random.default_rng(0).standard_normal(
+            (program.n_outputs, program.n_patterns))
+        program = SharedNeuronProgram(program.X, program.Y, program.patterns, directions,
+                                      "softmax", 1e-3)
+    monkeypatch.setattr(interior_point, "newton_form", lambda *args: form)
+    monkeypatch.setattr(interior_point, "shared_newton_form", lambda *args: form)
     monkeypatch.setattr(interior_point, "COARSE", np.inf)  # double precision throughout
     reference = solve(program, "ipm")
-    calls, original = [], blas.ssyrk
+    single = []
+    ssyrk, cholesky = blas.ssyrk, interior_point.cholesky
 
-    def ssyrk(*args, **kwargs):
-        calls.append(args[1].shape)
-        return original(*args, **kwargs)
+    def spied_ssyrk(*args, **kwargs):
+        single.append("gram")
+        return ssyrk(*args, **kwargs)
+
+    def spied_cholesky(a, *args, **kwargs):
+        if a.dtype == np.float32:
+            single.append("factor")
+        return cholesky(a, *args, **kwargs)
 
     monkeypatch.setattr(interior_point, "COARSE", 1e-2)
-    monkeypatch.setattr(interior_point, "COARSE_GRAM_FLOPS", 0)  # at any size
-    monkeypatch.setattr(interior_point.blas, "ssyrk", ssyrk)
+    monkeypatch.setattr(interior_point, "COARSE_FLOPS", 0)  # at any size
+    monkeypatch.setattr(interior_point.blas, "ssyrk", spied_ssyrk)
+    monkeypatch.setattr(interior_point, "cholesky", spied_cholesky)
     coarse = solve(program, "ipm")
-    assert calls  # the first iterations took the single-precision Gram matrices
+    # the first iterations took the single-precision Gram matrices or factors
+    assert set(single) == {"gram" if form == "dual" else "factor"}
     assert reference.status == coarse.status == "optimal"
     assert coarse.gap <= 1e-6
     primal = [program.objective(r.solution) for r in (reference, coarse)]
