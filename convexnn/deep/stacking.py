@@ -193,7 +193,7 @@ def stack_convex_blocks(
         patterns = sample_patterns(H, n_gates, sampler, seed)
         directions = gradient_directions(H, Y, loss, patterns) if shared else None
         program, result = _solve_block(H, Y, loss, alpha, patterns, directions, options,
-                                           max_memory, owner)
+                                       max_memory, owner)
         n_iter = result.n_iter
         neuron_pattern, strength = _neuron_patterns(program, result.solution)
         restricted = False
@@ -215,7 +215,7 @@ def stack_convex_blocks(
             if directions is not None:
                 directions = program.directions[:, keep]
             program, result = _solve_block(H, Y, loss, alpha, patterns, directions, options,
-                                           max_memory, owner)
+                                       max_memory, owner)
             n_iter += result.n_iter
             neuron_pattern, strength = _neuron_patterns(program, result.solution)
             restricted = True

@@ -129,7 +129,8 @@ class ReluProblem:
         # the primal form then takes reduced solves to ``PRUNING_REDUCED_RESIDUAL``
         self.pruning = False
         # whether the iterate is still far from the optimum (``COARSE``): the Woodbury form's
-        # Gram matrices are then formed in single precision
+        # Gram matrices are then formed, and the primal form's reduced systems factored, in
+        # single precision
         self.coarse = False
 
     #: Whether the primal form reduces its Newton systems through the sums ``B_u + B_v`` (else
@@ -427,11 +428,15 @@ class ReluProblem:
         ``reduce_through_sums``), then refined against the exact blocks; where that misses the
         residual asked for, conjugate gradients, and then the whole system."""
         p, P = self.p, self.P
-        try:
-            approximate = (_reduced_by_sums if self.reduce_through_sums
-                           else _reduced_by_inverses)(B, F, self.coarse)
-        except np.linalg.LinAlgError:  # a sum B_u + B_v that does not factor
-            approximate = _reduced_by_inverses(B, F, self.coarse)
+
+        def reduced(coarse):
+            try:
+                return (_reduced_by_sums if self.reduce_through_sums
+                        else _reduced_by_inverses)(B, F, coarse)
+            except np.linalg.LinAlgError:  # a sum B_u + B_v that does not factor
+                return _reduced_by_inverses(B, F, coarse)
+
+        approximate = reduced(self.coarse)
 
         def matvec(x):
             h = data_term(x[:P, :p] - x[P:, :p])  # the data term sees the differences
@@ -443,6 +448,7 @@ class ReluProblem:
         dense = []
 
         def solve(rhs, refine=REFINE):
+            nonlocal approximate
             if dense:
                 return dense[0](rhs, refine)
             x = _refined(approximate, matvec, rhs, refine)
@@ -453,6 +459,12 @@ class ReluProblem:
                      LARGE_REDUCED_RESIDUAL if self._loose_reduced() else PRIMAL_REDUCED_RESIDUAL)
             x, residual = _conjugate_gradients(matvec, approximate, rhs, x, bound,
                                                PRIMAL_CG_MAX_ITER)
+            if not residual <= bound * np.linalg.norm(rhs) and approximate.single:
+                # the single-precision factor may be what falls short: the reduced factor in
+                # double precision before the whole system's (8 times the cost on digits)
+                approximate = reduced(False)
+                x, residual = _conjugate_gradients(matvec, approximate, rhs, x, bound,
+                                                   PRIMAL_CG_MAX_ITER)
             if not residual <= bound * np.linalg.norm(rhs):  # NaN included
                 dense.append(self._primal_dense(B, exact, F, matvec))
                 return dense[0](rhs, refine)
@@ -547,7 +559,8 @@ class ReluProblem:
         coarse = self.coarse and n * n * keep.size >= COARSE_FLOPS
         gemm, syrk, dtype = ((blas.sgemm, blas.ssyrk, np.float32) if coarse
                              else (blas.dgemm, blas.dsyrk, np.float64))
-        Zt = gemm(1.0, Xt.astype(dtype), Lt[keep].astype(dtype), trans_b=1).T  # L_kᵀX̃ᵀ, kept
+        Zt = gemm(1.0, Xt.astype(dtype, copy=False), Lt[keep].astype(dtype, copy=False),
+                  trans_b=1).T  # L_kᵀX̃ᵀ, kept
         Zt *= (self._masks_single if coarse else self.M.T)[keep // p]
         return syrk(1.0, Zt.T).astype(np.float64, copy=False)
 
@@ -748,7 +761,7 @@ DROP = 1e-2
 #: single precision, at half the cost, and so are the primal form's reduced factorisations of
 #: ``m³/3 ≥ COARSE_FLOPS`` (``m`` rows); the iterative refinement against the exact matrix makes
 #: up for the rounding. On W1's logistic program over 500 Gaussian gates (benchmarks/problems.py)
-#: the iterations are the same, 39, and the solve takes 19.4 s instead of 24.2 s (one BLAS
+#: the iterations are the same, 39, and the solve takes 20.0 s instead of 24.2 s (one BLAS
 #: thread); the default classifier on a standardised 3-class ``make_classification(1500, 30)``
 #: 15.7 s instead of 21.6 s, and on scikit-learn's digits (75 % of it, 6,370 reduced unknowns)
 #: 93 s instead of 107 s, the same iterations and objective. Smaller factorisations gain nothing:
@@ -1129,7 +1142,8 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
         if not (np.all(np.isfinite(cone_hessian)) and np.all(np.isfinite(lam))):
             break  # the best (or closest) point is kept
         problem.pruning = bool(extra)
-        problem.coarse = estimate > COARSE
+        # (never in the iterations that only prune, nor near a loose tol)
+        problem.coarse = estimate > max(COARSE, LATE * tol) and not extra
         try:
             solve = problem.factor(XW, Z / S, cone_hessian)
         except np.linalg.LinAlgError:
@@ -1599,6 +1613,7 @@ def _reduced_by_inverses(B, F, coarse=False):
         h[P:, :p] = -h[:P, :p]
         return y - np.einsum("bij,bj->bi", Binv, h)
 
+    approximate.single = reduced.single
     return approximate
 
 
@@ -1639,15 +1654,16 @@ def _reduced_by_sums(B, F, coarse=False):
             np.einsum("kij,kj->ki", Ainv, total - np.einsum("kij,kj->ki", Bu, d)),
         ])
 
+    approximate.single = reduced.single
     return approximate
 
 
 def _cholesky_solver(M, coarse=False):
-    """A solver of ``M x = b`` from the Cholesky factor of ``M`` (:func:`_shifted_cholesky`,
-    ``M`` overwritten). Where ``coarse`` and the factorisation costs at least ``COARSE_FLOPS``,
+    """A solver of ``M x = b`` from the Cholesky factor of ``M`` (:func:`_shifted_cholesky`; ``M``
+    may be overwritten). Where ``coarse`` and the factorisation costs at least ``COARSE_FLOPS``,
     it is in single precision (half the time; the refinement and the conjugate gradients of
     :meth:`ReluProblem._primal` against the exact matrix make up for the rounding), unless ``M``
-    does not factor there."""
+    does not factor there. The solver's attribute ``single`` says which."""
     if coarse and M.shape[0] ** 3 / 3 >= COARSE_FLOPS:
         try:
             R = cholesky(M.astype(np.float32), lower=False, check_finite=False)
@@ -1658,12 +1674,14 @@ def _cholesky_solver(M, coarse=False):
                 x = cho_solve((R, False), b.astype(np.float32), check_finite=False)
                 return x.astype(np.float64)
 
+            solve_single.single = True
             return solve_single
     R = _shifted_cholesky(M)
 
     def solve(b):
         return cho_solve((R, False), b, check_finite=False)
 
+    solve.single = False
     return solve
 
 

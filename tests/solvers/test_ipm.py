@@ -587,25 +587,29 @@ def test_single_precision_far_from_the_optimum_keeps_the_certificate(kind, form,
     monkeypatch.setattr(interior_point, "shared_newton_form", lambda *args: form)
     monkeypatch.setattr(interior_point, "COARSE", np.inf)  # double precision throughout
     reference = solve(program, "ipm")
-    single = []
-    ssyrk, cholesky = blas.ssyrk, interior_point.cholesky
+    taken = []  # the precision of every Gram matrix (Woodbury) or reduced factor (primal)
+    ssyrk, dsyrk, cholesky = blas.ssyrk, blas.dsyrk, interior_point.cholesky
 
-    def spied_ssyrk(*args, **kwargs):
-        single.append("gram")
-        return ssyrk(*args, **kwargs)
+    def spied_syrk(original, precision):
+        def syrk(*args, **kwargs):
+            taken.append(precision)
+            return original(*args, **kwargs)
+        return syrk
 
     def spied_cholesky(a, *args, **kwargs):
-        if a.dtype == np.float32:
-            single.append("factor")
+        taken.append("single" if a.dtype == np.float32 else "double")
         return cholesky(a, *args, **kwargs)
 
     monkeypatch.setattr(interior_point, "COARSE", 1e-2)
     monkeypatch.setattr(interior_point, "COARSE_FLOPS", 0)  # at any size
-    monkeypatch.setattr(interior_point.blas, "ssyrk", spied_ssyrk)
-    monkeypatch.setattr(interior_point, "cholesky", spied_cholesky)
+    if form == "dual":
+        monkeypatch.setattr(interior_point.blas, "ssyrk", spied_syrk(ssyrk, "single"))
+        monkeypatch.setattr(interior_point.blas, "dsyrk", spied_syrk(dsyrk, "double"))
+    else:
+        monkeypatch.setattr(interior_point, "cholesky", spied_cholesky)
     coarse = solve(program, "ipm")
-    # the first iterations took the single-precision Gram matrices or factors
-    assert set(single) == {"gram" if form == "dual" else "factor"}
+    # the first iterations took single precision, the last double
+    assert taken[0] == "single" and taken[-1] == "double"
     assert reference.status == coarse.status == "optimal"
     assert coarse.gap <= 1e-6
     primal = [program.objective(r.solution) for r in (reference, coarse)]
