@@ -195,6 +195,13 @@ class ReluProblem:
         data = data.T.reshape(self.K, 1, self.P, self.p)
         return np.concatenate([data, -data], axis=1).reshape(-1, self.p)
 
+    def block_outputs(self, b):
+        """The outputs' change per unit of ``X̃w_b`` (block ``b`` alone): (n, K)."""
+        o, sign, k = b // (2 * self.P), 1.0 - 2.0 * ((b // self.P) % 2), b % self.P
+        C = np.zeros((self.n, self.K))
+        C[:, o] = sign * self.M[:, k]
+        return C
+
     def fit_at(self, XW):
         """The model outputs at their optimal intercept, ``z = F + c`` (n, K), and ``c``; cached
         for the last ``XW``."""
@@ -592,6 +599,10 @@ class SharedReluProblem(ReluProblem):
         data = (self.Xt.T @ (self.M * (R @ self.E))).T  # (P, p): X̃ᵀD_k R e_k
         return np.concatenate([data, -data])
 
+    def block_outputs(self, b):
+        sign, k = 1.0 - 2.0 * (b // self.P), b % self.P
+        return sign * self.M[:, k, None] * self.E[None, :, k]
+
     #: The shared program's primal systems are reduced through the sums (:func:`_reduced_by_sums`).
     reduce_through_sums = True
 
@@ -785,6 +796,11 @@ TRIAL, ACCEPT = 0.3, 0.03
 #: zeroed point still certifies; up to ``PRUNE_ITERATIONS`` further iterations shrink them first.
 PRUNE = 1e-6
 PRUNE_ITERATIONS = 4
+#: A solve that ends short of ``tol`` is polished (:func:`_polished`): at most ``POLISH_STEPS``
+#: Newton steps on the program restricted to the iterate's support, each of at most
+#: ``POLISH_MAX_FLOPS`` (``n K m² + 10 m³`` for ``m`` unknowns: forming the Hessian and its
+#: eigendecomposition, about a second on one core).
+POLISH_STEPS, POLISH_MAX_FLOPS = 30, 1e10
 #: Below this fraction of ``tol`` of the complementarity, a gap the multipliers' bounds leave
 #: above ``tol`` is certified again from the blocks' exact dual norms (one NNLS per block).
 FULL_CERTIFICATE = 1e-2
@@ -1318,6 +1334,17 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
             (W, T, Z), gap = point, against_bound(primal)
             history.append(gap)
             (W, T), gap = zeroed(W, T, Z, gap)
+    if gap > tol:
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                polished = _polished(problem, W, Z)
+        except np.linalg.LinAlgError:  # an eigendecomposition that does not converge
+            polished = None
+        if polished is not None:
+            polished_gap = certified(*polished, Z, np.inf, exact=True).gap
+            if polished_gap < gap:
+                (W, T), gap = polished, polished_gap
+                history.append(gap)
     return W, T, Z, n_iter, gap, history
 
 
@@ -1566,6 +1593,141 @@ def _conjugate_gradients(matvec, precondition, rhs, x, tol, max_iter, checked=Tr
         rz, previous = float(np.sum(r * z)), rz
         d = z + (rz / previous) * d
     return x, float(np.linalg.norm(rhs - matvec(x))) if checked else residual
+
+
+def _polished(problem, W, Z):
+    """``(W, T)`` after Newton's method on the program restricted to the support of the iterate
+    ``W`` (row multipliers ``Z``), or None where that program is out of reach.
+
+    The support is the blocks above ``PRUNE`` times the largest and, in each, the rows whose
+    slack is far below its multiplier (both relative to the block's largest): those rows become
+    equalities, ``w_b`` moves in the null space of their samples, and the objective
+    ``f(W) + α Σ_b ‖w_b[:d]‖`` is smooth there. Each step is limited by the other rows, and a row
+    it stops at joins the equalities. An interior point's last iterates lose their precision
+    (the barrier's Hessian spans ten orders of magnitude and more), and their dual points may
+    certify only 1e-6-1e-5; near the optimum the restricted program is well conditioned, and
+    its Newton steps converge quadratically to the point the certificate needs. The caller
+    certifies the result and keeps it only when its gap is smaller."""
+    n, p, K, d = problem.n, problem.p, problem.K, problem.p - 1
+    norms = np.linalg.norm(W[:, :d], axis=1)
+    largest = float(norms.max(initial=0.0))
+    if not (np.isfinite(largest) and largest > 0):
+        return None
+    active = np.flatnonzero(norms > PRUNE * largest)
+    signed = problem.products(W) * problem.S2
+    tiny = np.finfo(float).tiny
+    tight = {}
+    for b in active:
+        rows = np.flatnonzero(problem.S2[:, b])
+        s, z = np.maximum(signed[rows, b], 0.0), Z[rows, b]
+        tight[b] = set(rows[s * max(float(z.max(initial=0.0)), tiny)
+                            < z * max(float(s.max(initial=0.0)), tiny)].tolist())
+
+    def basis(b):  # the directions that keep block b's equalities (and a free block's bias)
+        A = problem.Xt[sorted(tight[b])]
+        if problem.free[b]:
+            A = np.vstack([np.eye(p)[-1:], A])
+        if not A.shape[0]:
+            return np.eye(p)
+        _, sigma, vt = np.linalg.svd(A)
+        return vt[int(np.sum(sigma > 1e-10 * sigma[0])):].T
+
+    def value(W):
+        XW = problem.products(W)
+        penalty = problem.alpha * float(np.linalg.norm(W[:, :d], axis=1).sum())
+        return problem.loss.value(problem.fit_at(XW)[0], problem.Y) + penalty, XW
+
+    start = np.zeros_like(W)
+    for b in active:  # the equalities made exact
+        N = basis(b)
+        start[b] = N @ (N.T @ W[b])
+        start[b, -1] = W[b, -1] if problem.free[b] else start[b, -1]
+    W = start
+    current, XW = value(W)
+    if not np.isfinite(current):
+        return None
+    outputs = {b: problem.block_outputs(b) for b in active}
+    for _ in range(POLISH_STEPS):
+        live = [b for b in active if np.any(W[b, :d])]
+        bases = [basis(b) for b in live]
+        offsets = np.cumsum([0] + [N.shape[1] for N in bases])
+        m = int(offsets[-1])
+        if not m:
+            break
+        if n * K * m * m + 10 * m**3 > POLISH_MAX_FLOPS:
+            return None
+        J = np.empty((n, K, m))  # the outputs' change per unknown
+        gradient, H = np.empty(m), np.zeros((m, m))
+        smooth = problem.smooth_gradient(XW)[:, :-1]
+        for j, (b, N) in enumerate(zip(live, bases, strict=True)):
+            cut = slice(offsets[j], offsets[j + 1])
+            J[:, :, cut] = outputs[b][:, :, None] * (problem.Xt @ N)[:, None, :]
+            radius = float(np.linalg.norm(W[b, :d]))
+            u = W[b, :d] / radius
+            g = smooth[b].copy()
+            g[:d] += problem.alpha * u
+            gradient[cut] = N.T @ g
+            curved = np.zeros((p, p))  # the norm's Hessian, α(I − uuᵀ)/‖w‖
+            curved[:d, :d] = problem.alpha * (np.eye(d) - np.outer(u, u)) / radius
+            H[cut, cut] += N.T @ curved @ N
+        root, Q = problem.curvature(XW)
+        SJ = np.matmul(root, J).reshape(n * K, m)
+        SJ -= Q @ (Q.T @ SJ)
+        H += SJ.T @ SJ / n
+        values, vectors = np.linalg.eigh(H)
+        # directions without curvature (u_k and v_k along one ray) are left alone
+        kept = values > 1e-10 * max(float(values[-1]), tiny)
+        step = -(vectors[:, kept] @ ((vectors[:, kept].T @ gradient) / values[kept]))
+        decrement = -float(gradient @ step)
+        if not decrement > 1e-15 * abs(current):
+            break
+        dW = np.zeros_like(W)
+        for j, (b, N) in enumerate(zip(live, bases, strict=True)):
+            dW[b] = N @ step[offsets[j]:offsets[j + 1]]
+        # the other rows stay satisfied: the step stops at the first, which joins the equalities;
+        # and where it takes a block to zero along its own ray, the block leaves the support
+        dS = problem.products(dW) * problem.S2
+        limit, stop = 1.0, None
+        for b in live:
+            rows = np.flatnonzero((problem.S2[:, b] != 0) & (dS[:, b] < 0))
+            rows = rows[~np.isin(rows, list(tight[b]))]
+            if rows.size:
+                ratios = np.maximum(signed[rows, b], 0.0) / -dS[rows, b]
+                r = int(np.argmin(ratios))
+                if ratios[r] < limit:
+                    limit, stop = float(ratios[r]), (b, int(rows[r]))
+            inward = -float(dW[b, :d] @ W[b, :d])
+            if inward > 0 and float(W[b, :d] @ W[b, :d]) < limit * inward:
+                limit, stop = float(W[b, :d] @ W[b, :d]) / inward, (b, None)
+        a = limit
+        while a > 1e-12:
+            trial, trial_XW = value(W + a * dW)
+            if trial <= current:
+                break
+            a *= 0.5
+        else:
+            if stop is None or limit > 1e-12:
+                break
+            a = 0.0  # at the row or at zero already
+        if a:
+            W, current, XW = W + a * dW, trial, trial_XW
+        if stop is not None and a == limit:
+            if stop[1] is None:
+                W = W.copy()
+                W[stop[0]] = 0.0
+                active = active[active != stop[0]]
+                current, XW = value(W)
+            else:
+                tight[stop[0]].add(stop[1])
+        # a block its rows have squeezed to nothing leaves the support too
+        squeezed = active[np.linalg.norm(W[active, :d], axis=1) <= PRUNE * largest]
+        if squeezed.size:
+            W = W.copy()
+            W[squeezed] = 0.0
+            active = np.setdiff1d(active, squeezed)
+            current, XW = value(W)
+        signed = XW * problem.S2
+    return W, np.linalg.norm(W[:, :d], axis=1)
 
 
 def _pruned(W, T):

@@ -182,11 +182,13 @@ def _breaks_down_late(monkeypatch, name, owner, broken):
     assert np.isfinite(result.gap) and result.gap < 1e-2
     assert program.objective(result.solution) == pytest.approx(
         program.objective(reference.solution), rel=1e-2)
+    return result
 
 
 def test_a_newton_matrix_that_stops_factoring_keeps_the_closest_point(monkeypatch):
     # seen on a UCI regression fit: an eigendecomposition failed to converge late in the
-    # iterations, the LinAlgError discarded every iterate and "auto" fell back to CVXPY
+    # iterations, the LinAlgError discarded every iterate and "auto" fell back to CVXPY. The
+    # closest point is kept, with a warning where it is short of tol ...
     from sklearn.exceptions import ConvergenceWarning
 
     from convexnn.solvers import ipm
@@ -194,8 +196,15 @@ def test_a_newton_matrix_that_stops_factoring_keeps_the_closest_point(monkeypatc
     def failing(factor, *args):
         raise np.linalg.LinAlgError("Eigenvalues did not converge")
 
+    monkeypatch.setattr(ipm, "_polished", lambda *args: None)
     with pytest.warns(ConvergenceWarning):
         _breaks_down_late(monkeypatch, "factor", ipm.ReluProblem, failing)
+    # ... and Newton's method on its support (ipm._polished) takes it to a certified point
+    monkeypatch.undo()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        result = _breaks_down_late(monkeypatch, "factor", ipm.ReluProblem, failing)
+    assert result.status == "optimal" and result.gap <= 1e-6
 
 
 def test_an_overflowing_scaling_ends_the_iterations_quietly(monkeypatch):
@@ -283,8 +292,10 @@ def test_a_loose_bound_on_the_dual_norms_falls_back_to_the_exact_ones(monkeypatc
     assert result.status == "optimal" and result.gap <= 1e-6
     exact = program.duality_gap(result.solution).gap
     assert result.gap >= exact - 1e-12  # what it reports is a certified bound
-    # without the exact norms (neither for the last iterates nor for the late ones certified
-    # after the iterations) the inflated bounds certify nothing
+    # without the exact norms (neither for the last iterates, nor for the late ones certified
+    # after the iterations, nor for the point polished on its support) the inflated bounds
+    # certify nothing
+    monkeypatch.setattr(ipm, "_polished", lambda *args: None)
     monkeypatch.setattr(ipm, "FULL_CERTIFICATE", 0.0)
     monkeypatch.setattr(ipm, "LATE", 0.0)
     with pytest.warns(ConvergenceWarning):
@@ -322,7 +333,8 @@ def test_the_best_point_is_certified_by_the_best_dual_point_of_any_iterate(monke
     late dual bounds are tested. Since the Newton matrices that do not factor are shifted
     relative to each diagonal entry, the directions keep their precision there and the fit
     certifies without the late bounds: the loss of precision is restored for the test by the
-    shift relative to the largest entry (``_largest_entry_shift``)."""
+    shift relative to the largest entry (``_largest_entry_shift``), and the polish of a solve
+    short of ``tol`` is left out."""
     from sklearn.datasets import make_moons
     from sklearn.exceptions import ConvergenceWarning
 
@@ -345,6 +357,7 @@ def test_the_best_point_is_certified_by_the_best_dual_point_of_any_iterate(monke
     monkeypatch.setattr(ipm.ReluProblem, "_set_rows", with_rows)
     monkeypatch.setattr(ipm.ReluProblem, "retry_form", lambda self: None)
     monkeypatch.setattr(ipm, "_shifted_cholesky", _largest_entry_shift)
+    monkeypatch.setattr(ipm, "_polished", lambda *args: None)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         assert ConvexReLUClassifier(solver="ipm", random_state=1).fit(X, y).gap_ <= 1e-6
@@ -664,7 +677,7 @@ def test_a_matrix_that_does_not_factor_is_shifted_relative_to_each_diagonal_entr
     assert np.max(np.diagonal(E) / np.diagonal(N)) < 1e-9
 
 
-def test_many_classes_beyond_the_woodbury_form_certify():
+def test_many_classes_beyond_the_woodbury_form_certify(monkeypatch):
     """Regression: the default classifier on ``make_blobs(900, n_features=4, centers=9,
     random_state=3)``. Its shared program (nK = 8,100 rows, too many for the Woodbury form) is
     solved in the primal form, whose last Newton systems no longer factored: the diagonal shift
@@ -672,14 +685,47 @@ def test_many_classes_beyond_the_woodbury_form_certify():
     iterates off the central path, and the fit stopped 'stalled' at a certified gap of 2.6e-4
     (one BLAS thread) with no other form to repeat it in. The shift relative to each diagonal
     entry brings the first solve to 7.8e-6, and the repeat with strict reduced solves
-    (``PRIMAL_STRICT``) certifies it."""
+    (``PRIMAL_STRICT``) certifies it; the polish of a solve short of ``tol``, which certifies
+    the first solve on its own, is left out here."""
     from sklearn.datasets import make_blobs
     from sklearn.exceptions import ConvergenceWarning
 
     from convexnn import ConvexReLUClassifier
+    from convexnn.solvers import ipm
 
+    monkeypatch.setattr(ipm, "_polished", lambda *args: None)
     X, y = make_blobs(900, n_features=4, centers=9, random_state=3)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         model = ConvexReLUClassifier(random_state=3).fit(X, y)
     assert model.solver_ == "ipm" and model.status_ == "optimal" and model.gap_ <= model.tol
+
+
+def test_a_solve_short_of_tol_is_polished_on_its_support(monkeypatch):
+    """Regression: ``make_blobs(900, n_features=4, centers=9, random_state=8)``, the default
+    classifier. The interior point's last directions lose their precision: its best point
+    certifies 1.9e-6 (1.5e-6 under two BLAS threads), the strict repeat no better, and the fit
+    stopped 'stalled'. Newton's method on the program restricted to the iterate's support
+    (``ipm._polished``) takes the first solve to a certified gap of 3e-13."""
+    from sklearn.datasets import make_blobs
+    from sklearn.exceptions import ConvergenceWarning
+
+    from convexnn import ConvexReLUClassifier
+    from convexnn.solvers import ipm
+
+    X, y = make_blobs(900, n_features=4, centers=9, random_state=8)
+    solves = []
+    original = ipm._solve_output
+
+    def recorded(*args, **kwargs):
+        solves.append(original(*args, **kwargs))
+        return solves[-1]
+
+    monkeypatch.setattr(ipm, "_solve_output", recorded)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = ConvexReLUClassifier(random_state=8).fit(X, y)
+    assert len(solves) == 1 and model.status_ == "optimal" and model.gap_ <= 1e-9
+    monkeypatch.setattr(ipm, "_polished", lambda *args: None)
+    with pytest.warns(ConvergenceWarning):
+        assert ConvexReLUClassifier(random_state=8).fit(X, y).gap_ > 1e-6
