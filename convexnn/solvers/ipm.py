@@ -796,11 +796,13 @@ TRIAL, ACCEPT = 0.3, 0.03
 #: zeroed point still certifies; up to ``PRUNE_ITERATIONS`` further iterations shrink them first.
 PRUNE = 1e-6
 PRUNE_ITERATIONS = 4
-#: A solve that ends short of ``tol`` is polished (:func:`_polished`): at most ``POLISH_STEPS``
-#: Newton steps on the program restricted to the iterate's support, each of at most
-#: ``POLISH_MAX_FLOPS`` (``n K m² + 10 m³`` for ``m`` unknowns: forming the Hessian and its
-#: eigendecomposition, about a second on one core).
-POLISH_STEPS, POLISH_MAX_FLOPS = 30, 1e10
+#: A solve that ends short of ``tol`` is polished (:func:`_polished`): Newton steps on the
+#: program restricted to the iterate's support, at most ``POLISH_STEPS`` of them and at most
+#: ``POLISH_MAX_FLOPS`` in all (``n K m² + 10 m³`` a step for ``m`` unknowns: forming the Hessian
+#: and its eigendecomposition; about three seconds on one core). Each step that meets a row adds
+#: it to the equalities: on 6,000 samples of 3 features (the default regressor, 100 patterns) 30
+#: steps were such, and certified a gap of 1.02e-6 where the steps that followed converged.
+POLISH_STEPS, POLISH_MAX_FLOPS = 200, 3e10
 #: Below this fraction of ``tol`` of the complementarity, a gap the multipliers' bounds leave
 #: above ``tol`` is certified again from the blocks' exact dual norms (one NNLS per block).
 FULL_CERTIFICATE = 1e-2
@@ -1647,15 +1649,15 @@ def _polished(problem, W, Z):
     if not np.isfinite(current):
         return None
     outputs = {b: problem.block_outputs(b) for b in active}
+    budget = POLISH_MAX_FLOPS
     for _ in range(POLISH_STEPS):
         live = [b for b in active if np.any(W[b, :d])]
         bases = [basis(b) for b in live]
         offsets = np.cumsum([0] + [N.shape[1] for N in bases])
         m = int(offsets[-1])
-        if not m:
+        budget -= n * K * m * m + 10 * m**3
+        if not m or budget < 0:
             break
-        if n * K * m * m + 10 * m**3 > POLISH_MAX_FLOPS:
-            return None
         J = np.empty((n, K, m))  # the outputs' change per unknown
         gradient, H = np.empty(m), np.zeros((m, m))
         smooth = problem.smooth_gradient(XW)[:, :-1]
@@ -1680,7 +1682,26 @@ def _polished(problem, W, Z):
         step = -(vectors[:, kept] @ ((vectors[:, kept].T @ gradient) / values[kept]))
         decrement = -float(gradient @ step)
         if not decrement > 1e-15 * abs(current):
-            break
+            # the optimum on these equalities: a row whose multiplier is negative is released
+            # (the objective falls as the block leaves it), as in any active-set method
+            released = False
+            for b in live:
+                rows = sorted(tight[b])
+                if not rows:
+                    continue
+                A = problem.Xt[rows] * problem.S2[rows, b][:, None]
+                if problem.free[b]:  # the fixed bias: a multiplier of either sign
+                    A = np.vstack([A, np.eye(p)[-1:]])
+                g = smooth[b].copy()
+                g[:d] += problem.alpha * W[b, :d] / np.linalg.norm(W[b, :d])
+                multipliers = np.linalg.lstsq(A.T, g, rcond=None)[0][:len(rows)]
+                worst = int(np.argmin(multipliers))
+                if multipliers[worst] < -1e-8 * np.abs(multipliers).max():
+                    tight[b].discard(rows[worst])
+                    released = True
+            if not released:
+                break
+            continue
         dW = np.zeros_like(W)
         for j, (b, N) in enumerate(zip(live, bases, strict=True)):
             dW[b] = N @ step[offsets[j]:offsets[j + 1]]
