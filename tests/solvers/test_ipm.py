@@ -701,6 +701,21 @@ def test_many_classes_beyond_the_woodbury_form_certify(monkeypatch):
     assert model.solver_ == "ipm" and model.status_ == "optimal" and model.gap_ <= model.tol
 
 
+def _recorded_solves(monkeypatch):
+    """The list that every ``ipm._solve_output`` (one interior-point solve, first or repeat)
+    appends its result to."""
+    from convexnn.solvers import ipm
+
+    solves, original = [], ipm._solve_output
+
+    def recorded(*args, **kwargs):
+        solves.append(original(*args, **kwargs))
+        return solves[-1]
+
+    monkeypatch.setattr(ipm, "_solve_output", recorded)
+    return solves
+
+
 def test_a_solve_short_of_tol_is_polished_on_its_support(monkeypatch):
     """Regression: ``make_blobs(900, n_features=4, centers=9, random_state=8)``, the default
     classifier. The interior point's last directions lose their precision: its best point
@@ -714,14 +729,7 @@ def test_a_solve_short_of_tol_is_polished_on_its_support(monkeypatch):
     from convexnn.solvers import ipm
 
     X, y = make_blobs(900, n_features=4, centers=9, random_state=8)
-    solves = []
-    original = ipm._solve_output
-
-    def recorded(*args, **kwargs):
-        solves.append(original(*args, **kwargs))
-        return solves[-1]
-
-    monkeypatch.setattr(ipm, "_solve_output", recorded)
+    solves = _recorded_solves(monkeypatch)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         model = ConvexReLUClassifier(random_state=8).fit(X, y)
@@ -743,21 +751,13 @@ def test_the_polish_releases_a_row_whose_multiplier_is_negative(monkeypatch):
     from threadpoolctl import threadpool_limits
 
     from convexnn import ConvexReLURegressor
-    from convexnn.solvers import ipm
 
     rng = np.random.default_rng(0)
     rng.standard_normal((600, 4))
     rng.standard_cauchy(600)
     X = rng.standard_normal((6000, 3))
     y = np.sin(2 * X[:, 0]) * X[:, 1] + 0.1 * rng.standard_normal(6000)
-    solves = []
-    original = ipm._solve_output
-
-    def recorded(*args, **kwargs):
-        solves.append(original(*args, **kwargs))
-        return solves[-1]
-
-    monkeypatch.setattr(ipm, "_solve_output", recorded)
+    solves = _recorded_solves(monkeypatch)
     with warnings.catch_warnings(), threadpool_limits(1):
         warnings.simplefilter("error", ConvergenceWarning)
         model = ConvexReLURegressor(random_state=0).fit(X, y)
