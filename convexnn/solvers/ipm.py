@@ -1677,9 +1677,15 @@ def _polished(problem, W, Z):
         SJ -= Q @ (Q.T @ SJ)
         H += SJ.T @ SJ / n
         values, vectors = np.linalg.eigh(H)
-        # directions without curvature (u_k and v_k along one ray) are left alone
+        # Newton's step where the objective is curved; along the directions without curvature
+        # (u_k and v_k along one ray) it falls linearly, and the step goes down its slope as far
+        # as the iterate's own size, cut by the rows and the blocks' zeros below
         kept = values > 1e-10 * max(float(values[-1]), tiny)
         step = -(vectors[:, kept] @ ((vectors[:, kept].T @ gradient) / values[kept]))
+        slope = -(vectors[:, ~kept] @ (vectors[:, ~kept].T @ gradient))
+        if np.linalg.norm(slope) > 1e-9 * np.linalg.norm(gradient):
+            size = np.sqrt(sum(float(W[b] @ W[b]) for b in live))
+            step += size / np.linalg.norm(slope) * slope
         decrement = -float(gradient @ step)
         if not decrement > 1e-15 * abs(current):
             # the optimum on these equalities: a row whose multiplier is negative is released
