@@ -799,9 +799,9 @@ PRUNE_ITERATIONS = 4
 #: A solve that ends short of ``tol`` is polished (:func:`_polished`): Newton steps on the
 #: program restricted to the iterate's support, at most ``POLISH_STEPS`` of them and at most
 #: ``POLISH_MAX_FLOPS`` in all (``n K m² + 10 m³`` a step for ``m`` unknowns: forming the Hessian
-#: and its eigendecomposition; about three seconds on one core). Each step that meets a row adds
-#: it to the equalities: on 6,000 samples of 3 features (the default regressor, 100 patterns) 30
-#: steps were such, and certified a gap of 1.02e-6 where the steps that followed converged.
+#: and its eigendecomposition; about three seconds on one core). A step that meets a row adds
+#: that one row to the equalities: on 6,000 samples of 3 features (the default regressor, 100
+#: patterns) the first 30 steps all did.
 POLISH_STEPS, POLISH_MAX_FLOPS = 200, 3e10
 #: Below this fraction of ``tol`` of the complementarity, a gap the multipliers' bounds leave
 #: above ``tol`` is certified again from the blocks' exact dual norms (one NNLS per block).
@@ -1599,13 +1599,15 @@ def _conjugate_gradients(matvec, precondition, rhs, x, tol, max_iter, checked=Tr
 
 def _polished(problem, W, Z):
     """``(W, T)`` after Newton's method on the program restricted to the support of the iterate
-    ``W`` (row multipliers ``Z``), or None where that program is out of reach.
+    ``W`` (row multipliers ``Z``), or None where the iterate has no block to polish.
 
     The support is the blocks above ``PRUNE`` times the largest and, in each, the rows whose
     slack is far below its multiplier (both relative to the block's largest): those rows become
     equalities, ``w_b`` moves in the null space of their samples, and the objective
-    ``f(W) + α Σ_b ‖w_b[:d]‖`` is smooth there. Each step is limited by the other rows, and a row
-    it stops at joins the equalities. An interior point's last iterates lose their precision
+    ``f(W) + α Σ_b ‖w_b[:d]‖`` is smooth there (Newton's steps on its curved directions, down
+    its slope on the others). Each step is limited by the other rows, and a row it stops at
+    joins the equalities; at the restricted optimum a row whose multiplier is negative leaves
+    them. An interior point's last iterates lose their precision
     (the barrier's Hessian spans ten orders of magnitude and more), and their dual points may
     certify only 1e-6-1e-5; near the optimum the restricted program is well conditioned, and
     its Newton steps converge quadratically to the point the certificate needs. The caller
@@ -1643,7 +1645,8 @@ def _polished(problem, W, Z):
     for b in active:  # the equalities made exact
         N = basis(b)
         start[b] = N @ (N.T @ W[b])
-        start[b, -1] = W[b, -1] if problem.free[b] else start[b, -1]
+        if problem.free[b]:
+            start[b, -1] = W[b, -1]
     W = start
     current, XW = value(W)
     if not np.isfinite(current):
@@ -1660,15 +1663,15 @@ def _polished(problem, W, Z):
             break
         J = np.empty((n, K, m))  # the outputs' change per unknown
         gradient, H = np.empty(m), np.zeros((m, m))
-        smooth = problem.smooth_gradient(XW)[:, :-1]
+        # each block's gradient, the norm's included (the multipliers below need it whole)
+        full = problem.smooth_gradient(XW)[live, :-1]
         for j, (b, N) in enumerate(zip(live, bases, strict=True)):
             cut = slice(offsets[j], offsets[j + 1])
             J[:, :, cut] = outputs[b][:, :, None] * (problem.Xt @ N)[:, None, :]
             radius = float(np.linalg.norm(W[b, :d]))
             u = W[b, :d] / radius
-            g = smooth[b].copy()
-            g[:d] += problem.alpha * u
-            gradient[cut] = N.T @ g
+            full[j, :d] += problem.alpha * u
+            gradient[cut] = N.T @ full[j]
             curved = np.zeros((p, p))  # the norm's Hessian, α(I − uuᵀ)/‖w‖
             curved[:d, :d] = problem.alpha * (np.eye(d) - np.outer(u, u)) / radius
             H[cut, cut] += N.T @ curved @ N
@@ -1691,15 +1694,13 @@ def _polished(problem, W, Z):
             # the optimum on these equalities: a row whose multiplier is negative is released
             # (the objective falls as the block leaves it), as in any active-set method
             released = False
-            for b in live:
+            for b, g in zip(live, full, strict=True):
                 rows = sorted(tight[b])
                 if not rows:
                     continue
                 A = problem.Xt[rows] * problem.S2[rows, b][:, None]
                 if problem.free[b]:  # the fixed bias: a multiplier of either sign
                     A = np.vstack([A, np.eye(p)[-1:]])
-                g = smooth[b].copy()
-                g[:d] += problem.alpha * W[b, :d] / np.linalg.norm(W[b, :d])
                 multipliers = np.linalg.lstsq(A.T, g, rcond=None)[0][:len(rows)]
                 worst = int(np.argmin(multipliers))
                 if multipliers[worst] < -1e-8 * np.abs(multipliers).max():
@@ -1738,20 +1739,18 @@ def _polished(problem, W, Z):
             a = 0.0  # at the row or at zero already
         if a:
             W, current, XW = W + a * dW, trial, trial_XW
+        # a block the step took to zero, or that its rows have squeezed to nothing, leaves the
+        # support
+        gone = active[np.linalg.norm(W[active, :d], axis=1) <= PRUNE * largest]
         if stop is not None and a == limit:
             if stop[1] is None:
-                W = W.copy()
-                W[stop[0]] = 0.0
-                active = active[active != stop[0]]
-                current, XW = value(W)
+                gone = np.union1d(gone, [stop[0]])
             else:
                 tight[stop[0]].add(stop[1])
-        # a block its rows have squeezed to nothing leaves the support too
-        squeezed = active[np.linalg.norm(W[active, :d], axis=1) <= PRUNE * largest]
-        if squeezed.size:
+        if gone.size:
             W = W.copy()
-            W[squeezed] = 0.0
-            active = np.setdiff1d(active, squeezed)
+            W[gone] = 0.0
+            active = np.setdiff1d(active, gone)
             current, XW = value(W)
         signed = XW * problem.S2
     return W, np.linalg.norm(W[:, :d], axis=1)
