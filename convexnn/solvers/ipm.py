@@ -132,9 +132,6 @@ class ReluProblem:
         # Gram matrices are then formed, and the primal form's reduced systems factored, in
         # single precision
         self.coarse = False
-        # whether this iteration's Newton systems were solved through the whole system's factor
-        # (the primal form's costly fallback, :meth:`_primal`)
-        self.factored_whole = False
 
     #: Whether the primal form reduces its Newton systems through the sums ``B_u + B_v`` (else
     #: through the blocks' inverses): see :func:`_reduced_by_sums`.
@@ -248,7 +245,6 @@ class ReluProblem:
         (the last on the cone coordinates ``(t_b, w_b[:d])``), the curvature taken at ``XW``;
         returns a function solving it for a right-hand side (2PK, p + 1)."""
         n, p, P, K = self.n, self.p, self.P, self.K
-        self.factored_whole = False
         root, Q = self.curvature(XW)
         B, exact = self._block_hessians(weights, cone_hessian)
         form = self.form()
@@ -482,10 +478,11 @@ class ReluProblem:
                     # not worth the whole system's factor (they end, the certified point kept)
                     raise np.linalg.LinAlgError("the reduced Newton system lost its precision")
                 dense.append(self._primal_dense(B, exact, F, matvec))
-                self.factored_whole = True
+                solve.whole = True
                 return dense[0](rhs, refine)
             return x
 
+        solve.whole = False  # whether it fell back to the whole system's factor
         return solve
 
     def _primal_dense(self, B, exact, F, matvec):
@@ -1305,7 +1302,8 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
         # certified once the complementarity is well below tol, or sooner where this iteration
         # took the whole system's factor (the next would likely take it too)
         if (estimate <= 0.1 * tol
-                or (problem.factored_whole and estimate <= WHOLE_FACTOR_CERTIFICATE * tol)) \
+                or (getattr(solve, "whole", False)
+                    and estimate <= WHOLE_FACTOR_CERTIFICATE * tol)) \
                 and infeasible <= tol:
             gap = certified(W, T, Z, estimate).gap
             history.append(gap)
@@ -1665,8 +1663,7 @@ def _polished(problem, W, Z):
 
     def value(W):
         XW = problem.products(W)
-        penalty = problem.alpha * float(np.linalg.norm(W[:, :d], axis=1).sum())
-        return problem.loss.value(problem.fit_at(XW)[0], problem.Y) + penalty, XW
+        return problem.objective(XW, np.linalg.norm(W[:, :d], axis=1)), XW
 
     start = np.zeros_like(W)
     for b in active:  # the equalities made exact
