@@ -129,3 +129,22 @@ def test_a_wide_multiclass_fit_is_not_refused_for_a_repeat_it_would_never_take()
     assert ipm.shared_other_form("dual", n, d, P, 3) is None
     assert ipm.shared_other_form("dual", 200, 5, 100, 2) == "primal"  # small repeats stay
     assert estimate_memory(n, d, P, 3, "relu", "ipm", loss="softmax", shared=True) < 2**28
+
+
+def test_a_multiclass_fit_of_many_features_and_coupled_rows_is_not_refused():
+    """1,500 samples of 200 features in 5 classes (``make_classification``, the default
+    classifier): the shared program has 7,500 coupled rows, above ``COUPLED_MAX_ROWS``, so it was
+    given the primal form over 2P(d + 2) = 40,400 unknowns, whose matrices and whole-system
+    fallback the guard estimated at 28 GiB, and the fit was refused. The Woodbury form costs 17
+    times fewer flops there and certifies it (1.2e-7, 23 Newton iterations); above
+    ``COUPLED_MAX_ROWS`` it is taken where the primal form has more than ``LARGE_MAX_UNKNOWNS``
+    unknowns, and programs with fewer features keep the primal form."""
+    from convexnn.solvers import ipm
+
+    n, d, P, K = 1500, 200, 100, 5
+    assert n * K > ipm.COUPLED_MAX_ROWS
+    assert ipm.shared_newton_form(n, d, P, K) == "dual"
+    assert estimate_memory(n, d, P, K, "relu", "ipm", loss="softmax", shared=True) < 4 * 2**30
+    # fewer features (a primal form that can fall back to its whole matrix): unchanged
+    assert ipm.shared_newton_form(1347, 64, 100, 10) == "primal"  # digits' training split
+    assert ipm.shared_newton_form(900, 4, 100, 9) == "primal"
