@@ -308,6 +308,36 @@ def test_default_classifier_warns_up_front_when_its_softmax_program_is_large():
     assert not any("formulation='gated'" in str(w.message) for w in caught)
 
 
+def test_default_classifier_warns_up_front_when_its_shared_program_is_slow(monkeypatch):
+    """A shared program whose Newton iterations cost ``SLOW_NEWTON_FLOPS`` or more (a
+    standardised ``make_classification(3000, 200, n_classes=5)``: 22 minutes on one core) warns
+    before the wait, with the faster alternative; 1,500 of those samples (5 minutes) and
+    digits' training split do not."""
+    import warnings
+
+    from convexnn import estimators
+    from convexnn.solvers.ipm import shared_newton_flops
+
+    assert shared_newton_flops(3000, 200, 100, 5) >= estimators.SLOW_NEWTON_FLOPS
+    assert shared_newton_flops(1500, 200, 100, 5) < estimators.SLOW_NEWTON_FLOPS
+    assert shared_newton_flops(1347, 64, 100, 10) < estimators.SLOW_NEWTON_FLOPS
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((150, 4))
+    y = np.digitize(X[:, 0] + X[:, 1], [-0.5, 0.5])
+
+    def fit():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ConvexReLUClassifier(n_gates=8, max_iter=1, random_state=0).fit(X, y)
+        return [str(w.message) for w in caught if "Newton iteration" in str(w.message)]
+
+    assert fit() == []
+    monkeypatch.setattr(estimators, "SLOW_NEWTON_FLOPS", 0.0)
+    (message,) = fit()
+    assert "3 classes on 150 samples of 4 features" in message
+    assert "formulation='gated'" in message
+
+
 # --------------------------------------------------------------------------------------------------
 # Properties over random problems (hypothesis), listed in docs/reliability.md
 # --------------------------------------------------------------------------------------------------

@@ -926,11 +926,26 @@ def shared_newton_form(n_samples, n_features, n_patterns, n_outputs):
     {"primal", "dual"}
     """
     n, P, K = n_samples, n_patterns, n_outputs
+    primal, dual = _shared_flops(n, n_features, P, K)
     p = min(n_features, n_samples) + 1
-    primal = n * (P * p) ** 2 + (P * p) ** 3 / 3
-    dual = n * n * P * (p + K * K) + 2 * n * n * K**3 + (n * K) ** 3 / 3  # _coupled, Cholesky
     factored = n * K <= COUPLED_MAX_ROWS or 2 * P * (p + 1) > LARGE_MAX_UNKNOWNS
     return "dual" if dual < primal and factored else "primal"
+
+
+def _shared_flops(n, d, P, K):
+    """Flops to form and factor the shared program's Newton matrix: (primal form, Woodbury)."""
+    p = min(d, n) + 1
+    primal = n * (P * p) ** 2 + (P * p) ** 3 / 3
+    dual = n * n * P * (p + K * K) + 2 * n * n * K**3 + (n * K) ** 3 / 3  # _coupled, Cholesky
+    return primal, dual
+
+
+def shared_newton_flops(n_samples, n_features, n_patterns, n_outputs):
+    """Flops to form and factor one Newton matrix of the shared program in the form
+    :func:`shared_newton_form` takes."""
+    primal, dual = _shared_flops(n_samples, n_features, n_patterns, n_outputs)
+    form = shared_newton_form(n_samples, n_features, n_patterns, n_outputs)
+    return dual if form == "dual" else primal
 
 
 def shared_other_form(form, n_samples, n_features, n_patterns, n_outputs):
