@@ -1138,10 +1138,10 @@ def _dual_residual(problem, XW, Z, Zc):
 def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=None,
                   finishing=0):
     """Primal-dual iterations on one output, ``max_iter`` of them and up to ``finishing`` more
-    while the complementarity is within ``FINISHING · tol``. ``certify(W, Z, exact=False)`` returns the
-    :class:`~convexnn.program.DualityGap` at ``W``, its dual bound from bounds on the blocks' dual
-    norms that the row multipliers ``Z`` give, or from the exact norms; ``on_iterate(W)`` is
-    called after every iteration."""
+    while the complementarity is within ``FINISHING · tol``. ``certify(W, Z, exact=False)``
+    returns the :class:`~convexnn.program.DualityGap` at ``W``, its dual bound from bounds on
+    the blocks' dual norms that the row multipliers ``Z`` give, or from the exact norms;
+    ``on_iterate(W)`` is called after every iteration."""
     n_rows = problem.S2.size
     n_cones = W.shape[0]
     # every certified point: (primal objective, point), and the best dual bound of any of them
