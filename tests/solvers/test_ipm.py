@@ -358,7 +358,8 @@ def test_a_newton_direction_that_is_not_finite_ends_the_iterations_quietly(monke
 def test_a_loose_bound_on_the_dual_norms_falls_back_to_the_exact_ones(monkeypatch):
     # the multipliers' bounds on the blocks' dual norms can be loose where the gap is (ecoli at
     # alpha 1e-5: 1.1e-6 from them, 8.8e-9 from the exact norms): once the complementarity is far
-    # below tol the exact norms certify instead; here the bounds are inflated on purpose
+    # below tol the exact norms certify instead; here the bounds that use the multipliers
+    # (``known``) are inflated on purpose, the NNLS values without them are not
     from sklearn.exceptions import ConvergenceWarning
 
     from convexnn.solvers import ipm
@@ -366,8 +367,9 @@ def test_a_loose_bound_on_the_dual_norms_falls_back_to_the_exact_ones(monkeypatc
     program = make_program("logistic", "relu", n=60, d=3, n_gates=10, alpha=1e-2)
     paired = ipm.paired_block_norms
 
-    def loose(*args, **kwargs):
-        return paired(*args, **kwargs) * (1 + 1e-3)
+    def loose(*args, known=None, **kwargs):
+        found = paired(*args, known=known, **kwargs)
+        return found if known is None else found * (1 + 1e-3)
 
     monkeypatch.setattr(ipm, "paired_block_norms", loose)
     result = ipm.solve_ipm(program)
@@ -900,3 +902,25 @@ def test_the_default_regressor_certifies_forty_thousand_samples_within_its_budge
         model = ConvexReLURegressor(random_state=0).fit(X, y)
     assert model.status_ == "optimal" and model.gap_ <= 1e-6
     assert model.n_iter_ > 100
+
+
+@pytest.mark.long
+def test_the_exact_certificate_of_forty_thousand_samples_takes_the_active_rows_first():
+    """The default classifier on a standardised binary ``make_classification(40000, 12)``: its
+    exact certificates (no multiplier bounds) ran one NNLS over all 40,000 rows per block and
+    sign, seconds each near the optimum, and the fit had not finished after 25 minutes. They now
+    take the rows of the largest multipliers first, every row only where that value exceeds
+    ``n·alpha``: the fit certifies in about 10 minutes on one core (109 Newton iterations)."""
+    from sklearn.datasets import make_classification
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
+
+    from convexnn import ConvexReLUClassifier
+
+    X, y = make_classification(40_000, 12, n_informative=10, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    with threadpool_limits(1), warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = ConvexReLUClassifier(random_state=0).fit(X, y)
+    assert model.status_ == "optimal" and model.gap_ <= 1e-6
