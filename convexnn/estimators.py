@@ -698,13 +698,12 @@ def _warn_if_slow(program, solver, name):
     the shared program's Newton iterations cost more than ``SLOW_NEWTON_FLOPS`` each."""
     n, d, P, K = program.n_samples, program.n_features, program.n_patterns, program.n_outputs
     rows = n * K
-    if (
-        isinstance(program, SharedNeuronProgram) and solver in ("auto", "ipm")
-        and shared_newton_flops(n, d, P, K) >= SLOW_NEWTON_FLOPS
-    ):
+    shared = isinstance(program, SharedNeuronProgram) and solver in ("auto", "ipm")
+    flops = shared_newton_flops(n, d, P, K) if shared else None
+    if shared and flops >= SLOW_NEWTON_FLOPS:
         warnings.warn(
             f"{name}: the exact ReLU program with {K} classes on {n} samples of {d} features "
-            f"costs about {shared_newton_flops(n, d, P, K):.1e} flops a Newton iteration: the "
+            f"costs about {flops:.1e} flops a Newton iteration: the "
             "interior point takes tens of minutes (make_classification(3000, 200, n_classes=5): "
             "22 minutes on one core). formulation='gated' certified that problem in 47 s.",
             UserWarning, stacklevel=4,
