@@ -823,6 +823,8 @@ PRUNE_ITERATIONS = 4
 #: that one row to the equalities: on 6,000 samples of 3 features (the default regressor, 100
 #: patterns) the first 30 steps all did.
 POLISH_STEPS, POLISH_MAX_FLOPS = 200, 3e10
+#: Most times blocks outside the polished support join it (:func:`_polished`).
+POLISH_ENTRIES = 20
 #: Below this fraction of ``tol`` of the complementarity, a gap the multipliers' bounds leave
 #: above ``tol`` is certified again from the blocks' exact dual norms (one NNLS per block).
 FULL_CERTIFICATE = 1e-2
@@ -1688,14 +1690,17 @@ def _polished(problem, W, Z):
     if not (np.isfinite(largest) and largest > 0):
         return None
     active = np.flatnonzero(norms > PRUNE * largest)
-    signed = problem.products(W) * problem.S2
+    iterate = W
+    signed = at_iterate = problem.products(W) * problem.S2
     tiny = np.finfo(float).tiny
-    tight = {}
-    for b in active:
+
+    def tight_rows(b):  # the rows of block b whose slack at the iterate is far below its multiplier
         rows = np.flatnonzero(problem.S2[:, b])
-        s, z = np.maximum(signed[rows, b], 0.0), Z[rows, b]
-        tight[b] = set(rows[s * max(float(z.max(initial=0.0)), tiny)
-                            < z * max(float(s.max(initial=0.0)), tiny)].tolist())
+        s, z = np.maximum(at_iterate[rows, b], 0.0), Z[rows, b]
+        return set(rows[s * max(float(z.max(initial=0.0)), tiny)
+                        < z * max(float(s.max(initial=0.0)), tiny)].tolist())
+
+    tight = {b: tight_rows(b) for b in active}
 
     def basis(b):  # the directions that keep block b's equalities (and a free block's bias)
         A = problem.Xt[sorted(tight[b])]
@@ -1721,7 +1726,54 @@ def _polished(problem, W, Z):
     if not np.isfinite(current):
         return None
     outputs = {b: problem.block_outputs(b) for b in active}
-    budget = POLISH_MAX_FLOPS
+    budget, entries = POLISH_MAX_FLOPS, 0
+
+    def enter():
+        """The block out of the support along whose interior-point direction (its equalities
+        kept) the objective falls fastest joins it, moved as far along it as lowers the
+        objective: the optimum on the support may not be the program's, and a block the
+        interior point left small, or the steps took to zero, may be one the optimum needs."""
+        nonlocal W, current, XW, signed, active, entries
+        out = np.setdiff1d(np.arange(W.shape[0]), active)
+        if entries >= POLISH_ENTRIES or not out.size:
+            return False
+        gradient = problem.smooth_gradient(XW)[out, :-1]
+        found = {}
+        for b, g in zip(out, gradient, strict=True):
+            tight[b] = tight_rows(b)
+            N = basis(b)
+            # a block without rows may move along any weights: down the slope
+            u = N @ (N.T @ (-g if problem.free[b] else iterate[b]))
+            rows = np.flatnonzero(problem.S2[:, b])
+            slack = (problem.Xt[rows] @ u) * problem.S2[rows, b]
+            if np.any(slack < -1e-12 * np.abs(slack).max(initial=0.0)):
+                # its equalities take the iterate's block out of its cone: the block itself
+                u, tight[b] = iterate[b], set()
+            size = float(np.linalg.norm(u[:d]))
+            if size > 0:
+                found[b] = (float(g @ u) / size + problem.alpha, u)  # the slope per unit norm
+        if not found:
+            return False
+        b, (slope, u) = min(found.items(), key=lambda item: item[1][0])
+        if not slope < -1e-9 * problem.alpha:
+            return False
+        dW = np.zeros_like(W)
+        dW[b] = u
+        a = 1.0  # the objective is convex along dW and falls at a = 0
+        while a > 1e-12:
+            trial, trial_XW = value(W + a * dW)
+            if trial < current:
+                break
+            a *= 0.5
+        else:
+            return False
+        entries += 1
+        W, current, XW = W + a * dW, trial, trial_XW
+        signed = XW * problem.S2
+        active = np.union1d(active, [b])
+        outputs[b] = problem.block_outputs(b)
+        return True
+
     for _ in range(POLISH_STEPS):
         live = [b for b in active if np.any(W[b, :d])]
         bases = [basis(b) for b in live]
@@ -1775,7 +1827,7 @@ def _polished(problem, W, Z):
                 if multipliers[worst] < -1e-8 * np.abs(multipliers).max():
                     tight[b].discard(rows[worst])
                     released = True
-            if not released:
+            if not released and not enter():
                 break
             continue
         dW = np.zeros_like(W)
@@ -1801,6 +1853,14 @@ def _polished(problem, W, Z):
             trial, trial_XW = value(W + a * dW)
             if trial <= current:
                 break
+            if a == limit and stop is not None and stop[1] is None:
+                # the step only takes the block to zero along its own ray: at zero itself
+                zeroed = dW.copy()
+                zeroed[stop[0]] = -W[stop[0]] / a
+                trial, trial_XW = value(W + a * zeroed)
+                if trial <= current:
+                    dW = zeroed
+                    break
             a *= 0.5
         else:
             if stop is None or limit > 1e-12:

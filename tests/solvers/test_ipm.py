@@ -878,6 +878,39 @@ def test_the_polish_goes_down_the_slope_where_the_objective_has_no_curvature(mon
     assert len(solves) == 1 and model.status_ == "optimal" and model.gap_ <= 1e-8
 
 
+
+@pytest.mark.parametrize("seed, before", [(13, 2.2e-6), (3, 3.3e-6)])
+def test_the_polish_zeroes_blocks_and_lets_the_ones_the_optimum_needs_back_in(
+    monkeypatch, seed, before
+):
+    """Regression: the default classifier on a standardised ``make_blobs(400, 6, centers=20)``
+    (one BLAS thread) stalled on 4 of 5 seeds. Its 95 patterns share their neurons over 20
+    outputs; the interior point's last directions lose their precision, and its best points
+    certify only 1e-6-1e-5. Two things held the polish back:
+
+    - a step that takes a block towards zero along its own ray met a point above the current
+      objective at the block's zero, and was halved again and again (200 steps, the block never
+      left the support): the point with the block itself at zero is now tried;
+    - on ``random_state=3`` the polished support lacked a block the optimum needs (pattern 86,
+      active on every sample, whose dual norm then exceeded n·α by 5e-6): the block out of the
+      support along which the objective falls fastest now joins it.
+
+    ``before`` is the certified gap each fit stopped at ('stalled', after a repeat)."""
+    from sklearn.datasets import make_blobs
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
+
+    from convexnn import ConvexReLUClassifier
+
+    X, y = make_blobs(400, n_features=6, centers=20, random_state=seed)
+    X = StandardScaler().fit_transform(X)
+    solves = _recorded_solves(monkeypatch)
+    with warnings.catch_warnings(), threadpool_limits(1):
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = ConvexReLUClassifier(random_state=0).fit(X, y)
+    assert len(solves) == 1 and model.status_ == "optimal" and model.gap_ <= 1e-8 < before
+
 @pytest.mark.long
 def test_the_default_regressor_certifies_forty_thousand_samples_within_its_budget():
     """The default regressor on 40,000 samples of a standardised ``make_friedman1`` (8 features,
