@@ -819,10 +819,13 @@ PRUNE_ITERATIONS = 4
 #: A solve that ends short of ``tol`` is polished (:func:`_polished`): Newton steps on the
 #: program restricted to the iterate's support, at most ``POLISH_STEPS`` of them and at most
 #: ``POLISH_MAX_FLOPS`` in all (``n K m² + 10 m³`` a step for ``m`` unknowns: forming the Hessian
-#: and its eigendecomposition; about three seconds on one core). A step that meets a row adds
+#: and its eigendecomposition; about ten seconds on one core). A step that meets a row adds
 #: that one row to the equalities: on 6,000 samples of 3 features (the default regressor, 100
-#: patterns) the first 30 steps all did.
-POLISH_STEPS, POLISH_MAX_FLOPS = 200, 3e10
+#: patterns) the first 30 steps all did. The default classifier on a standardised
+#: ``make_blobs(400, 6, centers=30)`` (about 95 patterns, 12,000 coupled rows, 500-600
+#: unknowns at first) stalled on seeds 0-2 of 6 with 3e10 flops (12 steps): its polish needs
+#: about 110, 8 s; with 1.5e11 all six certify, seeds 0 and 2 in 9.5 s where they took 17 s.
+POLISH_STEPS, POLISH_MAX_FLOPS = 200, 1.5e11
 #: Most times blocks outside the polished support join it (:func:`_polished`).
 POLISH_ENTRIES = 20
 #: Below this fraction of ``tol`` of the complementarity, a gap the multipliers' bounds leave

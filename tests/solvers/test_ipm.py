@@ -911,6 +911,28 @@ def test_the_polish_zeroes_blocks_and_lets_the_ones_the_optimum_needs_back_in(
         model = ConvexReLUClassifier(random_state=0).fit(X, y)
     assert len(solves) == 1 and model.status_ == "optimal" and model.gap_ <= 1e-8 < before
 
+
+def test_the_polish_budget_covers_a_polish_of_a_hundred_steps(monkeypatch):
+    """Regression: the default classifier on a standardised ``make_blobs(400, 6, centers=30,
+    random_state=2)`` (one BLAS thread) stalled at a certified gap of 1.8e-6 after a repeat,
+    17 s. Its polish, 12,000 coupled rows and about 550 unknowns at first, needs about 110 steps
+    of 4e9 flops; ``POLISH_MAX_FLOPS`` (then 3e10) stopped it after 12. With 1.5e11 the first
+    solve certifies."""
+    from sklearn.datasets import make_blobs
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
+
+    from convexnn import ConvexReLUClassifier
+
+    X, y = make_blobs(400, n_features=6, centers=30, random_state=2)
+    X = StandardScaler().fit_transform(X)
+    solves = _recorded_solves(monkeypatch)
+    with warnings.catch_warnings(), threadpool_limits(1):
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = ConvexReLUClassifier(random_state=0).fit(X, y)
+    assert len(solves) == 1 and model.status_ == "optimal" and model.gap_ <= 1e-8
+
 @pytest.mark.long
 def test_the_default_regressor_certifies_forty_thousand_samples_within_its_budget():
     """The default regressor on 40,000 samples of a standardised ``make_friedman1`` (8 features,
