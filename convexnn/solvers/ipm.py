@@ -826,6 +826,9 @@ PRUNE_ITERATIONS = 4
 #: unknowns at first) stalled on seeds 0-2 of 6 with 3e10 flops (12 steps): its polish needs
 #: about 110, 8 s; with 1.5e11 all six certify, seeds 0 and 2 in 9.5 s where they took 17 s.
 POLISH_STEPS, POLISH_MAX_FLOPS = 200, 1.5e11
+#: A block that its equalities would move by more than this fraction of its norm starts the
+#: polish without them (:func:`_polished`).
+MISPLACED = 1e-3
 #: Most times blocks outside the polished support join it (:func:`_polished`).
 POLISH_ENTRIES = 20
 #: Below this fraction of ``tol`` of the complementarity, a gap the multipliers' bounds leave
@@ -1724,6 +1727,10 @@ def _polished(problem, W, Z):
         start[b] = N @ (N.T @ W[b])
         if problem.free[b]:
             start[b, -1] = W[b, -1]
+        if np.linalg.norm(start[b] - W[b]) > MISPLACED * np.linalg.norm(W[b]):
+            # rows taken for equalities that the block does not nearly meet: none held (the
+            # iterate's block is inside its cone; the steps add the rows they meet)
+            start[b], tight[b] = W[b], set()
     W = start
     current, XW = value(W)
     if not np.isfinite(current):

@@ -957,6 +957,30 @@ def test_the_polish_merges_the_two_blocks_of_a_pattern_into_one(monkeypatch):
         model = ConvexReLUClassifier(random_state=0).fit(X, y)
     assert len(solves) == 1 and model.status_ == "optimal" and model.gap_ <= 1e-8
 
+
+def test_the_polish_starts_without_equalities_its_block_does_not_nearly_meet(monkeypatch):
+    """Regression: the default classifier on a standardised ``make_blobs(400, 6, centers=20,
+    random_state=8)`` (one BLAS thread) stalled at a certified gap of 3.3e-6 after a repeat,
+    20 s. The polish held as equalities rows whose slack at the interior point's last iterate
+    was small against its multiplier but not near zero: projected onto them, the blocks moved
+    far enough to raise the objective from 0.48743 to 0.52345, and the polish ended at a
+    certified gap of 1e-3. A block that its equalities would move by more than ``MISPLACED``
+    (1e-3) of its norm now starts without them, and the first solve certifies."""
+    from sklearn.datasets import make_blobs
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
+
+    from convexnn import ConvexReLUClassifier
+
+    X, y = make_blobs(400, n_features=6, centers=20, random_state=8)
+    X = StandardScaler().fit_transform(X)
+    solves = _recorded_solves(monkeypatch)
+    with warnings.catch_warnings(), threadpool_limits(1):
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = ConvexReLUClassifier(random_state=0).fit(X, y)
+    assert len(solves) == 1 and model.status_ == "optimal" and model.gap_ <= 1e-8
+
 @pytest.mark.long
 def test_the_default_regressor_certifies_forty_thousand_samples_within_its_budget():
     """The default regressor on 40,000 samples of a standardised ``make_friedman1`` (8 features,
