@@ -878,6 +878,25 @@ def test_the_polish_goes_down_the_slope_where_the_objective_has_no_curvature(mon
     assert len(solves) == 1 and model.status_ == "optimal" and model.gap_ <= 1e-8
 
 
+def _certifies_standardised_blobs(monkeypatch, n, d, centers, seed):
+    """The default classifier on a standardised ``make_blobs(n, d, centers=centers,
+    random_state=seed)``, one BLAS thread: its first solve certifies, with no warning."""
+    from sklearn.datasets import make_blobs
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
+
+    from convexnn import ConvexReLUClassifier
+
+    X, y = make_blobs(n, n_features=d, centers=centers, random_state=seed)
+    X = StandardScaler().fit_transform(X)
+    solves = _recorded_solves(monkeypatch)
+    with warnings.catch_warnings(), threadpool_limits(1):
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = ConvexReLUClassifier(random_state=0).fit(X, y)
+    assert len(solves) == 1 and model.status_ == "optimal"
+    return model
+
 
 @pytest.mark.parametrize("seed, before", [(13, 2.2e-6), (3, 3.3e-6)])
 def test_the_polish_zeroes_blocks_and_lets_the_ones_the_optimum_needs_back_in(
@@ -896,20 +915,8 @@ def test_the_polish_zeroes_blocks_and_lets_the_ones_the_optimum_needs_back_in(
       support along which the objective falls fastest now joins it.
 
     ``before`` is the certified gap each fit stopped at ('stalled', after a repeat)."""
-    from sklearn.datasets import make_blobs
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.preprocessing import StandardScaler
-    from threadpoolctl import threadpool_limits
-
-    from convexnn import ConvexReLUClassifier
-
-    X, y = make_blobs(400, n_features=6, centers=20, random_state=seed)
-    X = StandardScaler().fit_transform(X)
-    solves = _recorded_solves(monkeypatch)
-    with warnings.catch_warnings(), threadpool_limits(1):
-        warnings.simplefilter("error", ConvergenceWarning)
-        model = ConvexReLUClassifier(random_state=0).fit(X, y)
-    assert len(solves) == 1 and model.status_ == "optimal" and model.gap_ <= 1e-8 < before
+    model = _certifies_standardised_blobs(monkeypatch, 400, 6, 20, seed)
+    assert model.gap_ <= 1e-8 < before
 
 
 def test_the_polish_budget_covers_a_polish_of_a_hundred_steps(monkeypatch):
@@ -918,20 +925,8 @@ def test_the_polish_budget_covers_a_polish_of_a_hundred_steps(monkeypatch):
     17 s. Its polish, 12,000 coupled rows and about 550 unknowns at first, needs about 110 steps
     of 4e9 flops; ``POLISH_MAX_FLOPS`` (then 3e10) stopped it after 12. With 1.5e11 the first
     solve certifies."""
-    from sklearn.datasets import make_blobs
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.preprocessing import StandardScaler
-    from threadpoolctl import threadpool_limits
-
-    from convexnn import ConvexReLUClassifier
-
-    X, y = make_blobs(400, n_features=6, centers=30, random_state=2)
-    X = StandardScaler().fit_transform(X)
-    solves = _recorded_solves(monkeypatch)
-    with warnings.catch_warnings(), threadpool_limits(1):
-        warnings.simplefilter("error", ConvergenceWarning)
-        model = ConvexReLUClassifier(random_state=0).fit(X, y)
-    assert len(solves) == 1 and model.status_ == "optimal" and model.gap_ <= 1e-8
+    model = _certifies_standardised_blobs(monkeypatch, 400, 6, 30, 2)
+    assert model.gap_ <= 1e-8
 
 
 def test_the_polish_merges_the_two_blocks_of_a_pattern_into_one(monkeypatch):
@@ -942,20 +937,8 @@ def test_the_polish_merges_the_two_blocks_of_a_pattern_into_one(monkeypatch):
     a pair to zero along the direction without curvature that joins them. Each pair is now
     replaced by its difference in one block (the same outputs, a penalty no higher), and the
     first solve certifies."""
-    from sklearn.datasets import make_blobs
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.preprocessing import StandardScaler
-    from threadpoolctl import threadpool_limits
-
-    from convexnn import ConvexReLUClassifier
-
-    X, y = make_blobs(800, n_features=12, centers=20, random_state=5)
-    X = StandardScaler().fit_transform(X)
-    solves = _recorded_solves(monkeypatch)
-    with warnings.catch_warnings(), threadpool_limits(1):
-        warnings.simplefilter("error", ConvergenceWarning)
-        model = ConvexReLUClassifier(random_state=0).fit(X, y)
-    assert len(solves) == 1 and model.status_ == "optimal" and model.gap_ <= 1e-8
+    model = _certifies_standardised_blobs(monkeypatch, 800, 12, 20, 5)
+    assert model.gap_ <= 1e-8
 
 
 def test_the_polish_starts_without_equalities_its_block_does_not_nearly_meet(monkeypatch):
@@ -966,20 +949,8 @@ def test_the_polish_starts_without_equalities_its_block_does_not_nearly_meet(mon
     far enough to raise the objective from 0.48743 to 0.52345, and the polish ended at a
     certified gap of 1e-3. A block that its equalities would move by more than ``MISPLACED``
     (1e-3) of its norm now starts without them, and the first solve certifies."""
-    from sklearn.datasets import make_blobs
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.preprocessing import StandardScaler
-    from threadpoolctl import threadpool_limits
-
-    from convexnn import ConvexReLUClassifier
-
-    X, y = make_blobs(400, n_features=6, centers=20, random_state=8)
-    X = StandardScaler().fit_transform(X)
-    solves = _recorded_solves(monkeypatch)
-    with warnings.catch_warnings(), threadpool_limits(1):
-        warnings.simplefilter("error", ConvergenceWarning)
-        model = ConvexReLUClassifier(random_state=0).fit(X, y)
-    assert len(solves) == 1 and model.status_ == "optimal" and model.gap_ <= 1e-8
+    model = _certifies_standardised_blobs(monkeypatch, 400, 6, 20, 8)
+    assert model.gap_ <= 1e-8
 
 @pytest.mark.long
 def test_the_default_regressor_certifies_forty_thousand_samples_within_its_budget():
