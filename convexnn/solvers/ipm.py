@@ -1737,6 +1737,26 @@ def _polished(problem, W, Z):
         return None
     outputs = {b: problem.block_outputs(b) for b in active}
     budget, entries = POLISH_MAX_FLOPS, 0
+    ways = {}  # per block out of the support: its basis, equalities and direction of entry
+
+    def way_in(b, g):
+        """The direction along which block ``b`` would join the support, its equalities set
+        in ``tight``: its interior-point block on them (a block without rows: down the slope
+        ``g``). All but the slope are fixed by the iterate: formed once per block."""
+        if b not in ways:
+            tight[b] = tight_rows(b)
+            N, u = basis(b), None
+            if not problem.free[b]:
+                u = N @ (N.T @ iterate[b])
+                rows = np.flatnonzero(problem.S2[:, b])
+                slack = (problem.Xt[rows] @ u) * problem.S2[rows, b]
+                if np.any(slack < -1e-12 * np.abs(slack).max(initial=0.0)):
+                    # its equalities take the iterate's block out of its cone: the block itself
+                    u, tight[b] = iterate[b], set()
+            ways[b] = (N, frozenset(tight[b]), u)
+        N, equalities, u = ways[b]
+        tight[b] = set(equalities)
+        return N @ (N.T @ -g) if u is None else u
 
     def enter():
         """The block out of the support along whose interior-point direction (its equalities
@@ -1750,15 +1770,7 @@ def _polished(problem, W, Z):
         gradient = problem.smooth_gradient(XW)[out, :-1]
         found = {}
         for b, g in zip(out, gradient, strict=True):
-            tight[b] = tight_rows(b)
-            N = basis(b)
-            # a block without rows may move along any weights: down the slope
-            u = N @ (N.T @ (-g if problem.free[b] else iterate[b]))
-            rows = np.flatnonzero(problem.S2[:, b])
-            slack = (problem.Xt[rows] @ u) * problem.S2[rows, b]
-            if np.any(slack < -1e-12 * np.abs(slack).max(initial=0.0)):
-                # its equalities take the iterate's block out of its cone: the block itself
-                u, tight[b] = iterate[b], set()
+            u = way_in(b, g)
             size = float(np.linalg.norm(u[:d]))
             if size > 0:
                 found[b] = (float(g @ u) / size + problem.alpha, u)  # the slope per unit norm
