@@ -9,6 +9,7 @@ from convexnn.kernels import (
     group_soft_threshold,
     masked_rowsum,
     pair_weights,
+    right_sandwich_rows,
     update_multipliers,
 )
 
@@ -46,6 +47,20 @@ def test_augmented_lagrangian_kernels_match_numpy_reference(dtype):
     assert np.allclose(out, M * (-g[:, None]) - S * H, rtol=rtol, atol=1e-6)
     update_multipliers(Z, M, Lam, 0.7)
     assert np.allclose(Lam, H, rtol=rtol)
+
+
+def test_right_sandwich_rows_match_numpy_reference():
+    rng = np.random.default_rng(3)
+    n, K, rows, start = 11, 4, 5, 3
+    U = rng.standard_normal((rows, K, K, n))
+    S = rng.standard_normal((n, K, K))
+    A = np.full((K, n, K, n), np.nan)
+    expected = A.copy()
+    right_sandwich_rows(U, S, start, A)
+    naive.right_sandwich_rows(U, S, start, expected)
+    # the blocks q < o and the rows outside the block are left as they were
+    assert np.array_equal(np.isnan(A), np.isnan(expected))
+    assert np.allclose(A[~np.isnan(A)], expected[~np.isnan(expected)], rtol=1e-12, atol=0)
 
 
 def test_pair_weights_match_numpy_reference():
