@@ -723,7 +723,9 @@ class SharedReluProblem(ReluProblem):
         for start in range(0, n, rows):
             stop = min(start + rows, n)
             G = np.matmul(MXC[:, start:stop], MX.transpose(0, 2, 1))  # G_k's rows: (P, r, n)
-            T = np.matmul(EE, np.ascontiguousarray(G.transpose(1, 0, 2)))  # (r, K², n)
+            # (r, K², n); each sample's (P, n) slice of G is a strided matrix BLAS takes as
+            # it is (a contiguous copy first cost five times the product)
+            T = np.matmul(EE, G.transpose(1, 0, 2))
             U = np.matmul(root[start:stop], T.reshape(stop - start, K, K * n))
             right_sandwich_rows(U.reshape(stop - start, K, K, n), root, start, A)
         return A.reshape(n * K, n * K)
