@@ -10,6 +10,7 @@ fitted once on a small problem first, so that no timed fit pays the process's on
     python benchmarks/default_estimators.py regression --data ../shared/data
     python benchmarks/default_estimators.py regression --data ../shared/data --raw --alpha 1e-2
     python benchmarks/default_estimators.py classification --data ../shared/data [--sets a,b,...]
+    python benchmarks/default_estimators.py classification --data ../shared/data --fold 3
     python benchmarks/default_estimators.py summary table.md [more tables ...]
 
 ``summary`` reads tables these runs printed (one row per set; rows of sets that did not finish may
@@ -17,9 +18,10 @@ say so in their second column) and prints the targets of the default estimators:
 sets certified to 1e-6, where J is at or below the best MLP's, the median ratio of the fit time to
 that of the MLP with scikit-learn's defaults, and the mean difference in test accuracy (or RMSE).
 
-Regression: the 9 sets of ``uci_regression`` (split0; X and y standardised on the training split,
-or as shipped with ``--raw``).
-Classification: the sets of ``uci121`` (fold0 train/test, features as shipped).
+Regression: the 9 sets of ``uci_regression`` (split0, or the split ``--fold`` names; X and y
+standardised on the training split, or as shipped with ``--raw``).
+Classification: the sets of ``uci121`` (fold0 train/test, or the fold ``--fold`` names; features as
+shipped).
 """
 
 from __future__ import annotations
@@ -37,10 +39,10 @@ from sklearn.preprocessing import LabelEncoder, StandardScaler
 from convexnn import ConvexReLUClassifier, ConvexReLURegressor, network_objective
 
 
-def regression_sets(folder, raw=False):
+def regression_sets(folder, raw=False, fold=0):
     for path in sorted(Path(folder, "uci_regression").glob("*.npz")):
         data = np.load(path)
-        train, test = data["split0_train"], data["split0_test"]
+        train, test = data[f"split{fold}_train"], data[f"split{fold}_test"]
         if raw:  # X and y as shipped
             yield path.stem, data["X"][train], data["y"][train], data["X"][test], data["y"][test]
             continue
@@ -52,12 +54,12 @@ def regression_sets(folder, raw=False):
         yield path.stem, X_train, y_train, X_test, y_test
 
 
-def classification_sets(folder, names=None):
+def classification_sets(folder, names=None, fold=0):
     for path in sorted(Path(folder, "uci121").glob("*.npz")):
         if names and path.stem not in names:
             continue
         data = np.load(path)
-        train, test = data["fold0_train"], data["fold0_test"]
+        train, test = data[f"fold{fold}_train"], data[f"fold{fold}_test"]
         X, y = data["X"].astype(np.float64), LabelEncoder().fit_transform(data["y"])
         yield path.stem, X[train], y[train], X[test], y[test]
 
@@ -132,14 +134,18 @@ def main(argv=None):
     parser.add_argument("--sets", default=None, help="comma-separated dataset names")
     parser.add_argument("--raw", action="store_true",
                         help="regression: X and y as shipped, not standardised")
+    parser.add_argument("--fold", type=int, default=0,
+                        help="the split to train and test on: foldK of uci121 (0-3), splitK of "
+                             "uci_regression (0-19; protein 0-4)")
     args = parser.parse_args(argv)
     alpha, task = args.alpha, args.task
     names = args.sets.split(",") if args.sets else None
     if task == "regression":
-        sets = [s for s in regression_sets(args.data, args.raw) if not names or s[0] in names]
+        sets = [s for s in regression_sets(args.data, args.raw, args.fold)
+                if not names or s[0] in names]
         Convex, MLP, metric = ConvexReLURegressor, MLPRegressor, "test RMSE"
     else:
-        sets = classification_sets(args.data, names)
+        sets = classification_sets(args.data, names, args.fold)
         Convex, MLP, metric = ConvexReLUClassifier, MLPClassifier, "test acc."
     print(f"| set | n | J convex | J L-BFGS | J Adam | gap | {metric} convex | {metric} best MLP "
           "| time convex [s] | time L-BFGS [s] | time MLP defaults [s] |")
