@@ -260,29 +260,24 @@ def pair_weights(A, out):
 
 
 @njit(cache=True)
-def right_sandwich_rows(U, S, start, A):
-    """``A[o, i, q, j] = Σ_b U[i − start, o, b, j] · S[j, q, b]`` for the rows ``i`` from ``start``
-    and the output blocks ``q ≥ o`` alone (the upper triangle the Cholesky factorisation reads;
-    the others are left as they are): the right half of the shared program's ``S T S`` (the
-    interior point's Woodbury matrix), ``U`` its left half for a block of samples.
+def right_sandwich_rows(U, St, start, A):
+    """``A[o, i, q, j] = Σ_b U[i − start, o, b, j] · St[q, b, j]`` for the rows ``i`` from
+    ``start`` and the output blocks ``q ≥ o`` alone (the upper triangle the Cholesky factorisation
+    reads; the others are left as they are): the right half of the shared program's ``S T S``
+    (the interior point's Woodbury matrix), ``U`` its left half for a block of samples.
 
     Parameters
     ----------
     U : ndarray of shape (n_rows, n_outputs, n_outputs, n_samples), float64
         The left half for samples ``start`` to ``start + n_rows``.
-    S : ndarray of shape (n_samples, n_outputs, n_outputs), float64
-        The curvature roots ``S_j``.
+    St : ndarray of shape (n_outputs, n_outputs, n_samples), float64
+        The curvature roots, ``St[q, b, j] = S_j[q, b]`` (contiguous over the samples ``j``).
     start : int
         The sample of ``U``'s first row.
     A : ndarray of shape (n_outputs, n_samples, n_outputs, n_samples), float64
         Written in place.
     """
     rows, K, _, n = U.shape
-    St = np.empty((K, K, n))  # St[q, b, j] = S[j, q, b]: contiguous over j
-    for j in range(n):
-        for q in range(K):
-            for b in range(K):
-                St[q, b, j] = S[j, q, b]
     for r in range(rows):
         i = start + r
         for o in range(K):

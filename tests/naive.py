@@ -21,13 +21,13 @@ def explicit_design(Xt, M):
     return np.hstack([M[:, [k]] * Xt for k in range(M.shape[1])])
 
 
-def right_sandwich_rows(U, S, start, A):
-    """``A[o, i, q, j] = Σ_b U[i − start, o, b, j] S[j, q, b]`` for ``q ≥ o``, in place."""
+def right_sandwich_rows(U, St, start, A):
+    """``A[o, i, q, j] = Σ_b U[i − start, o, b, j] St[q, b, j]`` for ``q ≥ o``, in place."""
     rows, K = U.shape[:2]
     for r in range(rows):
         for o in range(K):
             for q in range(o, K):
-                A[o, start + r, q] = np.einsum("bj,jb->j", U[r, o], S[:, q])
+                A[o, start + r, q] = np.einsum("bj,bj->j", U[r, o], St[q])
 
 
 def pair_weights(A):

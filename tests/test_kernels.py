@@ -53,11 +53,11 @@ def test_right_sandwich_rows_match_numpy_reference():
     rng = np.random.default_rng(3)
     n, K, rows, start = 11, 4, 5, 3
     U = rng.standard_normal((rows, K, K, n))
-    S = rng.standard_normal((n, K, K))
+    St = rng.standard_normal((K, K, n))
     A = np.full((K, n, K, n), np.nan)
     expected = A.copy()
-    right_sandwich_rows(U, S, start, A)
-    naive.right_sandwich_rows(U, S, start, expected)
+    right_sandwich_rows(U, St, start, A)
+    naive.right_sandwich_rows(U, St, start, expected)
     # the blocks q < o and the rows outside the block are left as they were
     assert np.array_equal(np.isnan(A), np.isnan(expected))
     assert np.allclose(A[~np.isnan(A)], expected[~np.isnan(expected)], rtol=1e-12, atol=0)

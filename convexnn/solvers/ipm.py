@@ -717,7 +717,7 @@ class SharedReluProblem(ReluProblem):
         MX = self.M.T[:, :, None] * self.Xt  # D_k X̃: (P, n, p)
         MXC = np.matmul(MX, C[0])  # D_k X̃ C_k
         EE = (self.E[:, None, :] * self.E[None, :, :]).reshape(K * K, P)
-        root = np.ascontiguousarray(root)
+        St = np.ascontiguousarray(root.transpose(1, 2, 0))  # S_j[q, b] as (q, b, j)
         A = np.zeros((K, n, K, n))
         rows = max(1, SHARED_CHUNK_ENTRIES // (max(P, K * K) * n))
         for start in range(0, n, rows):
@@ -727,7 +727,7 @@ class SharedReluProblem(ReluProblem):
             # it is (a contiguous copy first cost five times the product)
             T = np.matmul(EE, G.transpose(1, 0, 2))
             U = np.matmul(root[start:stop], T.reshape(stop - start, K, K * n))
-            right_sandwich_rows(U.reshape(stop - start, K, K, n), root, start, A)
+            right_sandwich_rows(U.reshape(stop - start, K, K, n), St, start, A)
         return A.reshape(n * K, n * K)
 
 
