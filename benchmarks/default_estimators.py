@@ -39,10 +39,21 @@ from sklearn.preprocessing import LabelEncoder, StandardScaler
 from convexnn import ConvexReLUClassifier, ConvexReLURegressor, network_objective
 
 
+def split_indices(data, name, kind, fold):
+    """The training and test indices of split ``{kind}{fold}`` of the archive ``data`` (``kind``:
+    ``"fold"`` in uci121, ``"split"`` in uci_regression); a ``ValueError`` naming the splits it
+    has where it has no such split."""
+    if f"{kind}{fold}_train" not in data.files:
+        have = sorted(int(key[len(kind):-len("_train")]) for key in data.files
+                      if key.startswith(kind) and key.endswith("_train"))
+        raise ValueError(f"{name} has no {kind}{fold}; its {kind}s are {have[0]}-{have[-1]}")
+    return data[f"{kind}{fold}_train"], data[f"{kind}{fold}_test"]
+
+
 def regression_sets(folder, raw=False, fold=0):
     for path in sorted(Path(folder, "uci_regression").glob("*.npz")):
         data = np.load(path)
-        train, test = data[f"split{fold}_train"], data[f"split{fold}_test"]
+        train, test = split_indices(data, path.stem, "split", fold)
         if raw:  # X and y as shipped
             yield path.stem, data["X"][train], data["y"][train], data["X"][test], data["y"][test]
             continue
@@ -59,7 +70,7 @@ def classification_sets(folder, names=None, fold=0):
         if names and path.stem not in names:
             continue
         data = np.load(path)
-        train, test = data[f"fold{fold}_train"], data[f"fold{fold}_test"]
+        train, test = split_indices(data, path.stem, "fold", fold)
         X, y = data["X"].astype(np.float64), LabelEncoder().fit_transform(data["y"])
         yield path.stem, X[train], y[train], X[test], y[test]
 

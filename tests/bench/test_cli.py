@@ -237,3 +237,22 @@ def test_summarise_prints_the_profile_misses_and_certificates_without_excluded_m
                     "--exclude", "convex-gated"])
     printed = capsys.readouterr().out
     assert "convex-gated" not in printed and "convex-relu vs sgd" in printed
+
+
+def test_default_estimators_takes_the_split_asked_for_and_names_the_ones_there_are(tmp_path):
+    """``benchmarks/default_estimators.py --fold``: the sets come from that split, and a split an
+    archive does not have is an error naming the ones it has, not a ``KeyError`` from numpy."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import default_estimators
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((8, 2)), np.arange(8) % 2
+    (tmp_path / "uci121").mkdir()
+    np.savez(tmp_path / "uci121" / "tiny.npz", X=X, y=y, fold0_train=[0, 1, 2, 3],
+             fold0_test=[4, 5], fold1_train=[2, 3, 4, 5], fold1_test=[6, 7])
+    (name, X_train, y_train, X_test, _), = default_estimators.classification_sets(tmp_path, fold=1)
+    assert name == "tiny"
+    assert np.array_equal(X_train, X[2:6]) and np.array_equal(y_train, y[2:6])
+    assert np.array_equal(X_test, X[6:])
+    with pytest.raises(ValueError, match="tiny has no fold4; its folds are 0-1"):
+        list(default_estimators.classification_sets(tmp_path, fold=4))
