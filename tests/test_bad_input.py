@@ -237,7 +237,8 @@ def _():
     "mixed-feature-scales",
     "features of scales 1e6 and 0.1 side by side (raw measurements), a fit that stops above "
     "`tol`",
-    "the `ConvergenceWarning` names the gap reached and the features' range of scales, and says "
+    "the `ConvergenceWarning` names the gap reached and the features' range of scales (or, where "
+    "offsets hide how differently the features vary, of their standard deviations), and says "
     "to standardise them (weight decay is not scale invariant, and such programs are hard to "
     "certify: protein-tertiary-structure as shipped ended at a gap of 0.999); on standardised "
     "features it says to increase `max_iter` or loosen `tol`.",
@@ -247,12 +248,18 @@ def _():
     Z = rng.standard_normal((300, 3))
     y = np.sin(Z[:, 0]) + Z[:, 1] * Z[:, 2]
     raw = Z * np.array([5e5, 0.1, 50.0]) + np.array([1.4e6, 0.3, 100.0])
-    for X, advice in [(raw, "range from 0.32 to 1.4e+06"), (Z, "increase max_iter or loosen tol")]:
+    # root mean squares 10-1,000 apart by 100 only, standard deviations 0.01-1,000
+    offset = Z * np.array([1e-2, 1e3, 1e-2]) + np.array([10.0, 100.0, 10.0])
+    for X, advice in [
+        (raw, "scales (root mean squares) range from 0.32 to 1.4e+06"),
+        (offset, "spreads (standard deviations) range from 0.0096 to 9.8e+02"),
+        (Z, "increase max_iter or loosen tol"),
+    ]:
         with pytest.warns(ConvergenceWarning, match="relative duality gap") as caught:
             ConvexReLURegressor(max_iter=3, random_state=0).fit(X, y)
         (message,) = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
         assert advice in message
-        assert ("Standardise the features" in message) == (X is raw)
+        assert ("Standardise the features" in message) == (X is not Z)
 
 
 @case(
