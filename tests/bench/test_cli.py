@@ -256,3 +256,26 @@ def test_default_estimators_takes_the_split_asked_for_and_names_the_ones_there_a
     assert np.array_equal(X_test, X[6:])
     with pytest.raises(ValueError, match="tiny has no fold4; its folds are 0-1"):
         list(default_estimators.classification_sets(tmp_path, fold=4))
+
+
+def test_random_problems_draw_every_family_and_check_the_default_fit(capsys):
+    """``benchmarks/random_problems.py``: each family draws data of its task whose size and
+    shape the seed chooses; a run prints a row per problem and the summary of what the fits
+    promise; an unknown family is an error that names the known ones."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import random_problems
+
+    for family, (task, _) in random_problems.FAMILIES.items():
+        drawn, X, y = random_problems.draw(family, 3)
+        assert drawn == task and X.dtype == np.float64 and len(X) == len(y)
+        assert len(X) in random_problems.SAMPLES and np.all(np.isfinite(X))
+        assert (y.dtype.kind in "iub") == (task == "classification"), family
+    assert random_problems.draw("moons", 5)[1].shape != random_problems.draw("moons", 0)[1].shape
+    random_problems.main(["--families", "moons", "--seeds", "1", "--first", "1"])
+    printed = capsys.readouterr().out
+    assert "| moons | 1 | 150 | 2 |" in printed
+    assert "certified to tol without a warning: 1" in printed
+    assert "J at or below the zero network's: 1" in printed
+    with pytest.raises(SystemExit):
+        random_problems.main(["--families", "moons,spirals"])
+    assert "unknown families ['spirals']" in capsys.readouterr().err
