@@ -24,6 +24,7 @@ import time
 import warnings
 
 import numpy as np
+from default_estimators import warm_up  # run from benchmarks/, as its sibling scripts are
 from sklearn import datasets
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
@@ -141,17 +142,6 @@ def zero_objective(task, y):
     return float(-np.sum(share * np.log(share)))
 
 
-def warm_up():
-    """Fit each estimator once on a tiny problem, so that no timed fit pays the process's
-    one-off costs (imports, loading numba's compiled kernels)."""
-    X = np.random.default_rng(0).standard_normal((30, 2))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for y in (np.arange(30) % 2, np.arange(30) % 3):
-            ConvexReLUClassifier(n_gates=5, random_state=0).fit(X, y)
-        ConvexReLURegressor(n_gates=5, random_state=0).fit(X, X[:, 0])
-
-
 def run(family, seed, alpha=None):
     """One problem: a dict of what the row prints."""
     task, X, y = draw(family, seed)
@@ -199,7 +189,8 @@ def main(argv=None):
     print("| family | seed | n | d | alpha | J convex | J zero network | J L-BFGS MLP | gap "
           "| status | time convex [s] |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    warm_up()
+    warm_up(ConvexReLUClassifier, MLPClassifier)
+    warm_up(ConvexReLURegressor, MLPRegressor)
     rows = []
     for family in families:
         for seed in range(args.first, args.first + args.seeds):
