@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit, logit, xlogy
 
+from ._linalg import eigh
 from .kernels import logistic_intercept, softmax_intercept, softmax_loss_sum
 
 
@@ -222,8 +223,8 @@ class SoftmaxLoss:
             signature.
         """
         p = softmax(F, axis=1)
-        values, vectors = np.linalg.eigh(np.einsum("ij,jk->ijk", p, np.eye(p.shape[1]))
-                                         - p[:, :, None] * p[:, None, :])
+        values, vectors = eigh(np.einsum("ij,jk->ijk", p, np.eye(p.shape[1]))
+                               - p[:, :, None] * p[:, None, :])
         root = np.sqrt(np.maximum(values, 0.0))
         return np.matmul(vectors * root[:, None, :], vectors.transpose(0, 2, 1))
 

@@ -120,3 +120,32 @@ def test_logistic_intercept_matches_a_bracketing_root_finder():
         reference = brentq(excess, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps)
         delta = get_loss("logistic").intercept_shift(f[:, None], y[:, None])[0]
         assert abs(excess(delta)) <= abs(excess(reference)) + 1e-12 * n
+
+
+def test_softmax_hessian_roots_survive_an_eigendecomposition_that_does_not_converge(monkeypatch):
+    """LAPACK's divide and conquer can fail on a finite symmetric block (``convexnn._linalg``):
+    where numpy's ``eigh`` fails on one sample's block, the softmax curvature roots are still
+    the roots of ``diag(p) − ppᵀ``, and those of the other samples are numpy's."""
+    rng = np.random.default_rng(3)
+    F = 4 * rng.standard_normal((6, 5))
+    Y = np.eye(5)[rng.integers(0, 5, 6)]
+    P = np.exp(F - F.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    H = np.einsum("ij,jk->ijk", P, np.eye(5)) - P[:, :, None] * P[:, None, :]
+    loss = get_loss("softmax")
+    expected = loss.hessian_root(F, Y)
+    plain = np.linalg.eigh
+
+    def failing(A):  # fails on any stack that holds sample 4's block
+        if np.any(np.all(np.abs(A - H[4]) <= 1e-15, axis=(-2, -1))):
+            raise np.linalg.LinAlgError("Eigenvalues did not converge")
+        return plain(A)
+
+    monkeypatch.setattr(np.linalg, "eigh", failing)
+    with pytest.raises(np.linalg.LinAlgError):
+        np.linalg.eigh(H)
+    roots = loss.hessian_root(F, Y)
+    monkeypatch.setattr(np.linalg, "eigh", plain)
+    assert np.array_equal(np.delete(roots, 4, axis=0), np.delete(expected, 4, axis=0))
+    assert np.allclose(roots @ roots, H, rtol=0, atol=1e-13)
+    assert np.allclose(roots, expected, rtol=0, atol=1e-12)

@@ -37,10 +37,11 @@ import warnings
 from functools import cached_property
 
 import numpy as np
-from scipy.linalg import blas, cho_solve, cholesky, eigh, qr
+from scipy.linalg import blas, cho_solve, cholesky, qr
 from scipy.optimize import linprog
 from sklearn.exceptions import ConvergenceWarning
 
+from .._linalg import eigh as _eigh
 from ..cone import multiplier_bounds, paired_block_norms
 from ..kernels import pair_weights, right_sandwich_rows
 from ..patterns.core import far_centroid
@@ -2146,28 +2147,6 @@ def _shifted_cholesky(N):
         R /= scale[None, :]  # N = (R D⁻¹)ᵀ(R D⁻¹) for the scaled N = D N D
         return R
     raise np.linalg.LinAlgError("the Newton matrix of 'ipm' is not positive definite")
-
-
-def _eigh(A):
-    """``np.linalg.eigh`` of a symmetric matrix or of a stack of them. LAPACK's divide and
-    conquer (``syevd``, numpy's driver) can fail to converge on a finite, well-conditioned
-    block: on 150 samples of 30 features of scales 1e-3–1e3 at ``alpha=1e-4`` it did so on one
-    31 × 31 block of eigenvalues 4e4–4e7, and the default classifier stopped at a certified gap
-    of 0.97 (``tests/solvers/test_ipm.py``). Such a block is decomposed again by relatively
-    robust representations (``syevr``, :func:`scipy.linalg.eigh`); the others keep numpy's
-    result."""
-    try:
-        return np.linalg.eigh(A)
-    except np.linalg.LinAlgError:
-        if A.ndim == 2:
-            return eigh(A, driver="evr", check_finite=False)
-    values, vectors = np.empty(A.shape[:-1]), np.empty(A.shape)
-    for b, block in enumerate(A):
-        try:
-            values[b], vectors[b] = np.linalg.eigh(block)
-        except np.linalg.LinAlgError:
-            values[b], vectors[b] = eigh(block, driver="evr", check_finite=False)
-    return values, vectors
 
 
 def _psd_root(C):
