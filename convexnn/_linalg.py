@@ -15,7 +15,8 @@ def eigh(A):
     31 × 31 block of eigenvalues 4e4–4e7, and the default classifier stopped at a certified gap
     of 0.97 (``tests/solvers/test_ipm.py``). Such a block is decomposed again by relatively
     robust representations (``syevr``, :func:`scipy.linalg.eigh`); the others keep numpy's
-    result."""
+    result. The interior point's block inverses and roots and the softmax loss's curvature
+    roots (``tests/test_losses.py``) go through it."""
     try:
         return np.linalg.eigh(A)
     except np.linalg.LinAlgError:
