@@ -23,7 +23,8 @@ from convexnn import ConvexReLUClassifier, ConvexReLURegressor
 
 
 def test_default_classifier_on_breast_cancer():
-    """The README's quick start: every fold certifies (a fold that stops short warns)."""
+    """The README quick start's cross-validation (at the default alpha): every fold certifies
+    (a fold that stops short warns)."""
     X, y = load_breast_cancer(return_X_y=True)
     model = make_pipeline(StandardScaler(), ConvexReLUClassifier(random_state=0))
     with warnings.catch_warnings():
@@ -48,8 +49,8 @@ def test_default_regressor_on_diabetes_beats_a_constant():
 
 @pytest.mark.parametrize("load, Estimator", [
     (load_iris, ConvexReLUClassifier),
-    (load_wine, ConvexReLUClassifier),  # features of scales 0.1 to 300
-    (load_breast_cancer, ConvexReLUClassifier),  # 0.003 to 570
+    (load_wine, ConvexReLUClassifier),  # feature spreads 0.12 to 310
+    (load_breast_cancer, ConvexReLUClassifier),  # 0.0026 to 570
     (load_diabetes, ConvexReLURegressor),
     (load_linnerud, ConvexReLURegressor),  # three outputs, features and targets far from 0
 ])
