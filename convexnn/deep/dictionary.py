@@ -16,7 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["DEPTHS", "Dictionary", "build_dictionary", "chain_features"]
+__all__ = [
+    "DEPTHS",
+    "Dictionary",
+    "build_dictionary",
+    "chain_features",
+    "estimate_dictionary_features",
+    "estimate_dictionary_memory",
+]
 
 DEPTHS = (2, 3, 4)
 
@@ -78,6 +85,63 @@ def chain_features(x, signs, anchors):
         G = np.maximum(s * (G - a), 0.0)
         A[:, level + 1 :] = np.maximum(s[:, None] * (A[:, level + 1 :] - a[:, None]), 0.0)
     return np.ascontiguousarray(G)
+
+
+def n_raw_chains(n_breakpoints, depth):
+    """Number of (signs, anchors) combinations of the dictionary of depth ``depth`` on
+    ``n_breakpoints`` points: ``(2B)^{L−1}``, twice that at depth 4 (the reflections)."""
+    return (2 * int(n_breakpoints)) ** (depth - 1) * (2 if depth == 4 else 1)
+
+
+def estimate_dictionary_features(n_breakpoints, depth):
+    """An upper estimate of the number of features :func:`build_dictionary` keeps (distinct,
+    not vanishing on every input) on ``n_breakpoints`` anchors: ``2B`` at depth 2, ``B²`` at
+    depth 3 (a quarter of the raw chains), ``0.5B³ + 2B²`` at depth 4. Measured at depth 4:
+    0.29–0.34 B³ on uniform inputs of 7–45 points, 0.38–0.50 B³ on heavy-tailed ones (a
+    standard normal cubed), fewer on evenly spaced ones, whose reflections coincide.
+
+    Parameters
+    ----------
+    n_breakpoints : int
+        The inputs the chains are anchored at (all distinct inputs for the full dictionary).
+    depth : {2, 3, 4}
+
+    Returns
+    -------
+    int
+    """
+    B = int(n_breakpoints)
+    return {2: 2 * B, 3: B * B, 4: int(np.ceil(0.5 * B**3)) + 2 * B * B}[depth]
+
+
+def estimate_dictionary_memory(n_points, n_breakpoints, depth, chunk_size=200_000):
+    """Peak bytes of :func:`build_dictionary` on ``n_points`` distinct inputs and
+    ``n_breakpoints`` of them as anchors (an upper estimate): the raw chains' index arrays, one
+    chunk of them evaluated at the points, and the kept features' values with the temporaries
+    of their evaluation. Measured increases of the peak resident memory: 2.5 GiB for 400
+    uniform points at depth 3 (estimate 3.3 GiB), 0.6 GiB for 60 at depth 4 (estimate 1.0 GiB).
+
+    Parameters
+    ----------
+    n_points : int
+        Distinct training inputs.
+    n_breakpoints : int
+        The inputs the chains are anchored at (all of them for the full dictionary).
+    depth : {2, 3, 4}
+    chunk_size : int
+        Chains evaluated at a time (as in :func:`build_dictionary`).
+
+    Returns
+    -------
+    int
+    """
+    raw = n_raw_chains(n_breakpoints, depth)
+    levels = depth - 1
+    chains = 6 * 8 * raw * levels  # indices, anchors, signs (and the reflected copies)
+    keys = raw * (3 * 8 + 8)  # the random projections that find repeated features, indices
+    chunk = 3 * 8 * int(n_points) * min(chunk_size, raw)
+    values = 3 * 8 * int(n_points) * estimate_dictionary_features(n_breakpoints, depth)
+    return chains + keys + chunk + values
 
 
 def _raw_chains(breakpoints, depth):

@@ -18,6 +18,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._memory import check_memory
 from .._outputs import (
     ClassifierOutputsMixin,
     NetworkEstimator,
@@ -28,7 +29,7 @@ from ..losses import encode_targets
 from ..network import network_objective
 from ..patterns import SAMPLERS
 from ..solvers import SOLVERS, solve
-from .dictionary import DEPTHS
+from .dictionary import DEPTHS, estimate_dictionary_memory
 from .objective import deep_objective
 from .oned import DictionaryProgram, dictionary_to_network
 from .stacking import stack_convex_blocks
@@ -287,6 +288,13 @@ class ConvexDeep1DRegressor(RegressorOutputsMixin, RegressorMixin, NetworkEstima
     max_iter : int, default=30
         Iteration budget of the solver (working-set rounds for ``"lasso_ip"``).
     verbose : bool, default=False
+    max_memory : "auto", float or None, default="auto"
+        Memory budget in bytes. The full dictionary has about ``2n`` features at depth 2, ``n²``
+        at depth 3 and ``0.3–0.5 n³`` at depth 4 (``n`` distinct inputs, or ``n_breakpoints``):
+        before building it, ``fit`` estimates the memory it needs and raises a
+        :class:`MemoryError` that states the estimate when it exceeds the budget, instead of
+        exhausting the machine (depth 4 on 400 inputs would need hundreds of GiB). ``"auto"``:
+        90 % of the memory available; ``None``: no check.
 
     Attributes
     ----------
@@ -316,6 +324,7 @@ class ConvexDeep1DRegressor(RegressorOutputsMixin, RegressorMixin, NetworkEstima
         "tol": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "verbose": ["verbose"],
+        "max_memory": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"}), None],
     }
 
     def __init__(
@@ -328,6 +337,7 @@ class ConvexDeep1DRegressor(RegressorOutputsMixin, RegressorMixin, NetworkEstima
         tol=1e-8,
         max_iter=30,
         verbose=False,
+        max_memory="auto",
     ):
         self.depth = depth
         self.alpha = alpha
@@ -336,6 +346,7 @@ class ConvexDeep1DRegressor(RegressorOutputsMixin, RegressorMixin, NetworkEstima
         self.tol = tol
         self.max_iter = max_iter
         self.verbose = verbose
+        self.max_memory = max_memory
 
     @validated_fit
     def fit(self, X, y):
@@ -375,6 +386,15 @@ class ConvexDeep1DRegressor(RegressorOutputsMixin, RegressorMixin, NetworkEstima
         if self.n_breakpoints is not None and points.shape[0] > self.n_breakpoints:
             ranks = np.round(np.linspace(0, points.shape[0] - 1, self.n_breakpoints)).astype(int)
             breakpoints = points[np.unique(ranks)]
+        anchored = points.shape[0] if breakpoints is None else breakpoints.shape[0]
+        check_memory(
+            estimate_dictionary_memory(points.shape[0], anchored, self.depth),
+            self.max_memory,
+            f"{type(self).__name__}(depth={self.depth}): the dictionary on {points.shape[0]} "
+            f"distinct inputs anchored at {anchored} of them",
+            "Anchor the paths at fewer inputs (n_breakpoints, e.g. 100), or use a smaller "
+            "depth. ",
+        )
         program = DictionaryProgram(
             X, Y, self.depth, "squared", self.alpha, breakpoints=breakpoints
         )

@@ -4,7 +4,11 @@ import numpy as np
 import pytest
 
 from convexnn.deep import build_dictionary
-from convexnn.deep.dictionary import chain_features
+from convexnn.deep.dictionary import (
+    chain_features,
+    estimate_dictionary_features,
+    estimate_dictionary_memory,
+)
 
 
 def _naive_feature(x, signs, anchors):
@@ -51,3 +55,24 @@ def test_dictionary_drops_zero_and_repeated_features():
     ramps = build_dictionary(x, 2).values
     for j in range(ramps.shape[1]):
         assert np.min(np.abs(V - ramps[:, [j]]).max(axis=0)) < 1e-14
+
+
+@pytest.mark.parametrize("depth, sizes", [(2, (7, 50, 300)), (3, (7, 50, 150)), (4, (7, 20, 45))])
+def test_memory_estimate_counts_the_features_the_dictionary_keeps(depth, sizes):
+    """The memory estimate counts the features the dictionary keeps: on inputs of several
+    sizes and spreads (uniform, heavy-tailed, repeated integers) that count bounds the features
+    built, and on uniform inputs of 20 points or more it is within a factor of 2 of them."""
+    rng = np.random.default_rng(depth)
+    for n in sizes:
+        inputs = {"uniform": rng.uniform(-3, 3, n), "heavy-tailed": rng.standard_normal(n) ** 3,
+                  "repeated integers": rng.integers(0, n, n)}
+        for kind, x in inputs.items():
+            dictionary = build_dictionary(x, depth)
+            points = dictionary.points.shape[0]
+            estimate = estimate_dictionary_features(points, depth)
+            assert dictionary.n_features <= estimate, (kind, n)
+            if kind == "uniform" and points >= 20:
+                assert estimate <= 2 * dictionary.n_features, (kind, n)
+            assert estimate_dictionary_memory(points, points, depth) >= 3 * dictionary.values.nbytes
+    # the raw chains: (2B)^(L-1), twice that at depth 4, each with L - 1 anchors and signs
+    assert estimate_dictionary_memory(10, 10, 4) >= 2 * 20**3 * 3 * 2 * 8

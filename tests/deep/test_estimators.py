@@ -48,6 +48,21 @@ def test_deep_1d_regressor_rejects_bad_input():
         DictionaryProgram(X, y[:, None], 3, "squared", 1e-3)
 
 
+def test_deep_1d_regressor_refuses_a_dictionary_beyond_its_memory_budget():
+    """Regression: ``depth=4`` on 400 distinct inputs builds about 10⁹ raw chains, and the fit
+    was killed by the operating system after exhausting 24 GB; it now raises a MemoryError that
+    states the estimate and names ``n_breakpoints``, before building anything."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-3, 3, (400, 1))
+    y = np.sin(2 * x[:, 0])
+    with pytest.raises(MemoryError, match="depth=4.*400 distinct inputs.*n_breakpoints"):
+        ConvexDeep1DRegressor(depth=4).fit(x, y)  # max_memory="auto"
+    with pytest.raises(MemoryError, match=r"needs about 3\.29 GiB.*max_memory=1e\+09"):
+        ConvexDeep1DRegressor(depth=3, max_memory=1e9).fit(x, y)
+    model = ConvexDeep1DRegressor(depth=3, n_breakpoints=20, max_memory=1e9).fit(x, y)
+    assert model.status_ == "optimal" and not model.exact_dictionary_
+
+
 @pytest.mark.parametrize("sizes", [(), (4, 0), (3, -1), 0, (2.5,)])
 def test_stacking_rejects_bad_hidden_layer_sizes(sizes):
     X, y = make_data("squared", n=20, d=2)
