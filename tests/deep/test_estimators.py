@@ -48,6 +48,28 @@ def test_deep_1d_regressor_rejects_bad_input():
         DictionaryProgram(X, y[:, None], 3, "squared", 1e-3)
 
 
+@pytest.mark.parametrize("depth", [2, 3])
+def test_deep_1d_regressor_on_raw_scales_warns_instead_of_crashing(depth):
+    """Regression: inputs in [0, 1000] and targets of spread 1e5. The working-set interior
+    point stalls short of tol = 1e-8 (gaps 4e-7 and 7e-7), and ``solve`` asked CVXPY for a
+    second opinion through a size rule that reads ``n_features``, which the dictionary's
+    program does not have: an AttributeError. A program with solvers of its own gets no second
+    opinion; the fit warns once with the gap reached."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1000, (50, 1))
+    y = 1e4 * np.sqrt(x[:, 0]) + 100 * rng.standard_normal(50)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = ConvexDeep1DRegressor(depth=depth).fit(x, y)
+    named = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert len(named) == (model.gap_ > model.tol)
+    if named:
+        assert "relative duality gap" in str(named[0].message)
+    assert model.gap_ <= 1e-5
+    assert model.objective_ < 0.5 * np.var(y)  # below the best constant model
+    assert model.score(x, y) > 0.99
+
+
 def test_deep_1d_regressor_refuses_a_dictionary_beyond_its_memory_budget():
     """Regression: ``depth=4`` on 400 distinct inputs builds about 10⁹ raw chains, and the fit
     was killed by the operating system after exhausting 24 GB; it now raises a MemoryError that
