@@ -384,13 +384,12 @@ def _second_opinion(program, result, options):
     degenerate cones, tiny ``alpha``)."""
     if result.status not in ("stalled", "inaccurate") or result.gap <= options.get("tol", 1e-6):
         return None
+    if not solves_program("cvxpy", type(program)):
+        return None  # a program with solvers of its own (the deep 1-D Lasso): none to ask
     if result.solver.startswith("cvxpy"):
-        if not solves_program("ipm", type(program)):
-            return None
         relu = program.formulation == "relu" and program.alpha > 0
         return "ipm" if relu and ipm_fits(program) else None
-    # (a program with solvers of its own, such as the deep 1-D Lasso, has no second opinion)
-    return "cvxpy" if solves_program("cvxpy", type(program)) and _cvxpy_is_small(program) else None
+    return "cvxpy" if _cvxpy_is_small(program) else None
 
 
 def _called_back(result, name, options):
