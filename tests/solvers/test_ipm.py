@@ -1005,7 +1005,8 @@ def test_features_of_scales_1e_minus_3_to_1e3_are_certified_at_a_small_alpha(see
     """150 samples of 30 features scaled by 1e-3–1e3 and offset by 1–100, ``alpha=1e-4``: on
     one 31 × 31 block of the summed inverses (eigenvalues 4e4–4e7) numpy's ``eigh`` did not
     converge, the Newton matrix was taken as unfactorable, and the default classifier stopped
-    at certified gaps of 0.13, 0.73 and 0.97 (``random_state`` 0, 1, 2; ``ipm._eigh``)."""
+    at certified gaps of 0.13, 0.73 and 0.97 (``random_state`` 0, 1, 2;
+    ``convexnn._linalg.eigh``)."""
     from sklearn.datasets import make_classification
     from sklearn.exceptions import ConvergenceWarning
 
