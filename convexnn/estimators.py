@@ -129,6 +129,8 @@ class _BaseConvexReLU(NetworkEstimator):
             result.gap, result.status, result.solver, result.n_iter, result.gap_history, start,
             X=X,
         )
+        if self.n_neurons_ == 0 and self.alpha > 0:
+            _warn_constant(type(self).__name__, self.alpha, program)
         if self.verbose:
             print(
                 f"[convexnn] {result.solver}: status {result.status}, gap {result.gap:.2e}, "
@@ -690,6 +692,29 @@ class ConvexReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseConvexR
 #: n_classes=5)`` (1.3e12 flops in the Woodbury form) took 22 minutes, 20 Newton iterations, on
 #: one core; 1,500 of those samples (1.9e11) 5 minutes.
 SLOW_NEWTON_FLOPS = 1e12
+
+
+def _warn_constant(name, alpha, program):
+    """Warn that the fit is the zero network: its model predicts one constant for every input.
+    A certified optimum, and a legitimate one, but rarely what the caller meant: ``alpha`` at or
+    above the program's ``alpha_max`` (features of a small scale make it small, weight decay
+    not being scale invariant). Silent where ``alpha_max`` is 0 (a constant target, or no
+    feature that varies): no ``alpha`` gives neurons there."""
+    amax = program.alpha_max()
+    if not amax > 0:  # a constant fits the targets exactly (or no feature varies): no surprise
+        return
+    reason = (
+        f"alpha={alpha:.3g} is at or above alpha_max={amax:.3g} for these patterns"
+        if alpha >= amax else
+        f"alpha={alpha:.3g}; alpha_max={amax:.3g} for these patterns"
+    )  # fmt: skip
+    warnings.warn(
+        f"{name}: the fitted network has no neurons ({reason}): it predicts one constant for "
+        "every input. Decrease alpha, or standardise the features "
+        "(sklearn.preprocessing.StandardScaler): weight decay is not scale invariant.",
+        UserWarning,
+        stacklevel=5,
+    )
 
 
 def _warn_if_slow(program, solver, name):

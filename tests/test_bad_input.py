@@ -266,15 +266,17 @@ def _():
     "tiny-feature-scale",
     "features of scale 1e-8, not standardised",
     "`formulation='relu'`: fits the constant model, certified optimal — weights of order 1e8 "
-    "would cost more than they gain, so `alpha >= alpha_max`. Weight decay is not scale "
-    "invariant: standardise the features.",
+    "would cost more than they gain, so `alpha >= alpha_max` — with a `UserWarning` (*the fitted "
+    "network has no neurons (alpha=0.001 is at or above alpha_max=...)*) that says to decrease "
+    "`alpha` or standardise the features (weight decay is not scale invariant).",
 )
 def _():
     for Estimator, (X, y) in [
         (ConvexReLURegressor, _regression()),
         (ConvexReLUClassifier, _classification()),
     ]:
-        model = Estimator(alpha=1e-3, **FAST).fit(1e-8 * X, y)
+        with pytest.warns(UserWarning, match=r"no neurons \(alpha=0.001 is at or above alpha_max"):
+            model = Estimator(alpha=1e-3, **FAST).fit(1e-8 * X, y)
         assert model.n_neurons_ == 0 and model.solver_ == "alpha_max"
         assert 0 <= model.gap_ <= model.tol or abs(model.gap_) < 1e-12
 

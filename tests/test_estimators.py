@@ -64,6 +64,23 @@ def test_alpha_max_gives_the_zero_network(Estimator, kind, formulation):
     assert below.n_neurons_ > 0
 
 
+
+@pytest.mark.parametrize("Estimator,kind", CASES)
+def test_a_fit_with_no_neurons_warns_that_it_predicts_a_constant(Estimator, kind):
+    """Regression: on features of scale 1e-6 the default alpha is above alpha_max, and the fit
+    (the certified zero network, a constant predictor: R² 0 on make_regression) said nothing.
+    It now warns, naming alpha_max and the remedies; a fit with neurons does not."""
+    X, y = make_data(kind, n=40, d=2)
+    with pytest.warns(UserWarning, match=r"no neurons \(alpha=0.01 is at or above alpha_max="):
+        zero = Estimator(**FAST).fit(X * 1e-6, y)
+    assert zero.n_neurons_ == 0 and zero.status_ == "optimal"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = Estimator(**FAST).fit(X, y)
+    assert model.n_neurons_ > 0
+    assert not [w for w in caught if "no neurons" in str(w.message)]
+
+
 BAD_INPUT = [
     (np.array([[1.0, np.nan], [2, 3], [3, 4]]), [1, 2, 3], "NaN"),
     (np.array([[1.0, np.inf], [2, 3], [3, 4]]), [1, 2, 3], "infinity"),
