@@ -1172,10 +1172,10 @@ def _finishing(estimate, gap, tol):
 def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=None,
                   finishing=0):
     """Primal-dual iterations on one output, ``max_iter`` of them and up to ``finishing`` more
-    while the iterate is in the last decades of its solve (:func:`_finishing`). ``certify(W, Z, exact=False)``
-    returns the :class:`~convexnn.program.DualityGap` at ``W``, its dual bound from bounds on
-    the blocks' dual norms that the row multipliers ``Z`` give, or from the exact norms;
-    ``on_iterate(W)`` is called after every iteration."""
+    while the iterate is in the last decades of its solve (:func:`_finishing`).
+    ``certify(W, Z, exact=False)`` returns the :class:`~convexnn.program.DualityGap` at ``W``,
+    its dual bound from bounds on the blocks' dual norms that the row multipliers ``Z`` give, or
+    from the exact norms; ``on_iterate(W)`` is called after every iteration."""
     n_rows = problem.S2.size
     n_cones = W.shape[0]
     # every certified point: (primal objective, point), and the best dual bound of any of them
