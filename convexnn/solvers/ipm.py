@@ -878,7 +878,7 @@ PROGRESS = 0.1
 #: The default budget: ``MAX_ITER`` Newton iterations of each form, and up to ``FINISHING_ITER``
 #: more while the complementarity, and the certified gap once there is one, are within
 #: ``FINISHING`` times ``tol`` (a solve in its last decades, not one that crawls far from the
-#: optimum, :func:`_finishing`). With 100 iterations in all, the default
+#: optimum, :func:`in_last_decades`). With 100 iterations in all, the default
 #: regressor on 40,000 samples of a standardised ``make_friedman1`` (8 features) stopped at a
 #: certified gap of 8.8e-6: after its first 50 iterations the complementarity falls by about a
 #: tenth an iteration (steps of 0.02-0.8, limited by rows of the active blocks), 8.9e-6 at the
@@ -1155,7 +1155,7 @@ def _dual_residual(problem, XW, Z, Zc):
     return dual
 
 
-def _finishing(estimate, gap, tol):
+def in_last_decades(estimate, gap, tol):
     """Whether an iterate past the budget is in the last decades of its solve, which earns it the
     finishing iterations (``FINISHING_ITER``): its complementarity ``estimate`` within
     ``FINISHING`` times ``tol``, and its certified ``gap`` too wherever one has been certified (an
@@ -1172,7 +1172,7 @@ def _finishing(estimate, gap, tol):
 def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=None,
                   finishing=0):
     """Primal-dual iterations on one output, ``max_iter`` of them and up to ``finishing`` more
-    while the iterate is in the last decades of its solve (:func:`_finishing`).
+    while the iterate is in the last decades of its solve (:func:`in_last_decades`).
     ``certify(W, Z, exact=False)`` returns the :class:`~convexnn.program.DualityGap` at ``W``,
     its dual bound from bounds on the blocks' dual norms that the row multipliers ``Z`` give, or
     from the exact norms; ``on_iterate(W)`` is called after every iteration."""
@@ -1241,7 +1241,7 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
 
     estimate = np.inf  # the complementarity relative to the objective (none yet)
     for n_iter in range(1, max_iter + finishing + 1):
-        if n_iter > max_iter and not _finishing(estimate, gap, tol):
+        if n_iter > max_iter and not in_last_decades(estimate, gap, tol):
             n_iter -= 1
             break
         XW = problem.products(W)

@@ -1030,11 +1030,11 @@ def test_a_certified_gap_that_crawls_far_above_tol_earns_no_finishing_iterations
     complementarity of 1e-9 while its certified gap, limited by its dual residual, crawled from
     8.4e-3 to 6.0e-4, and CVXPY's second opinion certified the program after them all the same
     (348 s instead of 203 s)."""
-    from convexnn.solvers.ipm import FINISHING, _finishing
+    from convexnn.solvers.ipm import FINISHING, in_last_decades
 
     tol = 1e-6
-    assert not _finishing(1e-9, 8.4e-3, tol)  # star98 at its 100th iteration
-    assert _finishing(8.9e-6, 8.8e-6, tol)  # the 40,000-sample regression above
-    assert _finishing(1e-9, np.inf, tol)  # none certified yet: the benefit of the doubt
-    assert not _finishing(1e-3, np.inf, tol)
-    assert _finishing(FINISHING * tol, FINISHING * tol, tol)
+    assert not in_last_decades(1e-9, 8.4e-3, tol)  # star98 at its 100th iteration
+    assert in_last_decades(8.9e-6, 8.8e-6, tol)  # the 40,000-sample regression above
+    assert in_last_decades(1e-9, np.inf, tol)  # none certified yet: the benefit of the doubt
+    assert not in_last_decades(1e-3, np.inf, tol)
+    assert in_last_decades(FINISHING * tol, FINISHING * tol, tol)
