@@ -701,17 +701,16 @@ def _warn_constant(name, alpha, program):
     not being scale invariant). Silent where ``alpha_max`` is 0 (a constant target, or no
     feature that varies): no ``alpha`` gives neurons there."""
     amax = program.alpha_max()
-    if not amax > 0:  # a constant fits the targets exactly (or no feature varies): no surprise
+    if not 0 < amax <= alpha * (1 + 1e-9):
+        # alpha_max 0: a constant fits the targets exactly, or no feature varies (no surprise);
+        # alpha below it: a solve that stopped at the zero network, which its
+        # ConvergenceWarning reports
         return
-    reason = (
-        f"alpha={alpha:.3g} is at or above alpha_max={amax:.3g} for these patterns"
-        if alpha >= amax else
-        f"alpha={alpha:.3g}; alpha_max={amax:.3g} for these patterns"
-    )  # fmt: skip
     warnings.warn(
-        f"{name}: the fitted network has no neurons ({reason}): it predicts one constant for "
-        "every input. Decrease alpha, or standardise the features "
-        "(sklearn.preprocessing.StandardScaler): weight decay is not scale invariant.",
+        f"{name}: the fitted network has no neurons (alpha={alpha:.3g} is at or above "
+        f"alpha_max={amax:.3g} for these patterns): it predicts one constant for every input. "
+        "Decrease alpha, or standardise the features (sklearn.preprocessing.StandardScaler): "
+        "weight decay is not scale invariant.",
         UserWarning,
         stacklevel=5,
     )
