@@ -26,6 +26,9 @@ __all__ = [
 ]
 
 DEPTHS = (2, 3, 4)
+#: Raw chains evaluated at a time by :func:`build_dictionary` (and counted so by
+#: :func:`estimate_dictionary_memory`).
+CHUNK_SIZE = 200_000
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ def estimate_dictionary_features(n_breakpoints, depth):
     return {2: 2 * B, 3: B * B, 4: int(np.ceil(0.5 * B**3)) + 2 * B * B}[depth]
 
 
-def estimate_dictionary_memory(n_points, n_breakpoints, depth, chunk_size=200_000):
+def estimate_dictionary_memory(n_points, n_breakpoints, depth, chunk_size=CHUNK_SIZE):
     """Peak bytes of :func:`build_dictionary` on ``n_points`` distinct inputs and
     ``n_breakpoints`` of them as anchors (an upper estimate): the raw chains' index arrays, one
     chunk of them evaluated at the points, and the kept features' values with the temporaries
@@ -162,7 +165,7 @@ def _raw_chains(breakpoints, depth):
     return signs, anchors
 
 
-def build_dictionary(x, depth, breakpoints=None, chunk_size=200_000, random_state=0):
+def build_dictionary(x, depth, breakpoints=None, chunk_size=CHUNK_SIZE, random_state=0):
     """The dictionary of depth ``depth`` on the 1-D training inputs ``x`` (duplicates removed).
 
     Parameters
