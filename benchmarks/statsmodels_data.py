@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 import pandas as pd
 from random_problems import zero_objective
+from sklearn.preprocessing import StandardScaler
 
 from convexnn import ConvexReLUClassifier, ConvexReLURegressor
 
@@ -41,11 +42,6 @@ def load(name):
     return X[keep], y[keep]
 
 
-def standardised(A):
-    spread = A.std(axis=0)
-    return (A - A.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--standardise", action="store_true", help="standardise X and y first")
@@ -59,12 +55,14 @@ def main(argv=None):
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name in args.sets.split(","):
         X, y = load(name)
-        X = standardised(X) if args.standardise else X
+        X = StandardScaler().fit_transform(X) if args.standardise else X
         tasks = ["regression"]
         if y.ndim == 1 and len(np.unique(y)) <= 10 and np.array_equal(y, np.round(y)):
             tasks.append("classification")
         for task in tasks:
-            target = standardised(y) if task == "regression" and args.standardise else y
+            target = y
+            if task == "regression" and args.standardise:
+                target = StandardScaler().fit_transform(y.reshape(len(y), -1)).reshape(y.shape)
             Estimator = ConvexReLUClassifier if task == "classification" else ConvexReLURegressor
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
