@@ -103,6 +103,9 @@ def _clean_small_blocks(program, sol, rtol=1e-9):
             blocks[o][:, contribution <= rtol * size] = 0.0
 
 
+#: Each backend's option for the seconds it may take (``time_limit``).
+TIME_LIMIT_OPTIONS = {"CLARABEL": "time_limit", "SCS": "time_limit_secs"}
+
 #: SCS's iteration budget as a multiple of Clarabel's (``max_iter``).
 SCS_ITERATIONS_PER_CLARABEL = 1
 
@@ -126,6 +129,7 @@ def solve_cvxpy(
     max_iter: int = 500,
     verbose: bool = False,
     solvers=("CLARABEL", "SCS"),
+    time_limit: float | None = None,
 ) -> SolverResult:
     """Solve ``program`` with CVXPY: Clarabel first, SCS if Clarabel fails.
 
@@ -139,6 +143,10 @@ def solve_cvxpy(
     verbose : bool
     solvers : sequence of str
         CVXPY solver names, in the order tried.
+    time_limit : float or None
+        Seconds the whole solve may take, building the CVXPY problem included (None: no
+        limit). A backend stopped by it hands back its last point, whose certified gap is
+        reported as for any other; a backend with no time left is not started.
 
     Raises
     ------
@@ -153,6 +161,10 @@ def solve_cvxpy(
     for name in solvers:
         if name not in cp.installed_solvers():
             failures.append(f"{name}: not installed")
+            continue
+        left = None if time_limit is None else time_limit - (time.perf_counter() - start)
+        if left is not None and left <= 0:
+            failures.append(f"{name}: no time left of {time_limit:.3g} s")
             continue
         if name == "CLARABEL":
             opts = dict(
@@ -173,6 +185,8 @@ def solve_cvxpy(
             )
         else:
             opts = {}
+        if left is not None and name in TIME_LIMIT_OPTIONS:
+            opts[TIME_LIMIT_OPTIONS[name]] = left
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -180,7 +194,8 @@ def solve_cvxpy(
         except cp.error.SolverError as exc:
             failures.append(f"{name}: {exc}")
             continue
-        if problem.status in _ACCEPTED and variables[2].value is not None:
+        accepted = _ACCEPTED + (("user_limit",) if left is not None else ())
+        if problem.status in accepted and variables[2].value is not None:
             sol = _solution_from(program, variables)
             stats = problem.solver_stats
             gap = _certified_gap(program, sol, variables[3])
