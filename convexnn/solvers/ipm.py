@@ -884,7 +884,22 @@ PROGRESS = 0.1
 #: tenth an iteration (steps of 0.02-0.8, limited by rows of the active blocks), 8.9e-6 at the
 #: 100th; it stalls after 118 and its polished point certifies 1.7e-10. The full ECG of
 #: docs/benchmarks.md ends its 100 iterations at gaps of 1e-3 to 4e-3 and gets none more.
+#: Programs of at most ``SMALL_PROGRAM_SIZE`` entries ``n·P·(d + 1)·K`` (iterations of tens of
+#: milliseconds) get ``SMALL_MAX_ITER`` instead: on R's datasets as published, features of
+#: scales up to 1e5 and targets far from unit spread (a small effective alpha), the default
+#: estimators' solves crawl with steps of 0.01-0.3 for about a hundred iterations and then
+#: converge: Ecdat::HI classified (2,250 samples) certified after 101-115 iterations instead of
+#: stopping at a certified gap of 0.24, gap::mfblong regressed (2,250 samples) after 144, in
+#: 2-4 s (benchmarks/r_datasets.py, docs/benchmarks.md).
 MAX_ITER, FINISHING_ITER, FINISHING = 100, 100, 100.0
+SMALL_MAX_ITER, SMALL_PROGRAM_SIZE = 200, 2_000_000
+
+
+def default_budget(program):
+    """The Newton iterations each form of ``program`` gets by default (``MAX_ITER``, or
+    ``SMALL_MAX_ITER`` for a program of at most ``SMALL_PROGRAM_SIZE`` entries)."""
+    size = program.n_samples * program.n_patterns * (program.n_features + 1) * program.n_outputs
+    return SMALL_MAX_ITER if size <= SMALL_PROGRAM_SIZE else MAX_ITER
 
 
 def newton_form(n_samples, n_features, n_patterns, n_outputs=1):
@@ -1468,7 +1483,9 @@ def solve_ipm(
     max_iter : int, optional
         Newton iterations of each form (per output for the squared loss): a solve that stalls
         and is repeated in the other form gets a budget of its own there. None (the default):
-        ``MAX_ITER`` (100), and up to ``FINISHING_ITER`` (100) more while the complementarity
+        ``MAX_ITER`` (100; ``SMALL_MAX_ITER``, 200, for a program of at most
+        ``SMALL_PROGRAM_SIZE`` entries ``n·P·(d + 1)·K``, :func:`default_budget`), and up to
+        ``FINISHING_ITER`` (100) more while the complementarity
         and the certified gap are within ``FINISHING`` (100) times ``tol``. Most fits certify in
         20-70 iterations in all; on raw features of scales 1e-3 to 1e3 (a small effective alpha)
         the first form lost its precision after about 50-65 and the repeat took 108-156 in all
@@ -1491,7 +1508,8 @@ def solve_ipm(
         )
     if program.alpha <= 0:
         raise ValueError("solver 'ipm' needs alpha > 0")
-    budget, finishing = (MAX_ITER, FINISHING_ITER) if max_iter is None else (max_iter, 0)
+    budget, finishing = ((default_budget(program), FINISHING_ITER) if max_iter is None
+                         else (max_iter, 0))
     start = time.perf_counter()
     # One scale for all features: the program on (X/s, α/s) has the blocks (s·w[:d], w[d]), and
     # the barrier's start, regularisation and tolerances assume features of order one.

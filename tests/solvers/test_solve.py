@@ -200,6 +200,7 @@ def test_an_interior_point_out_of_its_own_budget_gets_a_second_opinion(monkeypat
 
     program = make_program("squared", "relu", n=40, d=3, n_gates=10, alpha=1e-2)
     monkeypatch.setattr(ipm, "MAX_ITER", 2)
+    monkeypatch.setattr(ipm, "SMALL_MAX_ITER", 2)
     monkeypatch.setattr(ipm, "FINISHING_ITER", 0)
     with pytest.warns(ConvergenceWarning):
         assert solve(program, "ipm").status == "max_iter"
@@ -223,6 +224,7 @@ def test_the_second_opinion_is_bounded_in_time_and_its_failure_costs_nothing(mon
 
     program = make_program("squared", "relu", n=40, d=3, n_gates=10, alpha=1e-2)
     monkeypatch.setattr(ipm, "MAX_ITER", 2)
+    monkeypatch.setattr(ipm, "SMALL_MAX_ITER", 2)
     monkeypatch.setattr(ipm, "FINISHING_ITER", 0)
     limits, cvxpy = [], solvers.SOLVERS["cvxpy"]
 
