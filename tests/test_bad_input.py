@@ -235,8 +235,8 @@ def _():
 
 @case(
     "mixed-feature-scales",
-    "features of scales 1e6 and 0.1 side by side (raw measurements), a fit that stops above "
-    "`tol`",
+    "features of scales 1e6 and 0.1 side by side (raw measurements), or 1 beside 3.6e3, a fit "
+    "that stops above `tol`",
     "the `ConvergenceWarning` names the gap reached and the features' range of scales (or, where "
     "offsets hide how differently the features vary, of their standard deviations), and says "
     "to standardise them (weight decay is not scale invariant, and such programs are hard to "
@@ -250,8 +250,11 @@ def _():
     raw = Z * np.array([5e5, 0.1, 50.0]) + np.array([1.4e6, 0.3, 100.0])
     # root mean squares 10-1,000 apart by 100 only, standard deviations 0.01-1,000
     offset = Z * np.array([1e-2, 1e3, 1e-2]) + np.array([10.0, 100.0, 10.0])
+    # scales 1 to 3.6e3 (R's Ecdat::Train as published: stalled at 0.49, told to raise max_iter)
+    survey = Z * np.array([1.0, 3.0, 1e3]) + np.array([0.0, 0.0, 3.5e3])
     for X, advice in [
         (raw, "scales (root mean squares) range from 0.32 to 1.4e+06"),
+        (survey, "scales (root mean squares) range from 0.98 to 3.6e+03"),
         (offset, "spreads (standard deviations) range from 0.0096 to 9.8e+02"),
         (Z, "increase max_iter or loosen tol"),
     ]:
