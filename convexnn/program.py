@@ -459,6 +459,12 @@ class PatternProgram(Program):
     def n_patterns(self) -> int:
         return self.patterns.n_patterns
 
+    @property
+    def size(self) -> int:
+        """``n·P·(d + 1)·K``: the entries of the program's products, the measure of its cost that
+        the solvers' size rules read (``"auto"``'s CVXPY rule, ``ipm``'s default budget)."""
+        return self.n_samples * self.n_patterns * (self.n_features + 1) * self.n_outputs
+
     def block_norms(self, blocks: np.ndarray) -> np.ndarray:
         """The penalised norm of every block: shape (n_outputs, n_patterns).
 

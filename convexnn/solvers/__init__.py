@@ -243,9 +243,8 @@ def resolve_solver(program, solver: str = "auto") -> str:
 
 def _cvxpy_is_small(program):
     """Whether the program is small enough for CVXPY's dense formulation (``"auto"``'s rule)."""
-    size = program.n_samples * program.n_patterns * (program.n_features + 1) * program.n_outputs
     exp_cone = program.formulation == "relu" and program.loss != "squared"
-    return size <= (AUTO_CVXPY_SIZE_EXP_CONE if exp_cone else AUTO_CVXPY_SIZE)
+    return program.size <= (AUTO_CVXPY_SIZE_EXP_CONE if exp_cone else AUTO_CVXPY_SIZE)
 
 
 class SolverFailure(RuntimeError):
