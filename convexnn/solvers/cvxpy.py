@@ -150,11 +150,17 @@ def solve_cvxpy(
 
     Raises
     ------
+    ValueError
+        When ``time_limit`` is negative or not finite.
     RuntimeError
         When every backend fails, with each backend's status.
     """
     import cvxpy as cp
 
+    if time_limit is not None and not (np.isfinite(time_limit) and time_limit >= 0):
+        raise ValueError(
+            f"time_limit must be a finite number of seconds >= 0, or None; got {time_limit!r}"
+        )
     start = time.perf_counter()
     problem, variables = build_cvxpy_problem(program)
     failures = []

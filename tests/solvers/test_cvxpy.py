@@ -40,6 +40,9 @@ def test_a_time_limit_reaches_each_backend_and_one_spent_starts_none(monkeypatch
     from convexnn.solvers.cvxpy import TIME_LIMIT_OPTIONS
 
     program = make_program("squared", "relu", n=40, d=3, n_gates=10, alpha=1e-2)
+    for bad in (-1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="time_limit must be a finite number of seconds"):
+            solve(program, "cvxpy", time_limit=bad)
     with pytest.raises(RuntimeError, match="CLARABEL: no time left of 0 s"):
         solve(program, "cvxpy", time_limit=0.0)
     passed, solve_problem = [], cp.Problem.solve
