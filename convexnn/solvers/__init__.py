@@ -430,13 +430,19 @@ def _called_back(result, name, options):
 def _attempt(program, name, options, auto):
     """Run solver ``name`` and check its answer: ``(result, None)``, or ``(result or None, why it
     is no usable point)``. A point outside its cones is projected first (:func:`_into_cones`) and
-    checked again; a numerical breakdown is a failed answer. ``DegenerateConeError`` (``ipm``
-    cannot start) is left to the caller."""
+    checked again; a numerical breakdown, and CVXPY's ``RuntimeError`` when none of its backends
+    returns a point, are failed answers. ``DegenerateConeError`` (``ipm`` cannot start) is left
+    to the caller."""
     try:
         result = SOLVERS[name](program, **_options_for(name, options, auto))
     except (np.linalg.LinAlgError, FloatingPointError) as error:
         # a factorisation or a step broke down (an ill-conditioned system): no point
         return None, f"numerical breakdown, {type(error).__name__}: {error}"
+    except RuntimeError as error:
+        if name != "cvxpy":
+            raise
+        # every backend failed (or had no time left): under "auto" the next solver is tried
+        return None, str(error)
     reason = _failure(program, result)
     if reason is None:
         result = _into_cones(program, result, options.get("tol", 1e-6))

@@ -243,3 +243,28 @@ def test_the_second_opinion_is_bounded_in_time_and_its_failure_costs_nothing(mon
     assert result.solver == "ipm" and result.status == "max_iter"
     assert solve(program, "cvxpy").status == "optimal"  # named, CVXPY has no limit
     assert limits[-1] is None
+
+
+def test_a_cvxpy_that_solves_nothing_is_a_failed_answer(monkeypatch):
+    """CVXPY raises ``RuntimeError`` when none of its backends returns a point. Named, that is a
+    :class:`SolverFailure` that says so; as ``"auto"``'s fallback it is a failed answer like any
+    other, and the next solver is tried (before, the error escaped ``solve`` from the fallback,
+    where the augmented Lagrangian was still left to try)."""
+    import convexnn.solvers as solvers
+
+    program = make_program("squared", "relu", n=40, d=3, n_gates=10, alpha=1e-2)
+
+    def fails(program, **options):
+        raise RuntimeError("CVXPY could not solve the convex program (CLARABEL: status "
+                           "NumericalError; SCS: status infeasible_inaccurate)")
+
+    monkeypatch.setitem(solvers.SOLVERS, "cvxpy", fails)
+    with pytest.raises(solvers.SolverFailure,
+                       match=r"'cvxpy' returned no usable point \(CVXPY could not solve"):
+        solve(program, "cvxpy")
+    monkeypatch.setitem(solvers.SOLVERS, "broken", _broken_solver("non-finite"))
+    monkeypatch.setattr(solvers, "_auto", lambda program, interior_point=True: "broken")
+    with pytest.warns(UserWarning, match=r"'cvxpy' returned no usable point .*falling back to 'al'"):
+        result = solve(program, tol=1e-6)
+    assert result.solver == "al" and np.isfinite(result.gap)
+    assert program.objective(result.solution) < program.objective(program.zero_solution())
