@@ -264,7 +264,8 @@ def test_a_cvxpy_that_solves_nothing_is_a_failed_answer(monkeypatch):
         solve(program, "cvxpy")
     monkeypatch.setitem(solvers.SOLVERS, "broken", _broken_solver("non-finite"))
     monkeypatch.setattr(solvers, "_auto", lambda program, interior_point=True: "broken")
-    with pytest.warns(UserWarning, match=r"'cvxpy' returned no usable point .*falling back to 'al'"):
+    fell_back = r"'cvxpy' returned no usable point .*falling back to 'al'"
+    with pytest.warns(UserWarning, match=fell_back):
         result = solve(program, tol=1e-6)
     assert result.solver == "al" and np.isfinite(result.gap)
     assert program.objective(result.solution) < program.objective(program.zero_solution())
