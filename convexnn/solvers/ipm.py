@@ -282,28 +282,54 @@ class ReluProblem:
 
         # The nK × nK system is nI + P S G S P on the range of P (G = H B⁻¹ Hᵀ); with
         # A = nI + S G S its solution is A⁻¹(h + Qβ), β making it orthogonal to Q: no projection
-        # of A, whose entries may be huge.
-        A = self._coupled(root, L)
-        A[np.diag_indices(n * K)] += n
+        # of A, whose entries may be huge. Where every S_i is singular along the same direction
+        # (softmax: the all-ones one), S = U Ŝ Uᵀ with U an orthonormal basis of the others
+        # (K × (K − 1)) and Q = U Q̂ sample by sample: the same system on the n(K − 1)
+        # coordinates Uᵀ, formed and factored there (((K − 1)/K)³ of the factorisation's flops),
+        # and refined against the exact matrix all the same.
+        basis = self._curved_outputs()
+        if basis is None:
+            factored_root, factored_Q = root, Q
+            into, back = scaled, scaled_back
+        else:
+            r = basis.shape[1]
+            factored_root = np.matmul(np.matmul(basis.T, root), basis)  # Ŝ_i = UᵀS_iU
+            # Q̂ from the intercepts' images ŜUᵀe_b themselves, not from UᵀQ: the rounding in
+            # S_i's square roots gives S_i·1 a norm of 1e-8 or so, which Q spans and Uᵀ does not
+            # keep orthonormal (ŜUᵀ·1 is zero to the last digit)
+            images = np.matmul(factored_root, basis.T).reshape(n * r, K)
+            factored_Q, sigma, _ = np.linalg.svd(images, full_matrices=False)
+            factored_Q = factored_Q[:, sigma > 1e-10 * max(float(sigma[0]), 1e-300)]
+            factored_Q = factored_Q.reshape(n, r, -1).transpose(1, 0, 2).reshape(r * n, -1)
+
+            def into(V):  # ŜUᵀv sample by sample, as one vector ordered (a, i)
+                return np.einsum("iab,ib->ai", factored_root, V @ basis).ravel()
+
+            def back(x):  # UŜx for x ordered (a, i), as (n, K)
+                return np.einsum("iab,bi->ia", factored_root, x.reshape(r, n)) @ basis.T
+
+        A = self._coupled(factored_root, L, basis)
+        A[np.diag_indices(A.shape[0])] += n
         # the upper triangle of a C-ordered matrix is the lower one of its transpose, which is
         # Fortran-ordered: LAPACK factors it in place (a copy of A first cost 0.8 s of 2.3 s at
         # 6,000 rows)
         factor = ((cholesky(A, lower=False, overwrite_a=True, check_finite=False), False)
                   if A.flags.f_contiguous else
                   (cholesky(A.T, lower=True, overwrite_a=True, check_finite=False), True))
-        AQ = cho_solve(factor, Q, check_finite=False)
-        QAQ = Q.T @ AQ
+        AQ = cho_solve(factor, factored_Q, check_finite=False)
+        QAQ = factored_Q.T @ AQ
 
         def solve(rhs, refine=REFINE):
             return _refined(approximate, matvec, rhs, refine)
 
         def approximate(rhs):
             d0 = np.einsum("bij,bj->bi", Binv, rhs)
-            h = project(scaled(self.outputs(self.products(d0[:, :p]))))
+            h = into(self.outputs(self.products(d0[:, :p])))
+            h -= factored_Q @ (factored_Q.T @ h)
             x = cho_solve(factor, h, check_finite=False)
-            x -= AQ @ np.linalg.solve(QAQ, Q.T @ x)
+            x -= AQ @ np.linalg.solve(QAQ, factored_Q.T @ x)
             Hs = np.zeros((self.n_blocks, p + 1))
-            Hs[:, :p] = self.adjoint_outputs(scaled_back(x))
+            Hs[:, :p] = self.adjoint_outputs(back(x))
             return d0 - np.einsum("bij,bj->bi", Binv, Hs)
 
         return solve
@@ -390,7 +416,13 @@ class ReluProblem:
 
         return np.triu(gram) + np.triu(gram, 1).T, data_term
 
-    def _coupled(self, root, L):
+    def _curved_outputs(self):
+        """An orthonormal basis (K, r) of the output directions along which the loss curves, where
+        that is fewer than the ``K`` outputs at every sample, for the Woodbury form's matrix; None
+        where it is all of them."""
+        return None
+
+    def _coupled(self, root, L, basis=None):
         """``S H B⁻¹ Hᵀ S`` (nK × nK, rows ordered output by output ``(o, i)``; the upper triangle
         is all the Cholesky factorisation reads), from ``L`` with ``L_kL_kᵀ`` the inverse blocks
         of ``u_k`` and ``v_k`` summed: ``H B⁻¹ Hᵀ = blockdiag_o(Z_oZ_oᵀ)``, ``Z_o = [D_k X̃ L_k]_k``."""
@@ -698,7 +730,14 @@ class SharedReluProblem(ReluProblem):
         """``C`` itself: :meth:`_coupled` needs no roots of it."""
         return C
 
-    def _coupled(self, root, C):
+    def _curved_outputs(self):
+        """The softmax loss curves along no output direction but the all-ones one's orthogonal
+        complement, at every sample: a basis of that (K, K − 1); None for the other losses."""
+        if self.loss.name != "softmax" or self.K < 2:
+            return None
+        return _sum_free_basis(self.K)
+
+    def _coupled(self, root, C, basis=None):
         """``S H B⁻¹ Hᵀ S`` (nK × nK, rows ordered ``(o, i)``; its upper triangle, all the
         Cholesky factorisation reads) without forming ``Z``: pattern ``k`` enters every output
         along ``E[:, k]``, so entry ``((o, i), (q, j))`` is ``Σ_ab S_i[o, a] T_ab[i, j] S_j[q, b]``
@@ -714,10 +753,13 @@ class SharedReluProblem(ReluProblem):
         The default classifier on the first 600 of scikit-learn's digits as loaded (nK = 6,000)
         spent 2.7 s a call here, most of it in permuted copies of the ``K²n²`` entries of ``T``
         that applied ``S`` to all of it at once (86 s of 157 s); now 0.6 s."""
-        n, K, P = self.n, self.K, self.P
+        n, K, P = self.n, root.shape[1], self.P
+        # with ``basis`` U: the same matrix on the coordinates Uᵀ of the outputs, ``root`` the
+        # Ŝ_i = UᵀS_iU and the directions UᵀE
+        E = self.E if basis is None else basis.T @ self.E
         MX = self.M.T[:, :, None] * self.Xt  # D_k X̃: (P, n, p)
         MXC = np.matmul(MX, C[0])  # D_k X̃ C_k
-        EE = (self.E[:, None, :] * self.E[None, :, :]).reshape(K * K, P)
+        EE = (E[:, None, :] * E[None, :, :]).reshape(K * K, P)
         St = np.ascontiguousarray(root.transpose(1, 2, 0))  # S_j[q, b] as (q, b, j)
         A = np.zeros((K, n, K, n))
         rows = max(1, SHARED_CHUNK_ENTRIES // (max(P, K * K) * n))
@@ -901,6 +943,13 @@ def default_budget(program):
     """The Newton iterations each form of ``program`` gets by default (``MAX_ITER``, or
     ``SMALL_MAX_ITER`` for a program of at most ``SMALL_PROGRAM_SIZE`` entries)."""
     return SMALL_MAX_ITER if program.size <= SMALL_PROGRAM_SIZE else MAX_ITER
+
+
+def _sum_free_basis(K):
+    """An orthonormal basis (K, K − 1) of the vectors whose entries sum to zero."""
+    from scipy.linalg import null_space
+
+    return null_space(np.ones((1, K)))
 
 
 def newton_form(n_samples, n_features, n_patterns, n_outputs=1):

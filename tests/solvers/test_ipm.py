@@ -1103,3 +1103,52 @@ def test_a_repeat_in_another_form_gets_the_large_budget(monkeypatch):
     with pytest.warns(ConvergenceWarning, match="stopped after"):
         ipm.solve_ipm(program, max_iter=7)
     assert len(budgets) > 1 and set(budgets) == {7}
+
+
+def test_the_softmax_woodbury_matrix_is_factored_on_the_curved_outputs(monkeypatch):
+    """Each sample's softmax Hessian is singular along the all-ones direction of its ``K``
+    outputs, so the shared program's Woodbury matrix is formed and factored on the other
+    ``K − 1`` (``n(K − 1)`` rows instead of ``nK``, ``((K − 1)/K)³`` of the factorisation's
+    flops). Its solves are those of the ``nK × nK`` matrix (the same system, checked here
+    without refinement), and the solver certifies the same optimum."""
+    import convexnn.solvers.ipm as interior_point
+    from convexnn.shared import SharedNeuronProgram
+
+    rng = np.random.default_rng(0)
+    base = make_program("softmax", "relu", n=120, d=4, n_gates=25, alpha=1e-3)
+    n, K, P = base.n_samples, base.n_outputs, base.n_patterns
+    assert K == 3
+    program = SharedNeuronProgram(base.X, base.Y, base.patterns,
+                                  rng.standard_normal((K, P)), "softmax", 1e-3)
+    Xt = np.asarray(program.Xt, dtype=np.float64)
+    problem = interior_point.SharedReluProblem(Xt, program.masks, program.Y, program.alpha,
+                                               program.loss_fn, program.directions)
+    monkeypatch.setattr(problem, "form", lambda: "dual")
+    W = 0.1 * rng.standard_normal((problem.n_blocks, problem.p))
+    XW = problem.products(W)
+    weights = rng.uniform(0.1, 2.0, size=(n, problem.n_blocks))
+    cone = rng.standard_normal((problem.n_blocks, problem.p, problem.p))
+    cone_hessian = np.matmul(cone, cone.transpose(0, 2, 1)) + np.eye(problem.p)
+    rhs = rng.standard_normal((problem.n_blocks, problem.p + 1))
+    rows = []
+    coupled = problem._coupled
+
+    def spied(root, C, basis=None):
+        A = coupled(root, C, basis)
+        rows.append(A.shape[0])
+        return A
+
+    monkeypatch.setattr(problem, "_coupled", spied)
+    reduced = problem.factor(XW, weights, cone_hessian)(rhs, refine=0)
+    monkeypatch.setattr(problem, "_curved_outputs", lambda: None)
+    full = problem.factor(XW, weights, cone_hessian)(rhs, refine=0)
+    assert rows == [n * (K - 1), n * K]
+    assert np.linalg.norm(reduced - full) <= 1e-9 * np.linalg.norm(full)
+
+    monkeypatch.setattr(interior_point, "shared_newton_form", lambda *args: "dual")
+    result = solve(program, "ipm")
+    monkeypatch.setattr(interior_point.SharedReluProblem, "_curved_outputs", lambda self: None)
+    reference = solve(program, "ipm")
+    assert result.status == reference.status == "optimal"
+    assert program.objective(result.solution) == pytest.approx(
+        program.objective(reference.solution), rel=2e-6)
