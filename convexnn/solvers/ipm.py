@@ -236,9 +236,7 @@ class ReluProblem:
         call for the softmax roots of 21,042 samples in 18 classes)."""
         if self._curvature[0] is not XW:
             root = np.array(self.loss.hessian_root(self.fit_at(XW)[0], self.Y), dtype=np.float64)
-            Q, sigma, _ = np.linalg.svd(root.reshape(self.n * self.K, self.K),
-                                        full_matrices=False)
-            self._curvature = (XW, (root, Q[:, sigma > 1e-10 * max(float(sigma[0]), 1e-300)]))
+            self._curvature = (XW, (root, _range_basis(root.reshape(self.n * self.K, self.K))))
         return self._curvature[1]
 
     def factor(self, XW, weights, cone_hessian):
@@ -297,9 +295,7 @@ class ReluProblem:
             # Q̂ from the intercepts' images ŜUᵀe_b themselves, not from UᵀQ: the rounding in
             # S_i's square roots gives S_i·1 a norm of 1e-8 or so, which Q spans and Uᵀ does not
             # keep orthonormal (ŜUᵀ·1 is zero to the last digit)
-            images = np.matmul(factored_root, basis.T).reshape(n * r, K)
-            factored_Q, sigma, _ = np.linalg.svd(images, full_matrices=False)
-            factored_Q = factored_Q[:, sigma > 1e-10 * max(float(sigma[0]), 1e-300)]
+            factored_Q = _range_basis(np.matmul(factored_root, basis.T).reshape(n * r, K))
             factored_Q = factored_Q.reshape(n, r, -1).transpose(1, 0, 2).reshape(r * n, -1)
 
             def into(V):  # ŜUᵀv sample by sample, as one vector ordered (a, i)
@@ -943,6 +939,13 @@ def default_budget(program):
     """The Newton iterations each form of ``program`` gets by default (``MAX_ITER``, or
     ``SMALL_MAX_ITER`` for a program of at most ``SMALL_PROGRAM_SIZE`` entries)."""
     return SMALL_MAX_ITER if program.size <= SMALL_PROGRAM_SIZE else MAX_ITER
+
+
+def _range_basis(M):
+    """An orthonormal basis of the range of ``M`` (its left singular vectors of singular values
+    above 1e-10 of the largest; none where every one underflowed to zero)."""
+    Q, sigma, _ = np.linalg.svd(M, full_matrices=False)
+    return Q[:, sigma > 1e-10 * max(float(sigma[0]), 1e-300)]
 
 
 def _sum_free_basis(K):
