@@ -20,6 +20,18 @@ from convexnn.patterns import add_bias_column  # noqa: E402
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+def pytest_configure(config):
+    """Under pytest-xdist (``-n auto``: one worker process per core) each worker keeps to one
+    BLAS thread. On two cores the suite took 601 s in one process; in two workers of two BLAS
+    threads each 475 s (15 minutes of CPU time against 10), of one thread each 390 s, and 351 s
+    with ``--dist loadscope``, which keeps each module's tests in one worker (the documentation
+    is then built once, in one process: its module fixture writes into ``docs/``)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1)
+
+
 @pytest.fixture
 def shared_data():
     """The benchmark data beside the project (``../shared/data``); skip when it is absent."""
