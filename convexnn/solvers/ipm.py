@@ -1774,6 +1774,49 @@ def _conjugate_gradients(matvec, precondition, rhs, x, tol, max_iter, checked=Tr
     return x, float(np.linalg.norm(rhs - matvec(x))) if checked else residual
 
 
+def _equality_basis(problem, b, rows):
+    """An orthonormal basis (p, m) of the directions that keep block ``b``'s equalities on
+    ``rows`` (and a free block's bias)."""
+    p = problem.p
+    A = problem.Xt[sorted(rows)]
+    if problem.free[b]:
+        A = np.vstack([np.eye(p)[-1:], A])
+    if not A.shape[0]:
+        return np.eye(p)
+    _, sigma, vt = np.linalg.svd(A)
+    return vt[int(np.sum(sigma > 1e-10 * sigma[0])):].T
+
+
+def _polish_start(problem, W, signed, active, tight):
+    """The polish's first point: each block of ``active`` moved onto the equalities of its rows
+    in ``tight`` (a dict of sets, changed in place where rows are dropped); ``signed`` is
+    ``(2D_k − I)X̃w_b`` at ``W``."""
+    def projected(b):  # block b on its equalities (a free block keeps its bias)
+        N = _equality_basis(problem, b, tight[b])
+        moved = N @ (N.T @ W[b])
+        if problem.free[b]:
+            moved[-1] = W[b, -1]
+        return moved
+
+    start = np.zeros_like(W)
+    for b in active:
+        start[b] = projected(b)
+        limit = MISPLACED * np.linalg.norm(W[b])
+        if np.linalg.norm(start[b] - W[b]) > limit:
+            # rows taken for equalities that the block does not nearly meet (on make_blobs(400,
+            # 6, centers=20, random_state=8) they raised the objective by 7 %): only the rows
+            # within the limit of it are held (the steps add the rows they meet), even where
+            # they take it to zero, the apex of its cone. Started without any, blocks that met
+            # 9-10 rows each to 2e-6 of their norms on 40,000 samples of make_friedman1 had the
+            # polish add rows one step at a time until its budget ran out (45 s, no better gap);
+            # from zero it certifies 1.7e-10 in 8 s (tests/solvers/test_ipm.py)
+            rows = np.array(sorted(tight[b]), dtype=int)
+            distance = np.maximum(signed[rows, b], 0.0) / np.linalg.norm(problem.Xt[rows], axis=1)
+            tight[b] = set(rows[distance <= limit].tolist())
+            start[b] = projected(b)
+    return start
+
+
 def _polished(problem, W, Z):
     """``(W, T)`` after Newton's method on the program restricted to the support of the iterate
     ``W`` (row multipliers ``Z``), or None where the iterate has no block to polish.
@@ -1808,41 +1851,13 @@ def _polished(problem, W, Z):
     tight = {b: tight_rows(b) for b in active}
 
     def basis(b):  # the directions that keep block b's equalities (and a free block's bias)
-        A = problem.Xt[sorted(tight[b])]
-        if problem.free[b]:
-            A = np.vstack([np.eye(p)[-1:], A])
-        if not A.shape[0]:
-            return np.eye(p)
-        _, sigma, vt = np.linalg.svd(A)
-        return vt[int(np.sum(sigma > 1e-10 * sigma[0])):].T
+        return _equality_basis(problem, b, tight[b])
 
     def value(W):
         XW = problem.products(W)
         return problem.objective(XW, np.linalg.norm(W[:, :d], axis=1)), XW
 
-    def projected(b):  # block b on its equalities (a free block keeps its bias)
-        N = basis(b)
-        moved = N @ (N.T @ W[b])
-        if problem.free[b]:
-            moved[-1] = W[b, -1]
-        return moved
-
-    start = np.zeros_like(W)
-    for b in active:  # the equalities made exact
-        start[b] = projected(b)
-        limit = MISPLACED * np.linalg.norm(W[b])
-        if np.linalg.norm(start[b] - W[b]) > limit:
-            # rows taken for equalities that the block does not nearly meet (on make_blobs(400,
-            # 6, centers=20, random_state=8) they raised the objective by 7 %): only the rows
-            # within the limit of it are held (the steps add the rows they meet), even where
-            # they take it to zero, the apex of its cone. Started without any, blocks that met
-            # 9-10 rows each to 2e-6 of their norms on 40,000 samples of make_friedman1 had the
-            # polish add rows one step at a time until its budget ran out (45 s, no better gap);
-            # from zero it certifies 1.7e-10 in 8 s (tests/solvers/test_ipm.py)
-            rows = np.array(sorted(tight[b]), dtype=int)
-            distance = np.maximum(signed[rows, b], 0.0) / np.linalg.norm(problem.Xt[rows], axis=1)
-            tight[b] = set(rows[distance <= limit].tolist())
-            start[b] = projected(b)
+    start = _polish_start(problem, W, signed, active, tight)
     W = start
     current, XW = value(W)
     if not np.isfinite(current):

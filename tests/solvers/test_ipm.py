@@ -952,6 +952,34 @@ def test_the_polish_starts_without_equalities_its_block_does_not_nearly_meet(mon
     model = _certifies_standardised_blobs(monkeypatch, 400, 6, 20, 8)
     assert model.gap_ <= 1e-8
 
+def test_the_polish_holds_the_rows_a_block_nearly_meets_even_at_its_apex():
+    """Regression: a block whose equalities would move it by more than ``MISPLACED`` of its norm
+    started the polish without any of them, though it met them all to 2e-6 of its norm and they
+    pinned it to zero, the apex of its cone. On 40,000 samples of ``make_friedman1`` (the long
+    test below) the polish then spent its budget adding them back one step at a time and the fit
+    stopped at a certified gap of 1.36e-6. Only the rows a block does not nearly meet are
+    dropped now: here block 0 meets three independent rows to 1e-7 of its norm (the fourth is
+    far), block 1 one row (the other is far)."""
+    import convexnn.solvers.ipm as interior_point
+    from convexnn.losses import get_loss
+
+    X = np.array([[1e-7, 0.5], [1e-7, -0.5], [3e-7, 0.1], [1.0, 0.2], [-1.0, 0.3], [-0.5, -0.4],
+                  [0.2, 1e-8]])
+    Xt = add_bias_column(X)
+    M = np.column_stack([X[:, 0] >= 0, X[:, 1] >= 0])  # patterns of (1, 0, 0) and (0, 1, 0)
+    problem = interior_point.ReluProblem(Xt, M, np.zeros((7, 1)), 1e-2, get_loss("squared"))
+    W = np.zeros((problem.n_blocks, 3))
+    W[0, 0], W[1, 1] = 1e-4, 1.0
+    signed = problem.products(W) * problem.S2
+    assert np.all(signed[:, :2] >= 0)  # both blocks in their cones
+    tight = {0: {0, 1, 2, 3}, 1: {3, 6}}
+    start = interior_point._polish_start(problem, W, signed, [0, 1], tight)
+    assert tight == {0: {0, 1, 2}, 1: {6}}
+    np.testing.assert_allclose(start[0], 0.0, atol=1e-15)  # its three rows meet only at zero
+    np.testing.assert_allclose(start[1], W[1], atol=1e-7)  # its one row nearly met already
+    assert np.all(start[2:] == 0)
+
+
 @pytest.mark.long
 def test_the_default_regressor_certifies_forty_thousand_samples_within_its_budget():
     """The default regressor on 40,000 samples of a standardised ``make_friedman1`` (8 features,
