@@ -808,6 +808,34 @@ def _recorded_solves(monkeypatch):
     return solves
 
 
+def test_a_stop_worse_than_the_zero_network_is_not_polished(monkeypatch):
+    """Regression (tests/fuzz_regressions/ipm-polishes-points-far-worse-than-the-zero-network-*):
+    on six samples with features of scales 1e-8 to 1e8 (126 blocks of the exact sampler) each of
+    the first output's four forms stopped after 7 iterations at an objective 1e11 times the zero
+    network's, and each was polished for 3-4 s to no use; ``solver="ipm"`` then raised. Such a
+    stop is not polished now, and the zero network, a point of every program, replaces it where
+    its gap is smaller: the fit answers with a network no worse than the zero network's."""
+    import convexnn.solvers.ipm as interior_point
+    from fuzzing import REGRESSIONS, load_case
+
+    case = load_case(REGRESSIONS / "ipm-polishes-points-far-worse-than-the-zero-network-multi.npz")
+    polished, polish = [], interior_point._polished
+
+    def recorded(problem, W, Z):
+        value = problem.objective(problem.products(W), np.linalg.norm(W[:, :-1], axis=1))
+        zero = problem.objective(problem.products(0 * W), np.zeros(W.shape[0]))
+        polished.append((value, zero))
+        return polish(problem, W, Z)
+
+    monkeypatch.setattr(interior_point, "_polished", recorded)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = case.estimator(**case.params).fit(case.X, case.y)
+        zero_model = case.estimator(**{**case.params, "alpha": 1e6}).fit(case.X, case.y)
+    assert all(value <= zero for value, zero in polished)
+    assert model.objective_ <= zero_model.objective_ * (1 + 1e-9)
+
+
 def test_a_solve_short_of_tol_is_polished_on_its_support(monkeypatch):
     """Regression: ``make_blobs(900, n_features=4, centers=9, random_state=8)``, the default
     classifier. The interior point's last directions lose their precision: its best point
