@@ -149,3 +149,22 @@ def test_softmax_hessian_roots_survive_an_eigendecomposition_that_does_not_conve
     assert np.array_equal(np.delete(roots, 4, axis=0), np.delete(expected, 4, axis=0))
     assert np.allclose(roots @ roots, H, rtol=0, atol=1e-13)
     assert np.allclose(roots, expected, rtol=0, atol=1e-12)
+
+
+def test_the_logistic_loss_keeps_its_precision_on_confident_outputs():
+    """Regression (tests/fuzz_regressions/logistic-loss-rounded-against-terms-of-one-at-tiny-alpha):
+    ``log(1 + eᶠ) − yf``, ``eᶠ/(1 + eᶠ) − y`` and ``1 − (1 − θ)`` lose everything below 1e-16 of
+    one where the output is confident; on five nearly separable samples at alpha 4e-8 (J 6e-7)
+    that put the certified gap at −1e-9. Each term is now exact to rounding of its own size."""
+    loss = get_loss("logistic")
+    F = np.array([[5.0], [20.0], [40.0], [-40.0], [-20.0]])
+    Y = np.array([[1.0], [1.0], [1.0], [0.0], [0.0]])
+    each = np.log1p(np.exp(-np.abs(F)))  # every sample on its correct side
+    np.testing.assert_allclose(loss.value(F, Y), each.mean(), rtol=1e-13)
+    residual = Y - 1.0 / (1.0 + np.exp(-F))  # −∇ℓ, whose entries here are ±e^{−|f|}
+    residual[:, 0] = np.where(Y[:, 0] == 1, np.exp(-F[:, 0]), -np.exp(F[:, 0]))
+    residual /= 1.0 + np.exp(-np.abs(F))
+    np.testing.assert_allclose(-loss.gradient(F, Y), residual, rtol=1e-13)
+    # Fenchel–Young at θ = −∇ℓ(F): ℓ(F) = −θf + H(y − θ), each term to its own rounding
+    theta = -loss.gradient(F, Y)
+    np.testing.assert_allclose(loss.dual(theta, Y) - np.mean(theta * F), loss.value(F, Y), rtol=1e-12)
