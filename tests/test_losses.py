@@ -152,7 +152,7 @@ def test_softmax_hessian_roots_survive_an_eigendecomposition_that_does_not_conve
 
 
 def test_the_logistic_loss_keeps_its_precision_on_confident_outputs():
-    """Regression (tests/fuzz_regressions/logistic-loss-rounded-against-terms-of-one-at-tiny-alpha):
+    """Regression (the fuzz case ``logistic-loss-rounded-against-terms-of-one-at-tiny-alpha``):
     ``log(1 + eᶠ) − yf``, ``eᶠ/(1 + eᶠ) − y`` and ``1 − (1 − θ)`` lose everything below 1e-16 of
     one where the output is confident; on five nearly separable samples at alpha 4e-8 (J 6e-7)
     that put the certified gap at −1e-9. Each term is now exact to rounding of its own size."""
@@ -167,4 +167,5 @@ def test_the_logistic_loss_keeps_its_precision_on_confident_outputs():
     np.testing.assert_allclose(-loss.gradient(F, Y), residual, rtol=1e-13)
     # Fenchel–Young at θ = −∇ℓ(F): ℓ(F) = −θf + H(y − θ), each term to its own rounding
     theta = -loss.gradient(F, Y)
-    np.testing.assert_allclose(loss.dual(theta, Y) - np.mean(theta * F), loss.value(F, Y), rtol=1e-12)
+    np.testing.assert_allclose(loss.dual(theta, Y) - np.mean(theta * F), loss.value(F, Y),
+                               rtol=1e-12)
