@@ -37,7 +37,7 @@ import warnings
 from functools import cached_property
 
 import numpy as np
-from scipy.linalg import blas, cho_solve, cholesky, qr
+from scipy.linalg import blas, cho_solve, cholesky, null_space, qr
 from scipy.optimize import linprog
 from sklearn.exceptions import ConvergenceWarning
 
@@ -950,8 +950,6 @@ def _range_basis(M):
 
 def _sum_free_basis(K):
     """An orthonormal basis (K, K − 1) of the vectors whose entries sum to zero."""
-    from scipy.linalg import null_space
-
     return null_space(np.ones((1, K)))
 
 
@@ -1498,29 +1496,28 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
             (W, T, Z), gap = point, against_bound(primal)
             history.append(gap)
             (W, T), gap = zeroed(W, T, Z, gap)
-    zero = (np.zeros_like(W), np.zeros_like(T))  # the zero network (no blocks at all)
-    if gap > tol and problem.objective(problem.products(W), T) > problem.objective(
-            problem.products(zero[0]), zero[1]):
-        # the polish refines a point near the optimum; one above the zero network's objective
-        # is not, and the zero network is taken where its gap is smaller. On six samples with
-        # features of scales 1e-8 to 1e8 (the exact sampler's 126 blocks, tests/fuzz_regressions)
-        # the interior point stopped after 7 iterations at objectives 1e6-1e11 times the zero
-        # network's in each of four forms, and each polish spent 3-4 s on steps that left them
-        # there; on a constant second output the zero network is the optimum, and certifies
-        zero_gap = certified(*zero, Z, np.inf, exact=True).gap
-        if zero_gap < gap:
-            (W, T), gap = zero, zero_gap
-            history.append(gap)
-    elif gap > tol:
-        try:
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                polished = _polished(problem, W, Z)
-        except np.linalg.LinAlgError:  # an eigendecomposition that does not converge
-            polished = None
-        if polished is not None:
-            polished_gap = certified(*polished, Z, np.inf, exact=True).gap
-            if polished_gap < gap:
-                (W, T), gap = polished, polished_gap
+    if gap > tol:
+        zero = (np.zeros_like(W), np.zeros_like(T))  # the zero network (no blocks at all)
+        if problem.objective(problem.products(W), T) > problem.objective(
+                problem.products(zero[0]), zero[1]):
+            # the polish refines a point near the optimum; one above the zero network's
+            # objective is not, and the zero network is taken where its gap is smaller. On six
+            # samples with features of scales 1e-8 to 1e8 (the exact sampler's 126 blocks,
+            # tests/fuzz_regressions) the interior point stopped after 7 iterations at objectives
+            # 1e6-1e11 times the zero network's in each of four forms, and each polish spent
+            # 3-4 s on steps that left them there; on a constant second output the zero network
+            # is the optimum, and certifies
+            candidate = zero
+        else:
+            try:
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    candidate = _polished(problem, W, Z)
+            except np.linalg.LinAlgError:  # an eigendecomposition that does not converge
+                candidate = None
+        if candidate is not None:
+            candidate_gap = certified(*candidate, Z, np.inf, exact=True).gap
+            if candidate_gap < gap:
+                (W, T), gap = candidate, candidate_gap
                 history.append(gap)
     return W, T, Z, n_iter, gap, history
 
@@ -1870,8 +1867,7 @@ def _polished(problem, W, Z):
         XW = problem.products(W)
         return problem.objective(XW, np.linalg.norm(W[:, :d], axis=1)), XW
 
-    start = _polish_start(problem, W, signed, active, tight)
-    W = start
+    W = _polish_start(problem, W, signed, active, tight)
     current, XW = value(W)
     if not np.isfinite(current):
         return None
