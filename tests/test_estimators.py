@@ -188,6 +188,23 @@ def test_default_classifier_certifies_raw_features_of_scales_1e_minus3_to_1e3(se
     assert model.status_ == "optimal" and model.gap_ <= model.tol and model.solver_ == "ipm"
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_default_classifier_certifies_confident_classes_at_a_tiny_alpha(seed):
+    """Regression (seed 0): nine samples in three well separated classes, alpha 4e-8 (J 5e-7).
+    The interior point converged, but the softmax intercept's solve stopped on an absolute
+    tolerance that left ``1ᵀθ`` at 1e-5 of the residual's tiny entries, and the certificate's
+    intercept term held the gap at 4.6e-6: the fit stalled with a warning after CVXPY's second
+    opinion ended inaccurate (2.9 s). It now certifies in the interior point (0.4 s)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((9, 3))
+    y = np.arange(9) % 3
+    X[:, 0] += 6 * y
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = ConvexReLUClassifier(alpha=4e-8, random_state=seed).fit(X, y)
+    assert model.status_ == "optimal" and model.gap_ <= model.tol
+
+
 def test_default_regressor_certifies_in_the_interior_point_when_its_last_iterate_loses_precision():
     """Regression: raw features of scales 1e-3, 1e3, 1, 1e2, 1e-2 (400 samples, seed 3). The
     Woodbury form loses its precision after about 55 Newton iterations and the solve is repeated

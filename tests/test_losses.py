@@ -169,3 +169,45 @@ def test_the_logistic_loss_keeps_its_precision_on_confident_outputs():
     theta = -loss.gradient(F, Y)
     np.testing.assert_allclose(loss.dual(theta, Y) - np.mean(theta * F), loss.value(F, Y),
                                rtol=1e-12)
+
+
+def test_the_softmax_loss_keeps_its_precision_on_confident_outputs():
+    """``logsumexp(f) − f_y`` and ``p_y log p_y`` lose everything below 1e-16 of one where a
+    sample's true class is certain, which is all of its share of a tiny J (the softmax twin of
+    the logistic fuzz case above). Both are now exact to their own rounding: the loss is
+    ``log1p`` of the other classes' mass, the dual's true-class term ``(1 − q) log1p(−q)``."""
+    loss = get_loss("softmax")
+    F = np.array([[40.0, 0.0, -3.0], [1.0, 25.0, 2.0], [0.0, 1.0, 12.0], [-5.0, -4.0, 30.0]])
+    Y = np.eye(3)[[0, 1, 2, 2]]
+    shifted = F - F.max(axis=1, keepdims=True)
+    top = shifted == 0.0
+    mass = np.sum(np.where(top, 0.0, np.exp(shifted)), axis=1)  # the other classes' mass
+    each = np.log1p(mass)  # every sample's true class is its largest output
+    np.testing.assert_allclose(loss.value(F, Y), each.mean(), rtol=1e-13)
+    # Fenchel–Young at θ = −∇ℓ(F), its true class's entry the other classes' probabilities:
+    # ℓ(F) = −Σθf + H(y − θ)
+    p = np.where(top, 1.0, np.exp(shifted)) / (1.0 + mass)[:, None]
+    theta = np.where(Y == 1, (mass / (1.0 + mass))[:, None], -p)
+    np.testing.assert_allclose(loss.dual(theta, Y) - np.sum(theta * F) / len(F), loss.value(F, Y),
+                               rtol=1e-12)
+
+
+def test_the_softmax_intercept_centres_the_residual_of_confident_outputs():
+    """Regression: the intercept's Newton solve stopped once ``|Σ_i p_i − y_i| ≤ 1e-13 n``, a
+    tolerance on the sum alone. Where every sample is confident the residual's entries are far
+    below one (1e-8 here), and that tolerance left ``1ᵀθ`` at 1e-5 of them; the certificate's
+    intercept term then held the default classifier's gap at 5e-6 (nine samples in three
+    classes at alpha 4e-8, ``tests/test_estimators.py``). The sum is now accurate and the
+    tolerance relative to ``Σ_i |p_i − y_i|``."""
+    loss = get_loss("softmax")
+    rng = np.random.default_rng(0)
+    Y = np.eye(3)[np.arange(9) % 3]
+    F = 20.0 * Y + 0.5 * rng.standard_normal((9, 3)) + np.array([3.0, -2.0, 0.0])
+    G = F + loss.intercept_shift(F, Y)
+    p = np.exp(G - G.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    # the residual y − p, its true class's entry summed from the other classes (1 − p_y would
+    # round to 1e-16 of one)
+    theta = np.where(Y == 1, np.sum(p * (1 - Y), axis=1, keepdims=True), -p)
+    assert np.abs(theta).max() < 1e-6
+    assert np.abs(theta.sum(axis=0)).max() <= 1e-12 * np.abs(theta).sum()
