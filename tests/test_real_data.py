@@ -185,38 +185,38 @@ def test_classifier_certifies_ecoli_at_a_small_alpha(shared_data):
     assert model.n_neurons_ <= 100
 
 
-def test_conjugate_gradients_spare_dense_newton_factorisations(shared_data, monkeypatch):
-    """vertebral-column-3clases (fold0 train, 233 samples, 3 classes), default classifier,
-    random_state=2: in the last iterations the primal form's reduced Newton solve can leave
-    residuals above ``PRIMAL_REDUCED_RESIDUAL``, and the whole system (2P(d + 2) unknowns) is then
-    factored instead. Conjugate gradients preconditioned by the reduced solve bring some of them
-    below it: 8 factorisations instead of 9 (random_state=0 needed 10 instead of 11 while the
-    rows of the pattern active on every sample were kept, 8 either way since; 5 instead of 9
-    when the shared program reduced through the blocks' inverses); the fit certifies either
-    way. The bound is the strict ``PRIMAL_REDUCED_RESIDUAL`` here: at ``LARGE_REDUCED_RESIDUAL``,
-    which systems of this size (1,264 unknowns) now take, every reduced solve meets it and the
-    whole system is factored in none of the iterations, with conjugate gradients or without."""
+def test_conjugate_gradients_rescue_reduced_solves_that_miss_their_bound(shared_data, monkeypatch):
+    """vertebral-column-3clases (fold0 train, 233 samples, 3 classes), default classifier: in
+    the last iterations the primal form's reduced Newton solve can leave residuals above
+    ``PRIMAL_REDUCED_RESIDUAL``, and the whole system (2P(d + 2) unknowns) is then factored
+    instead. Conjugate gradients preconditioned by the reduced solve bring some of them below it.
+
+    This was a count of whole-system factorisations with and without conjugate gradients on
+    random_state=2 (8 instead of 9, later 3 instead of 4). Since the softmax intercept behind
+    the certificate is solved to rounding, that fit certifies a few iterations earlier, with 4
+    either way, and which iterations miss the bound moves with every change of the path. So
+    the rescue is now counted within each fit: over random_state 0-3 (19 reduced solves that
+    miss the bound in 379), conjugate gradients bring at least one within it, and every fit
+    certifies. The bound is the strict ``PRIMAL_REDUCED_RESIDUAL`` here: at
+    ``LARGE_REDUCED_RESIDUAL``, which systems of this size (1,264 unknowns) now take, every
+    reduced solve meets it."""
     import convexnn.solvers.ipm as interior_point
 
     monkeypatch.setattr(interior_point, "PRIMAL_DENSE_UNKNOWNS", np.inf)
+    solves = []  # per call: (missed the bound before, met it after)
+    conjugate_gradients = interior_point._conjugate_gradients
 
-    dense = []
-    factor = interior_point.ReluProblem._primal_dense
+    def recorded(matvec, approximate, rhs, x, bound, max_iter):
+        missed = np.linalg.norm(rhs - matvec(x)) > bound * np.linalg.norm(rhs)
+        x, residual = conjugate_gradients(matvec, approximate, rhs, x, bound, max_iter)
+        solves.append((missed, residual <= bound * np.linalg.norm(rhs)))
+        return x, residual
 
-    def counted(*args, **kwargs):
-        dense.append(1)
-        return factor(*args, **kwargs)
-
-    monkeypatch.setattr(interior_point.ReluProblem, "_primal_dense", counted)
-    fits = []
-    for iterations in (interior_point.PRIMAL_CG_MAX_ITER, 0):
-        monkeypatch.setattr(interior_point, "PRIMAL_CG_MAX_ITER", iterations)
-        dense.clear()
-        model = _classifier_on_uci(shared_data, "vertebral-column-3clases", random_state=2)
-        fits.append((len(dense), model.status_, model.gap_))
-    (with_cg, status, gap), (without, status_without, gap_without) = fits
-    assert status == status_without == "optimal" and max(gap, gap_without) <= 1e-6
-    assert with_cg < without
+    monkeypatch.setattr(interior_point, "_conjugate_gradients", recorded)
+    for seed in range(4):
+        model = _classifier_on_uci(shared_data, "vertebral-column-3clases", random_state=seed)
+        assert model.status_ == "optimal" and model.gap_ <= 1e-6
+    assert sum(missed and met for missed, met in solves) >= 1
 
 
 @pytest.mark.parametrize("alpha", [1e-3, 1e-2])
