@@ -815,8 +815,9 @@ def test_a_stop_worse_than_the_zero_network_is_not_polished(monkeypatch):
     network's, and each was polished for 3-4 s to no use; ``solver="ipm"`` then raised. Such a
     stop is not polished now, and the zero network, a point of every program, replaces it where
     its gap is smaller: the fit answers with a network no worse than the zero network's."""
-    import convexnn.solvers.ipm as interior_point
     from fuzzing import REGRESSIONS, load_case
+
+    import convexnn.solvers.ipm as interior_point
 
     case = load_case(REGRESSIONS / "ipm-polishes-points-far-worse-than-the-zero-network-multi.npz")
     polished, polish = [], interior_point._polished
