@@ -14,7 +14,10 @@ scikit-learn's default budget and the same seed. Prints one row per problem and 
 
 The ``raw-scales`` families multiply each feature by 10^-3 to 10^3 and offset it by 1 to 100
 (measurements as recorded): weight decay is not scale invariant, and at small ``alpha`` such
-programs are hard to certify; the fits that stop short say so, and to standardise.
+programs are hard to certify; the fits that stop short say so, and to standardise. The
+``separated`` family puts its classes far apart along one feature: at a tiny ``alpha`` the
+softmax loss is saturated at the optimum, and some of its fits stop short of ``tol``
+(docs/guide/solvers.md).
 """
 
 from __future__ import annotations
@@ -80,6 +83,15 @@ def _raw_classification(rng, n, d, seed):
     return _raw_scales(rng, X), y
 
 
+def _separated(rng, n, d, seed):
+    """Classes in turn along the first feature, 6 apart: separable with a wide margin, so at a
+    small ``alpha`` the softmax loss is saturated on most samples at the optimum."""
+    X = rng.standard_normal((n, d))
+    y = np.arange(n) % int(rng.choice([2, 3, 5, 8]))
+    X[:, 0] += 6.0 * y
+    return X, y
+
+
 def _regression(rng, n, d, seed):
     return datasets.make_regression(n, d, n_informative=min(d, 5),
                                     noise=float(rng.choice([0.0, 1.0, 20.0])), random_state=seed)
@@ -113,6 +125,7 @@ FAMILIES = {
     "quantiles": ("classification", _quantiles),
     "imbalanced": ("classification", _imbalanced),
     "raw-scales": ("classification", _raw_classification),
+    "separated": ("classification", _separated),
     "regression": ("regression", _regression),
     "friedman": ("regression", _friedman),
     "sparse": ("regression", _sparse),
