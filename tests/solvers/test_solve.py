@@ -273,3 +273,48 @@ def test_a_cvxpy_that_solves_nothing_is_a_failed_answer(monkeypatch):
         result = solve(program, tol=1e-6)
     assert result.solver == "al" and np.isfinite(result.gap)
     assert program.objective(result.solution) < program.objective(program.zero_solution())
+
+
+def test_a_point_within_the_agreement_is_kept_when_its_projection_is_not(monkeypatch):
+    """Regression (fuzzing seed 1213491: 8 samples, two near-duplicate rows, the exact sampler,
+    alpha 2e-7). A point stopped short of ``tol`` is moved into its cones where its network and
+    the program disagree by more than a tenth of ``AGREEMENT``. On a cone as thin as two rows
+    1e-8 apart on either side of its hyperplane the projection's NNLS moved the interior
+    point's blocks far (J 0.0015 → 0.0035) and left them outside all the same (4e-9 → 3.5e-7
+    relative), so every solver's answer was refused and ``"auto"`` raised after 41 s. The point
+    that meets the promised agreement itself is now kept (``stalled``, with its warning). The
+    thin cone's projection is simulated here: one that leaves a block farther outside."""
+    from dataclasses import replace
+
+    from convexnn.solvers import AGREEMENT, _disagreement, _into_cones
+
+    program = make_program("squared", "relu", n=30, d=2, n_gates=8, alpha=1e-2)
+    result = solve(program, "ipm")
+    assert _disagreement(program, result, AGREEMENT / 1e3) is None
+    Xt = program.Xt
+    k = int(np.flatnonzero(np.linalg.norm(result.solution.U[0, :-1], axis=0) > 0)[0])
+    off = np.flatnonzero(~program.masks[:, k])[0]
+
+    def pushed(epsilon):  # block k moved along a row by epsilon of its size, out of its cone
+        solution = result.solution.copy()
+        u = solution.U[0, :, k]
+        solution.U[0, :, k] = u + epsilon * np.linalg.norm(u) * Xt[off] / (Xt[off] @ Xt[off])
+        return replace(result, solution=solution, status="stalled")
+
+    def relative(candidate):
+        o, n = program.objective(candidate.solution), program.network_objective(candidate.solution)
+        return abs(n - o) / abs(o)
+
+    for epsilon in np.geomspace(1e-10, 1e-1, 200):
+        if AGREEMENT / 10 < relative(pushed(epsilon)) <= AGREEMENT / 2:
+            break
+    else:
+        pytest.fail("no push between a tenth and a half of the agreement")
+    candidate = pushed(epsilon)
+    monkeypatch.setattr(type(program), "feasible",
+                        lambda self, solution, tol=1e-10: pushed(100 * epsilon).solution)
+    assert _into_cones(program, candidate, 1e-6) is candidate
+    # a projection that meets the agreement is taken, as before
+    monkeypatch.setattr(type(program), "feasible",
+                        lambda self, solution, tol=1e-10: result.solution)
+    assert _into_cones(program, candidate, 1e-6).solution is result.solution
