@@ -286,11 +286,12 @@ def test_a_point_within_the_agreement_is_kept_when_its_projection_is_not(monkeyp
     thin cone's projection is simulated here: one that leaves a block farther outside."""
     from dataclasses import replace
 
-    from convexnn.solvers import AGREEMENT, _disagreement, _into_cones
+    import convexnn.solvers as driver
+    from convexnn.solvers import AGREEMENT
 
     program = make_program("squared", "relu", n=30, d=2, n_gates=8, alpha=1e-2)
     result = solve(program, "ipm")
-    assert _disagreement(program, result, AGREEMENT / 1e3) is None
+    assert driver._disagreement(program, result, AGREEMENT / 1e3) is None
     Xt = program.Xt
     k = int(np.flatnonzero(np.linalg.norm(result.solution.U[0, :-1], axis=0) > 0)[0])
     off = np.flatnonzero(~program.masks[:, k])[0]
@@ -313,8 +314,8 @@ def test_a_point_within_the_agreement_is_kept_when_its_projection_is_not(monkeyp
     candidate = pushed(epsilon)
     monkeypatch.setattr(type(program), "feasible",
                         lambda self, solution, tol=1e-10: pushed(100 * epsilon).solution)
-    assert _into_cones(program, candidate, 1e-6) is candidate
+    assert driver._into_cones(program, candidate, 1e-6) is candidate
     # a projection that meets the agreement is taken, as before
     monkeypatch.setattr(type(program), "feasible",
                         lambda self, solution, tol=1e-10: result.solution)
-    assert _into_cones(program, candidate, 1e-6).solution is result.solution
+    assert driver._into_cones(program, candidate, 1e-6).solution is result.solution
