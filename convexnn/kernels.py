@@ -415,11 +415,12 @@ def softmax_intercept(F, Y, c, max_iter=50):
     for _ in range(max_iter):
         # Σ_i p_i − y_i with each sample's true class entry summed from its other classes, and
         # the scale Σ_i |p_i − y_i| of its terms. The certificate needs the sum as small as
-        # rounding allows: a tolerance of 1e-13 n left 1ᵀθ at 1e-5 of the scale on confident
-        # samples, the certified gap at 5e-6 (nine samples in three classes at alpha 4e-8), and
-        # 1e-13 of the scale gives 1e-8 on make_blobs(400, 6, centers=20) where Newton's method
-        # to the rounding of the sum gives 5e-13 (tests/solvers/test_ipm.py). So the steps go
-        # on until the sum is at rounding level or, once it is small, a step no longer halves it.
+        # rounding allows: a tolerance of 1e-13 n left 1ᵀθ at 1e-5 of its largest entry on
+        # confident samples, the certified gap at 5e-6 (nine samples in three classes at alpha
+        # 4e-8), and 1e-13 of the scale gives 1e-8 on make_blobs(400, 6, centers=20) where
+        # Newton's method to the rounding of the sum gives 5e-13 (tests/solvers/test_ipm.py).
+        # So the steps go on until the sum is at rounding level or, once it is small, a step no
+        # longer halves it.
         grad, scale = _softmax_residual_sums(P, Y)
         size = np.max(np.abs(grad[: K - 1]))
         if size <= eps * scale or (size <= 1e-10 * scale and size > 0.5 * last):
