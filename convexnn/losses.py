@@ -185,17 +185,17 @@ class SoftmaxLoss:
         F = np.ascontiguousarray(F, dtype=np.float64)
         return softmax_loss_sum(F, np.ascontiguousarray(Y, dtype=np.float64)) / F.shape[0]
 
-    # As for the logistic loss, the dual avoids differences of terms of order one: the true
-    # class's term ``p log p`` is ``(1 − q) log1p(−q)`` with ``q = θ_y`` (and the value is
-    # ``log1p`` of the other classes' mass, :func:`convexnn.kernels.softmax_loss_sum`);
-    # otherwise a confident sample's share of a tiny J rounds to 1e-16 of one.
     @staticmethod
     def gradient(F, Y):
         return softmax(F, axis=1) - Y
 
     @staticmethod
     def dual(theta, Y):
-        # -ℓ*(-θ, y) is the entropy of p = y − θ on the simplex
+        # -ℓ*(-θ, y) is the entropy of p = y − θ on the simplex. As for the logistic loss, no
+        # difference of terms of order one: the true class's term p log p is (1 − q) log1p(−q)
+        # with q = θ_y (and the value is log1p of the other classes' mass,
+        # kernels.softmax_loss_sum); else a confident sample's share of a tiny J rounds to
+        # 1e-16 of one
         p = np.clip(-theta * (1.0 - Y), 0.0, 1.0)
         q = np.clip(np.sum(theta * Y, axis=1), 0.0, 1.0)
         return -float(np.sum(xlogy(p, p)) + np.sum(xlog1py(1.0 - q, -q))) / theta.shape[0]

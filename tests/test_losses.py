@@ -198,7 +198,7 @@ def test_the_softmax_intercept_centres_the_residual_of_confident_outputs():
     below one (1e-8 here), and that tolerance left ``1ᵀθ`` at 1e-5 of them; the certificate's
     intercept term then held the default classifier's gap at 5e-6 (nine samples in three
     classes at alpha 4e-8, ``tests/test_estimators.py``). The sum is now accurate and the
-    tolerance relative to ``Σ_i |p_i − y_i|``."""
+    steps go on to its rounding, relative to ``Σ_i |p_i − y_i|``."""
     loss = get_loss("softmax")
     rng = np.random.default_rng(0)
     Y = np.eye(3)[np.arange(9) % 3]
