@@ -790,6 +790,15 @@ PRIMAL_STRICT = "primal, strict reduced solves"
 #: Most repeats of a solve that stopped short of ``tol``, each in a way not yet tried
 #: (:meth:`ReluProblem.retry_form`).
 RETRIES = 3
+#: A Woodbury-form solve that stalled is repeated in the primal form only where the primal
+#: form's iterations cost at most this many times its own (:func:`other_form`). In 2,100 fuzzing
+#: cases the primal repeats that certified cost up to 281 times the Woodbury form's iterations;
+#: none of those that cost more certified anything (1,160 to 200,000 times: a few samples and
+#: hundreds of exact patterns, whose Woodbury matrices are 5 × 5 to 8 × 8). On 8 samples of 6
+#: features of scales 1e-8 to 1e8 (two outputs, 253 patterns, 4,048 unknowns) the three
+#: primal repeats of each output took 539 s of dense factorisations, none certifying, before
+#: CVXPY's second opinion certified the program (2.5 s without them).
+REPEAT_COST_RATIO = 1000.0
 #: The softmax loss couples its K outputs in one nK × nK system, factored while it has at most this
 #: many rows; above, each Newton system is solved by conjugate gradients preconditioned by one n × n
 #: factor per output (K n³/3 flops instead of (nK)³/3).
@@ -984,18 +993,26 @@ def newton_form(n_samples, n_features, n_patterns, n_outputs=1):
     unknowns = 2 * P * (p + 1)
     if n > LARGE_SAMPLES and unknowns <= LARGE_MAX_UNKNOWNS:
         return "primal"
-    primal = n * (P * p) ** 2 + unknowns**3 / 3
-    dual = n * n * P * p + n**3 / 3
+    primal, dual = _form_flops(n, P, p)
     return "primal" if unknowns <= PRIMAL_MAX_UNKNOWNS and primal < dual else "dual"
+
+
+def _form_flops(n, P, p):
+    """The flops of one Newton iteration's matrix, formed and factored, in the primal form
+    (``2P(p + 1)`` unknowns) and in the Woodbury form (``n × n``), ``p`` the blocks' length."""
+    return n * (P * p) ** 2 + (2 * P * (p + 1)) ** 3 / 3, n * n * P * p + n**3 / 3
 
 
 def other_form(form, n_samples, n_features, n_patterns):
     """The form a one-output solve in ``form`` that stalled is repeated in
     (:meth:`ReluProblem.retry_form`), or None: the primal form where its ``2P(d + 2)`` unknowns
-    are at most ``PRIMAL_MAX_UNKNOWNS``, the Woodbury form up to ``COUPLED_MAX_ROWS`` samples.
+    are at most ``PRIMAL_MAX_UNKNOWNS`` and its iterations cost at most ``REPEAT_COST_RATIO``
+    times the Woodbury form's, the Woodbury form up to ``COUPLED_MAX_ROWS`` samples.
     ``n_features`` counts the coordinates the solver works in."""
     if form == "dual":
-        return "primal" if 2 * n_patterns * (n_features + 2) <= PRIMAL_MAX_UNKNOWNS else None
+        primal, dual = _form_flops(n_samples, n_patterns, n_features + 1)
+        fits = 2 * n_patterns * (n_features + 2) <= PRIMAL_MAX_UNKNOWNS
+        return "primal" if fits and primal <= REPEAT_COST_RATIO * dual else None
     return "dual" if n_samples <= COUPLED_MAX_ROWS else None
 
 

@@ -1172,6 +1172,39 @@ def test_a_repeat_in_another_form_gets_the_large_budget(monkeypatch):
     assert len(budgets) > 1 and set(budgets) == {7}
 
 
+def test_a_few_samples_are_not_repeated_in_a_primal_form_of_far_greater_cost(monkeypatch):
+    """A Woodbury-form solve that stops short of ``tol`` is repeated in the primal form only
+    where the primal form's iterations cost at most ``REPEAT_COST_RATIO`` times its own. On 8
+    samples and 127 exact patterns (fuzzing seed 1214061, ``tests/fuzz_regressions/``) the
+    Woodbury matrix is 8 × 8 and the primal form's dense matrix has 2,286 unknowns: three primal
+    repeats took 65 s to end at the gap the first solve reached, 0.978, before CVXPY certified.
+    Where the primal form costs a few times the Woodbury form's iterations it is still tried."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    import convexnn.solvers.ipm as ipm
+
+    forms = []
+
+    def stops_short(problem, W, T, *, max_iter, **options):
+        forms.append(problem.form())
+        return W, T, None, 3, 0.5, [0.5]
+
+    monkeypatch.setattr(ipm, "_solve_output", stops_short)
+    few = make_program("squared", "relu", n=8, d=9, n_gates=127, alpha=1e-4)
+    primal, dual = ipm._form_flops(8, few.n_patterns, 9)
+    assert ipm.newton_form(8, 9, few.n_patterns) == "dual"
+    assert primal > ipm.REPEAT_COST_RATIO * dual
+    with pytest.warns(ConvergenceWarning, match="stopped after"):
+        ipm.solve_ipm(few)
+    assert forms == ["dual"]
+    forms.clear()
+    many = make_program("squared", "relu", n=300, d=5, n_gates=100, alpha=1e-4)
+    assert ipm.newton_form(300, 5, many.n_patterns) == "dual"
+    with pytest.warns(ConvergenceWarning, match="stopped after"):
+        ipm.solve_ipm(many)
+    assert forms[:2] == ["dual", "primal"]
+
+
 def test_the_softmax_woodbury_matrix_is_factored_on_the_curved_outputs(monkeypatch):
     """Each sample's softmax Hessian is singular along the all-ones direction of its ``K``
     outputs, so the shared program's Woodbury matrix is formed and factored on the other
