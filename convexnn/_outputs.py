@@ -121,7 +121,7 @@ class NetworkEstimator(BaseEstimator):
             warnings.warn(
                 f"{type(self).__name__} stopped with certified relative duality gap {gap:.3g}"
                 f"{where} (tol={self.tol:g}, status {status!r}, solver {solver}); "
-                f"{_scale_advice(X) or 'increase max_iter or loosen tol.'}",
+                f"{_advice(status, X)}",
                 ConvergenceWarning,
                 stacklevel=5,
             )
@@ -264,6 +264,22 @@ def _labels(classes, F):
 FEATURE_SCALE_SPREAD = 1e3
 
 
+def _advice(status, X):
+    """What the warning of a fit that stopped above ``tol`` advises: to standardise features of
+    very different scales (:func:`_scale_advice`), and more iterations only where the budget ran
+    out. A solver that stalled had stopped making progress before its budget, and more
+    iterations stall the same: the default classifier on nine samples of five classes far apart
+    at ``alpha=4e-8`` stalled at a certified gap of 0.318 after 102 Newton iterations, and was
+    advised to increase ``max_iter``; with ``max_iter=1000`` it stops at the same iteration and
+    gap (``tests/test_bad_input.py``)."""
+    scale = _scale_advice(X)
+    if status == "max_iter":
+        return f"{scale}, or increase max_iter." if scale else "increase max_iter or loosen tol."
+    stop = ("the solver stopped making progress, so more iterations will not help; a larger "
+            "alpha is easier to certify.")
+    return f"{scale}. {stop[0].upper()}{stop[1:]}" if scale else stop
+
+
 def _scale_advice(X):
     """The advice of a fit that stopped above ``tol`` when its features ``X`` have root mean
     squares, or standard deviations, more than ``FEATURE_SCALE_SPREAD`` apart, or a root mean
@@ -297,5 +313,5 @@ def _scale_advice(X):
     return (
         f"the features' {kind} range from {low:.2g} to {high:.2g}, and weight "
         "decay is not scale invariant: such programs are hard to certify. Standardise the "
-        "features (sklearn.preprocessing.StandardScaler), or increase max_iter."
+        "features (sklearn.preprocessing.StandardScaler)"
     )

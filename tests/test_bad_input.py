@@ -241,7 +241,7 @@ def _():
     "offsets hide how differently the features vary, of their standard deviations), and says "
     "to standardise them (weight decay is not scale invariant, and such programs are hard to "
     "certify: protein-tertiary-structure as shipped ended at a gap of 0.999); on standardised "
-    "features it says to increase `max_iter` or loosen `tol`.",
+    "features, where the budget ran out, it says to increase `max_iter` or loosen `tol`.",
 )
 def _():
     rng = np.random.default_rng(0)
@@ -263,6 +263,29 @@ def _():
         (message,) = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
         assert advice in message
         assert ("Standardise the features" in message) == (X is not Z)
+
+
+@case(
+    "a-stalled-fit",
+    "a program the solver stops making progress on before its budget: nine samples of five "
+    "classes far apart at `alpha=4e-8`",
+    "the `ConvergenceWarning` names the gap reached and the status (`'stalled'` or "
+    "`'inaccurate'`), and says that more iterations will not help and that a larger `alpha` is "
+    "easier to certify (this fit stops at the same 102 Newton iterations and the same gap with "
+    "`max_iter=1000`); it does not advise to increase `max_iter`.",
+)
+def _():
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((9, 3))
+    y = np.arange(9) % 5
+    X[:, 0] += 6.0 * y
+    with pytest.warns(ConvergenceWarning, match="relative duality gap") as caught:
+        model = ConvexReLUClassifier(alpha=4e-8, random_state=2).fit(X, y)
+    assert model.status_ in ("stalled", "inaccurate") and model.gap_ > model.tol
+    (message,) = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert f"status {model.status_!r}" in message
+    assert "more iterations will not help" in message and "larger alpha" in message
+    assert "max_iter" not in message
 
 
 @case(
