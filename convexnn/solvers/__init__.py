@@ -435,6 +435,16 @@ def _called_back(result, name, options):
     return result
 
 
+def _auto_options(program, name, options, auto, failed):
+    """``options`` for solver ``name`` under ``"auto"``: where CVXPY's second opinion would
+    follow a stall of ``ipm`` (a program small enough for it, CVXPY not yet failed), ``ipm``
+    does not repeat the stalled solve in a form of far greater cost (``ipm.REPEAT_COST_RATIO``):
+    on such programs CVXPY answers in seconds where those repeats took minutes."""
+    if not (auto and name == "ipm" and "cvxpy" not in failed and _cvxpy_is_small(program)):
+        return options
+    return {**options, "costly_repeats": False}
+
+
 def _attempt(program, name, options, auto):
     """Run solver ``name`` and check its answer: ``(result, None)``, or ``(result or None, why it
     is no usable point)``. A point outside its cones is projected first (:func:`_into_cones`) and
@@ -596,7 +606,8 @@ def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                result, reason = _attempt(program, name, options, auto)
+                result, reason = _attempt(program, name, _auto_options(program, name, options,
+                                                                        auto, failed), auto)
             except DegenerateConeError:
                 if not auto:
                     raise

@@ -142,6 +142,9 @@ class ReluProblem:
     #: Whether the primal form takes reduced solves only to ``PRIMAL_REDUCED_RESIDUAL``, however
     #: large the whole system (``PRIMAL_STRICT``).
     strict_reduced = False
+    #: Whether a stalled Woodbury-form solve is repeated in the primal form whatever its cost
+    #: against the Woodbury form's (else up to ``REPEAT_COST_RATIO``).
+    costly_repeats = True
 
     @property
     def n_blocks(self):
@@ -370,7 +373,8 @@ class ReluProblem:
         form = self.form()
         if form == "primal" and not self.reduce_through_sums:
             return PRIMAL_STRICT if self._loose_reduced() else PRIMAL_THROUGH_SUMS
-        return other_form(form, self.n, self.p - 1, self.P)
+        return other_form(form, self.n, self.p - 1, self.P,
+                          np.inf if self.costly_repeats else REPEAT_COST_RATIO)
 
     def force(self, form):
         """Solve in ``form`` from now on (:meth:`retry_form`)."""
@@ -790,14 +794,15 @@ PRIMAL_STRICT = "primal, strict reduced solves"
 #: Most repeats of a solve that stopped short of ``tol``, each in a way not yet tried
 #: (:meth:`ReluProblem.retry_form`).
 RETRIES = 3
-#: A Woodbury-form solve that stalled is repeated in the primal form only where the primal
-#: form's iterations cost at most this many times its own (:func:`other_form`). In 2,100 fuzzing
-#: cases the primal repeats that certified cost up to 281 times the Woodbury form's iterations;
-#: none of those that cost more certified anything (1,160 to 200,000 times: a few samples and
-#: hundreds of exact patterns, whose Woodbury matrices are 5 × 5 to 8 × 8). On 8 samples of 6
-#: features of scales 1e-8 to 1e8 (two outputs, 253 patterns, 4,048 unknowns) the three
-#: primal repeats of each output took 539 s of dense factorisations, none certifying, before
-#: CVXPY's second opinion certified the program (2.5 s without them).
+#: Where CVXPY's second opinion follows a stall (``solve_ipm(costly_repeats=False)``, which
+#: ``"auto"`` sets on programs small enough for CVXPY), a Woodbury-form solve that stalled is
+#: repeated in the primal form only where the primal form's iterations cost at most this many
+#: times its own (:func:`other_form`). Those are programs of a few samples, where CVXPY is
+#: quick. On 8 samples of 6 features of scales 1e-8 to 1e8 (two outputs, 253 exact patterns,
+#: 4,048 unknowns) the three primal repeats of each output took 539 s of dense factorisations,
+#: none certifying, before CVXPY certified the program: 2.5 s without them. On 60 samples of 16
+#: raw features at ``alpha=1e-5`` (``benchmarks/random_problems.py``, raw-scales-regression,
+#: seeds 23, 27 and 37) the primal repeat certified in 9–16 s, and CVXPY in about 1 s.
 REPEAT_COST_RATIO = 1000.0
 #: The softmax loss couples its K outputs in one nK × nK system, factored while it has at most this
 #: many rows; above, each Newton system is solved by conjugate gradients preconditioned by one n × n
@@ -1003,16 +1008,16 @@ def _form_flops(n, P, p):
     return n * (P * p) ** 2 + (2 * P * (p + 1)) ** 3 / 3, n * n * P * p + n**3 / 3
 
 
-def other_form(form, n_samples, n_features, n_patterns):
+def other_form(form, n_samples, n_features, n_patterns, max_cost_ratio=np.inf):
     """The form a one-output solve in ``form`` that stalled is repeated in
     (:meth:`ReluProblem.retry_form`), or None: the primal form where its ``2P(d + 2)`` unknowns
-    are at most ``PRIMAL_MAX_UNKNOWNS`` and its iterations cost at most ``REPEAT_COST_RATIO``
-    times the Woodbury form's, the Woodbury form up to ``COUPLED_MAX_ROWS`` samples.
-    ``n_features`` counts the coordinates the solver works in."""
+    are at most ``PRIMAL_MAX_UNKNOWNS`` and its iterations cost at most ``max_cost_ratio`` times
+    the Woodbury form's, the Woodbury form up to ``COUPLED_MAX_ROWS`` samples. ``n_features``
+    counts the coordinates the solver works in."""
     if form == "dual":
         primal, dual = _form_flops(n_samples, n_patterns, n_features + 1)
         fits = 2 * n_patterns * (n_features + 2) <= PRIMAL_MAX_UNKNOWNS
-        return "primal" if fits and primal <= REPEAT_COST_RATIO * dual else None
+        return "primal" if fits and primal <= max_cost_ratio * dual else None
     return "dual" if n_samples <= COUPLED_MAX_ROWS else None
 
 
@@ -1546,6 +1551,7 @@ def solve_ipm(
     max_iter: int | None = None,
     verbose: bool = False,
     callback=None,
+    costly_repeats: bool = True,
 ) -> SolverResult:
     """Solve the exact ReLU program by a primal-dual interior-point method.
 
@@ -1575,6 +1581,11 @@ def solve_ipm(
     verbose : bool
     callback : callable, optional
         ``callback(solution)`` after every iteration (one problem) or at the end.
+    costly_repeats : bool, default=True
+        Whether a one-output solve that stalled in the Woodbury form is repeated in the primal
+        form however much more its iterations cost; False: only up to ``REPEAT_COST_RATIO``
+        times the Woodbury form's. ``"auto"`` sets it False on programs small enough for CVXPY,
+        whose second opinion follows a stall.
 
     Raises
     ------
@@ -1637,6 +1648,7 @@ def solve_ipm(
                 W, T = _start(Xt, centres, Y[:, :1])
             else:
                 problem = ReluProblem(Xt, masks, Y, program.alpha / scale, program.loss_fn)
+                problem.costly_repeats = costly_repeats
                 W, T = _start(Xt, centres, Y)
             single = program.with_outputs(outputs) if len(groups) > 1 else program
 

@@ -1173,12 +1173,14 @@ def test_a_repeat_in_another_form_gets_the_large_budget(monkeypatch):
 
 
 def test_a_few_samples_are_not_repeated_in_a_primal_form_of_far_greater_cost(monkeypatch):
-    """A Woodbury-form solve that stops short of ``tol`` is repeated in the primal form only
+    """Where CVXPY's second opinion follows a stall (``"auto"`` on a program small enough for
+    it), a Woodbury-form solve that stops short of ``tol`` is repeated in the primal form only
     where the primal form's iterations cost at most ``REPEAT_COST_RATIO`` times its own. On 8
     samples and 127 exact patterns (fuzzing seed 1214061, ``tests/fuzz_regressions/``) the
     Woodbury matrix is 8 × 8 and the primal form's dense matrix has 2,286 unknowns: three primal
     repeats took 65 s to end at the gap the first solve reached, 0.978, before CVXPY certified.
-    Where the primal form costs a few times the Woodbury form's iterations it is still tried."""
+    ``ipm`` named by the caller repeats the solve whatever the cost (no second opinion follows
+    it), and a primal form a few times the Woodbury form's cost is repeated in either case."""
     from sklearn.exceptions import ConvergenceWarning
 
     import convexnn.solvers.ipm as ipm
@@ -1195,13 +1197,24 @@ def test_a_few_samples_are_not_repeated_in_a_primal_form_of_far_greater_cost(mon
     assert ipm.newton_form(8, 9, few.n_patterns) == "dual"
     assert primal > ipm.REPEAT_COST_RATIO * dual
     with pytest.warns(ConvergenceWarning, match="stopped after"):
-        ipm.solve_ipm(few)
+        ipm.solve_ipm(few, costly_repeats=False)
     assert forms == ["dual"]
+    forms.clear()
+    with pytest.warns(ConvergenceWarning, match="stopped after"):
+        ipm.solve_ipm(few)
+    assert forms[:2] == ["dual", "primal"]
+    forms.clear()
+    # "auto": one form, then CVXPY, which certifies (the stub's point is the start, above the
+    # zero network: CVXPY is asked as the fallback rather than as the second opinion)
+    with pytest.warns(UserWarning, match="no usable point"):
+        result = solve(few, "auto")
+    assert forms == ["dual"]
+    assert result.solver.startswith("cvxpy") and result.gap <= 1e-6
     forms.clear()
     many = make_program("squared", "relu", n=300, d=5, n_gates=100, alpha=1e-4)
     assert ipm.newton_form(300, 5, many.n_patterns) == "dual"
     with pytest.warns(ConvergenceWarning, match="stopped after"):
-        ipm.solve_ipm(many)
+        ipm.solve_ipm(many, costly_repeats=False)
     assert forms[:2] == ["dual", "primal"]
 
 
