@@ -439,8 +439,11 @@ def _auto_options(program, name, options, auto, failed):
     """``options`` for solver ``name`` under ``"auto"``: where CVXPY's second opinion would
     follow a stall of ``ipm`` (a program small enough for it, CVXPY not yet failed), ``ipm``
     does not repeat the stalled solve in a form of far greater cost (``ipm.REPEAT_COST_RATIO``):
-    on such programs CVXPY answers in seconds where those repeats took minutes."""
-    if not (auto and name == "ipm" and "cvxpy" not in failed and _cvxpy_is_small(program)):
+    on such programs CVXPY answers in seconds where those repeats took minutes. A
+    ``costly_repeats`` the caller gave is kept."""
+    if "costly_repeats" in options or not (
+        auto and name == "ipm" and "cvxpy" not in failed and _cvxpy_is_small(program)
+    ):
         return options
     return {**options, "costly_repeats": False}
 
