@@ -799,8 +799,9 @@ RETRIES = 3
 #: repeated in the primal form only where the primal form's iterations cost at most this many
 #: times its own (:func:`other_form`). Those are programs of a few samples, where CVXPY is
 #: quick. On 8 samples of 6 features of scales 1e-8 to 1e8 (two outputs, 253 exact patterns,
-#: 4,048 unknowns) the three primal repeats of each output took 539 s of dense factorisations,
-#: none certifying, before CVXPY certified the program: 2.5 s without them. On 60 samples of 16
+#: 4,048 unknowns) the fit took 539 s, nearly all of it the dense factorisations of the three
+#: primal repeats of each output, none certifying, before CVXPY certified the program: 2.5 s
+#: without them. On 60 samples of 16
 #: raw features at ``alpha=1e-5`` (``benchmarks/random_problems.py``, raw-scales-regression,
 #: seeds 23, 27 and 37) the primal repeat certified in 9–16 s, and CVXPY in about 1 s.
 REPEAT_COST_RATIO = 1000.0
