@@ -801,9 +801,9 @@ RETRIES = 3
 #: quick. On 8 samples of 6 features of scales 1e-8 to 1e8 (two outputs, 253 exact patterns,
 #: 4,048 unknowns) the fit took 539 s, nearly all of it the dense factorisations of the three
 #: primal repeats of each output, none certifying, before CVXPY certified the program: 2.5 s
-#: without them. On 60 samples of 16
-#: raw features at ``alpha=1e-5`` (``benchmarks/random_problems.py``, raw-scales-regression,
-#: seeds 23, 27 and 37) the primal repeat certified in 9–16 s, and CVXPY in about 1 s.
+#: without them. On 60 samples of 16 raw features at ``alpha=1e-5``
+#: (``benchmarks/random_problems.py``, raw-scales-regression, seeds 23, 27 and 37) the primal
+#: repeat certified in 9–16 s, and CVXPY in about 1 s.
 REPEAT_COST_RATIO = 1000.0
 #: The softmax loss couples its K outputs in one nK × nK system, factored while it has at most this
 #: many rows; above, each Newton system is solved by conjugate gradients preconditioned by one n × n
