@@ -403,7 +403,13 @@ def _second_opinion(program, result, options):
     if result.solver.startswith("cvxpy"):
         relu = program.formulation == "relu" and program.alpha > 0
         return "ipm" if relu and ipm_fits(program) else None
-    return "cvxpy" if _cvxpy_is_small(program) else None
+    return "cvxpy" if _cvxpy_seconds(program) else None
+
+
+def _cvxpy_seconds(program):
+    """Whether CVXPY gives ``"auto"``'s second opinion on ``program`` after another solver
+    stopped short of ``tol``: a program it solves, small enough for its dense formulation."""
+    return solves_program("cvxpy", type(program)) and _cvxpy_is_small(program)
 
 
 #: The seconds CVXPY may take as a second opinion: ``SECOND_OPINION_TIME_FACTOR`` times the
@@ -442,7 +448,7 @@ def _auto_options(program, name, options, auto, failed):
     on such programs CVXPY answers in seconds where those repeats took minutes. A
     ``costly_repeats`` the caller gave is kept."""
     if "costly_repeats" in options or not (
-        auto and name == "ipm" and "cvxpy" not in failed and _cvxpy_is_small(program)
+        auto and name == "ipm" and "cvxpy" not in failed and _cvxpy_seconds(program)
     ):
         return options
     return {**options, "costly_repeats": False}

@@ -1193,6 +1193,7 @@ def test_a_few_samples_are_not_repeated_in_a_primal_form_of_far_greater_cost(mon
 
     monkeypatch.setattr(ipm, "_solve_output", stops_short)
     few = make_program("squared", "relu", n=8, d=9, n_gates=127, alpha=1e-4)
+    # 8 samples of 9 features: the solver works in their 8-dimensional row space (blocks of 9)
     primal, dual = ipm._form_flops(8, few.n_patterns, 9)
     assert ipm.newton_form(8, 9, few.n_patterns) == "dual"
     assert primal > ipm.REPEAT_COST_RATIO * dual
