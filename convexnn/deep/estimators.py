@@ -134,7 +134,9 @@ _STACK_DOC = """
         Weight decay of every block, Lasso convention (:ref:`maths-objective`).
     n_gates : int, default=100
         Gates drawn on every block's input.
-    sampler : {"gaussian"}, default="gaussian"
+    sampler : {"gaussian", "data", "exact"}, default="gaussian"
+        Sampler of every block's patterns (:func:`convexnn.patterns.sample_patterns`), on the
+        block's input.
     solver : str, default="auto"
         Solver of every block (see :func:`convexnn.solvers.solve`).
     tol : float, default=1e-6
