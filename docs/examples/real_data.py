@@ -41,15 +41,18 @@ print(f"yacht: {n} training and {len(y_test)} test samples, {X_train.shape[1]} f
 
 alpha = 1e-3
 rows = []  # (method, J, test predictions, seconds, neurons, certified gap)
-for n_gates in (10, 40, 80):
+# the default sampler (the patterns of an L-BFGS MLP of n_gates neurons), then random gates
+for sampler, n_gates in (("mlp", 10), ("mlp", 40), ("mlp", 100), ("gaussian", 100)):
     start = time.perf_counter()
-    model = ConvexReLURegressor(alpha=alpha, n_gates=n_gates, random_state=0).fit(X_train, y_train)
+    model = ConvexReLURegressor(
+        alpha=alpha, n_gates=n_gates, sampler=sampler, random_state=0
+    ).fit(X_train, y_train)  # fmt: skip
     seconds = time.perf_counter() - start
-    name = f"convex, {n_gates} gates"
+    name = f"convex, {n_gates} " + ("MLP patterns" if sampler == "mlp" else "Gaussian gates")
     rows.append(
         (name, model.objective_, model.predict(X_test), seconds, model.n_neurons_, model.gap_)
     )
-for width in (rows[-1][4], 100):
+for width in (10, 100):
     start = time.perf_counter()
     mlp = MLPRegressor(
         hidden_layer_sizes=(width,), alpha=alpha * n, solver="lbfgs", max_iter=5000, tol=1e-10,
