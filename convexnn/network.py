@@ -90,8 +90,11 @@ def solution_to_network(program, solution):
     times its output direction (its own output; for a
     :class:`~convexnn.shared.SharedNeuronProgram` its pattern's direction), ``s`` the penalised
     norm of ``u``; so the network's objective equals the convex objective. An exact-ReLU block
-    with a zero weight part is a constant (it can only sit on the all-ones pattern) and is folded
-    into the output intercept. Zero blocks are pruned.
+    with a zero weight part and bias ``b`` acts as the constant ``relu(b)`` on every sample, as
+    ``relu(X̃u)`` does: it is folded into the output intercept. Inside its cone such a block sits
+    on the all-ones pattern (``b ≥ 0``) or is zero; a point slightly outside its cones (a solver
+    stopped short) can leave one on another pattern, which the network then maps as
+    :meth:`~convexnn.program.ConvexProgram.network_objective` scores it. Zero blocks are pruned.
 
     Parameters
     ----------
@@ -107,7 +110,6 @@ def solution_to_network(program, solution):
     """
     d, K = program.n_features, program.n_outputs
     gated = program.formulation == "gated"
-    all_ones = program.patterns.masks.all(axis=0)
     intercept = solution.intercept.astype(np.float64).copy()
     W, a, gate_cols = [], [], []
     signed_blocks = [(solution.U, 1.0)] + ([] if gated else [(solution.V, -1.0)])
@@ -121,7 +123,7 @@ def solution_to_network(program, solution):
                     W.append(u / np.sqrt(s))
                     a.append(sign * np.sqrt(s) * program.output_direction(o, k))
                     gate_cols.append(k)
-                elif u[d] != 0.0 and all_ones[k]:
+                elif u[d] > 0.0:  # relu(X̃u) = relu(b) on every sample (w = 0)
                     intercept += sign * u[d] * program.output_direction(o, k)
     m = len(W)
     Wt = np.array(W).reshape(m, d + 1)

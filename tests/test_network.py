@@ -41,6 +41,25 @@ def test_relu_block_on_the_all_ones_pattern_folds_into_the_intercept():
     assert J == pytest.approx(program.objective(sol), rel=1e-12)
 
 
+def test_relu_block_without_weights_on_any_pattern_maps_to_its_constant_relu():
+    """A block ``u = (0, b)`` acts as ``relu(b)`` on every sample, whatever its pattern: the
+    network keeps that constant (``program.network_objective`` scores it so), where it once
+    dropped it off the all-ones pattern (fuzzing seed 1225233: an augmented Lagrangian stopped
+    by its budget left such blocks, and the fitted network's J differed from the convex
+    objective by 3.5e-8, relative)."""
+    program = make_program("squared", "relu", n=10, d=2, n_gates=40)
+    mixed = np.flatnonzero(program.patterns.masks.any(axis=0) & ~program.patterns.masks.all(axis=0))
+    sol = program.zero_solution()
+    sol.U[0, -1, mixed[0]] = 0.7  # outside its cone by 0.7 on the pattern's inactive samples
+    sol.V[0, -1, mixed[1]] = 0.2
+    sol.U[0, -1, mixed[2]] = -0.4  # relu(-0.4) = 0
+    coefs, intercepts, _ = solution_to_network(program, sol)
+    assert coefs[0].shape[1] == 0
+    assert intercepts[1][0] == pytest.approx(sol.intercept[0] + 0.7 - 0.2)
+    J = network_objective(coefs, intercepts, program.X, program.Y, program.alpha, "squared")
+    assert J == pytest.approx(program.network_objective(sol), rel=1e-12)
+
+
 def _fit_quietly(model, X, y):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
