@@ -459,8 +459,10 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
         Print a line on the fit's result (solver, status, gap, objective, neurons, time), and
         let the solver print its progress.
     warm_start : bool, default=False
-        Reuse the previous fit's patterns and solution as the starting point (same data shape
-        and formulation), e.g. to refit along a sequence of ``alpha``.
+        Reuse the previous fit's patterns, and its solution as the starting point where the
+        solver takes one (same data shape and formulation), e.g. to refit along a sequence of
+        ``alpha``. The interior point that ``"auto"`` picks for the exact ReLU program starts
+        from its own point, so there only the patterns are reused.
     max_memory : "auto", float or None, default="auto"
         Memory budget in bytes. Before sampling and again before building the convex program,
         ``fit`` estimates the memory the step needs and raises a :class:`MemoryError` that states
@@ -604,8 +606,8 @@ class ConvexReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseConvexR
     verbose : bool, default=False
         Print a line on the fit's result, and let the solver print its progress.
     warm_start : bool, default=False
-        Reuse the previous fit's patterns and solution as the starting point (same data shape
-        and formulation).
+        Reuse the previous fit's patterns, and its solution as the starting point where the
+        solver takes one (same data shape and formulation; see :class:`ConvexReLURegressor`).
     max_memory : "auto", float or None, default="auto"
         Memory budget in bytes, checked before sampling and before building the program
         (``MemoryError`` when exceeded); ``"auto"``: 90 % of the memory available; ``None``: no

@@ -27,37 +27,36 @@ def test_mapped_network_objective_equals_convex_objective(kind, formulation, sca
     assert np.abs(forward(coefs, intercepts, program.X, gates) - F).max() <= 1e-8 * np.abs(F).max()
 
 
-def test_relu_block_on_the_all_ones_pattern_folds_into_the_intercept():
-    program = make_program("squared", "relu", n=10, d=2, n_gates=40)
-    k = int(np.flatnonzero(program.patterns.masks.all(axis=0))[0]) if program.patterns.masks.all(axis=0).any() else None
-    if k is None:
-        pytest.skip("no all-ones pattern drawn")
-    sol = program.zero_solution()
-    sol.U[0, -1, k] = 2.5  # constant, weight part zero
-    coefs, intercepts, _ = solution_to_network(program, sol)
-    assert coefs[0].shape[1] == 0
-    assert intercepts[1][0] == pytest.approx(sol.intercept[0] + 2.5)
-    J = network_objective(coefs, intercepts, program.X, program.Y, program.alpha, "squared")
-    assert J == pytest.approx(program.objective(sol), rel=1e-12)
-
-
-def test_relu_block_without_weights_on_any_pattern_maps_to_its_constant_relu():
+def test_relu_block_without_weights_maps_to_its_constant_relu_on_any_pattern():
     """A block ``u = (0, b)`` acts as ``relu(b)`` on every sample, whatever its pattern: the
-    network keeps that constant (``program.network_objective`` scores it so), where it once
-    dropped it off the all-ones pattern (fuzzing seed 1225233: an augmented Lagrangian stopped
-    by its budget left such blocks, and the fitted network's J differed from the convex
-    objective by 3.5e-8, relative)."""
+    network folds that constant into the output intercept, as ``program.network_objective``
+    scores it. Inside its cone such a block is ``b ≥ 0`` on the all-ones pattern; off it, on
+    other patterns, the network once dropped it (the fuzz regression
+    ``al-budget-stop-drops-weightless-blocks-off-the-all-ones-pattern``: the fitted network's J
+    3.5e-8 from the convex objective), and on the all-ones pattern kept a negative ``b``."""
     program = make_program("squared", "relu", n=10, d=2, n_gates=40)
-    mixed = np.flatnonzero(program.patterns.masks.any(axis=0) & ~program.patterns.masks.all(axis=0))
-    sol = program.zero_solution()
-    sol.U[0, -1, mixed[0]] = 0.7  # outside its cone by 0.7 on the pattern's inactive samples
-    sol.V[0, -1, mixed[1]] = 0.2
-    sol.U[0, -1, mixed[2]] = -0.4  # relu(-0.4) = 0
-    coefs, intercepts, _ = solution_to_network(program, sol)
+    masks = program.patterns.masks
+    all_ones = np.flatnonzero(masks.all(axis=0))
+    mixed = np.flatnonzero(masks.any(axis=0) & ~masks.all(axis=0))
+    assert all_ones.size == 1 and mixed.size >= 3
+    inside = program.zero_solution()
+    inside.U[0, -1, all_ones[0]] = 2.5
+    coefs, intercepts, _ = solution_to_network(program, inside)
     assert coefs[0].shape[1] == 0
-    assert intercepts[1][0] == pytest.approx(sol.intercept[0] + 0.7 - 0.2)
+    assert intercepts[1][0] == pytest.approx(inside.intercept[0] + 2.5)
     J = network_objective(coefs, intercepts, program.X, program.Y, program.alpha, "squared")
-    assert J == pytest.approx(program.network_objective(sol), rel=1e-12)
+    assert J == pytest.approx(program.objective(inside), rel=1e-12)
+
+    outside = program.zero_solution()
+    outside.V[0, -1, all_ones[0]] = -0.3  # relu(-0.3) = 0
+    outside.U[0, -1, mixed[0]] = 0.7
+    outside.V[0, -1, mixed[1]] = 0.2
+    outside.U[0, -1, mixed[2]] = -0.4
+    coefs, intercepts, _ = solution_to_network(program, outside)
+    assert coefs[0].shape[1] == 0
+    assert intercepts[1][0] == pytest.approx(outside.intercept[0] + 0.7 - 0.2)
+    J = network_objective(coefs, intercepts, program.X, program.Y, program.alpha, "squared")
+    assert J == pytest.approx(program.network_objective(outside), rel=1e-12)
 
 
 def _fit_quietly(model, X, y):

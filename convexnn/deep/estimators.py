@@ -133,8 +133,8 @@ _STACK_DOC = """
     alpha : float, default=1e-3
         Weight decay of every block, Lasso convention (:ref:`maths-objective`). Ten times below
         the two-layer estimators' default: on real data neither value scores better on average,
-        and ``1e-2`` fits two to five times faster and overfits less on small noisy sets
-        (``docs/deep.md``, "Choosing alpha").
+        and ``1e-2`` fits two to five times faster and overfits diabetes less (``docs/deep.md``,
+        "Choosing alpha").
     n_gates : int, default=100
         Gates drawn on every block's input.
     sampler : {"gaussian", "data", "exact"}, default="gaussian"

@@ -1,7 +1,7 @@
 """The two convex programs on one-dimensional data: exact ReLU ("relu") and gated ReLU ("gated").
 
-Both fit the same 60 noisy samples with the same alpha and the same 40 gates (the hidden units of
-the 40-neuron MLP that the default sampler trains). The exact
+Both fit the same 60 noisy samples with the same alpha and the same gates (the distinct patterns
+of the 40-neuron MLP that the default sampler trains). The exact
 ReLU program returns a ReLU network (continuous and piecewise linear); the gated program returns a
 gated network, whose neurons switch on their gate but need not be continuous there.
 """
