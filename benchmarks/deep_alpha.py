@@ -4,14 +4,16 @@
 ``alpha`` (each of ``--alphas``) and ``random_state=0``, beside scikit-learn's MLP of the same
 hidden layers with its own defaults (Adam, ``alpha=1e-4``):
 
-- regression: scikit-learn's diabetes and seven UCI regression sets of ``uci_regression`` (at most
+- regression: scikit-learn's diabetes and six UCI regression sets of ``uci_regression`` (at most
   1,000 rows of each, drawn once), split 75/25 by ``train_test_split(random_state=k)`` for each of
   ``--splits`` splits, features and target standardised on the training part; test R²;
 - classification: UCI sets of ``uci121`` (features standardised there), the collection's folds
   ``fold{k}_train`` / ``fold{k}_test`` for the first ``--splits`` folds; test accuracy.
 
 Prints one row per split and a summary per task: mean score, on how many splits the first alpha
-scores higher than each other, median fit time.
+scores higher than, the same as and lower than each other method, median fit time. Every method is
+fitted once on a small problem first, so that the timed fits do not pay what a process pays once
+(imports, loading numba's compiled kernels).
 
     OMP_NUM_THREADS=1 python benchmarks/deep_alpha.py --task regression [--alphas 1e-3,1e-2]
     OMP_NUM_THREADS=1 python benchmarks/deep_alpha.py --task classification
@@ -85,11 +87,18 @@ def main(argv=None):
                  else (ConvexDeepReLUClassifier, MLPClassifier))  # fmt: skip
     splits = (regression_splits if regression else classification_splits)(args.data, args.splits)
     labels = [f"alpha={a:g}" for a in alphas] + ["sklearn MLP"]
+    width = Deep().hidden_layer_sizes
+    rng = np.random.default_rng(0)
+    X_small = rng.standard_normal((40, 3))
+    y_small = X_small[:, 0] if regression else np.argsort(X_small[:, 0]) % 3
+    with warnings.catch_warnings():  # the warm-up
+        warnings.simplefilter("ignore")
+        Deep(hidden_layer_sizes=(5, 5), n_gates=10, random_state=0).fit(X_small, y_small)
+        MLP(hidden_layer_sizes=(5, 5), max_iter=5).fit(X_small, y_small)
     scores, seconds = {m: [] for m in labels}, {m: [] for m in labels}
     print("| set | split | n | " + " | ".join(f"{m} score | s" for m in labels) + " |")
     print("|---|---|---|" + "---|---|" * len(labels))
     for name, k, X_train, y_train, X_test, y_test in splits:
-        width = Deep().hidden_layer_sizes
         models = [Deep(alpha=a, random_state=0) for a in alphas]
         models.append(MLP(hidden_layer_sizes=width, random_state=0))
         cells = []
@@ -105,8 +114,11 @@ def main(argv=None):
     first = labels[0]
     print()
     for label in labels:
-        wins = sum(a > b for a, b in zip(scores[first], scores[label], strict=True))
-        higher = "" if label == first else f", {first} higher on {wins} of {len(scores[label])}"
+        pairs = list(zip(scores[first], scores[label], strict=True))
+        higher = "" if label == first else (
+            f", {first} higher / the same / lower on {sum(a > b for a, b in pairs)} / "
+            f"{sum(a == b for a, b in pairs)} / {sum(a < b for a, b in pairs)} of {len(pairs)}"
+        )  # fmt: skip
         print(f"{label}: mean {'R²' if regression else 'accuracy'} "
               f"{statistics.mean(scores[label]):.3f}, median fit "
               f"{statistics.median(seconds[label]):.2f} s{higher}")  # fmt: skip
