@@ -91,10 +91,11 @@ def solution_to_network(program, solution):
     :class:`~convexnn.shared.SharedNeuronProgram` its pattern's direction), ``s`` the penalised
     norm of ``u``; so the network's objective equals the convex objective. An exact-ReLU block
     with a zero weight part and bias ``b`` acts as the constant ``relu(b)`` on every sample, as
-    ``relu(X̃u)`` does: it is folded into the output intercept. Inside its cone such a block sits
-    on the all-ones pattern (``b ≥ 0``) or computes zero; a point slightly outside its cones (a solver
-    stopped short) can leave one on another pattern, which the network then maps as
-    :meth:`~convexnn.program.ConvexProgram.network_objective` scores it. Zero blocks are pruned.
+    ``relu(X̃u)`` does: it is folded into the output intercept. Inside its cone such a block
+    sits on the all-ones pattern (``b ≥ 0``) or computes zero; a point slightly outside its
+    cones (a solver stopped short) can leave one on another pattern, which the network then maps
+    as :meth:`~convexnn.program.ConvexProgram.network_objective` scores it. Zero blocks are
+    pruned.
 
     Parameters
     ----------
