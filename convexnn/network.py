@@ -181,6 +181,8 @@ def network_to_solution(program, coefs, intercepts):
     intercept = np.asarray(intercepts[1], dtype=np.float64).reshape(-1)
     if gates.shape[0] != program.n_features + 1 or intercept.shape[0] != program.n_outputs:
         return None
+    if not all(np.all(np.isfinite(a)) for a in (gates, A, intercept)):
+        return None  # before any product of the weights makes NaNs of them
     directions = getattr(program, "directions", None)  # shared neurons: (K, P) unit columns
     where = {}
     for k, mask in enumerate(np.asfortranarray(program.patterns.masks).T):
