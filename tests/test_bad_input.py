@@ -71,6 +71,15 @@ def _raises_for_both(error, match, X, y=None, **params):
             Estimator(**FAST, **params).fit(X, y_used)
 
 
+def _convergence_message(fit):
+    """The text of the one ``ConvergenceWarning`` that ``fit()`` gives (a relative duality gap
+    reached above ``tol``), and what ``fit()`` returns."""
+    with pytest.warns(ConvergenceWarning, match="relative duality gap") as caught:
+        model = fit()
+    (message,) = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    return message, model
+
+
 @case("nan-in-X", "`X` contains NaN", "`ValueError`: *Input X contains NaN*")
 def _():
     X, _ = _regression()
@@ -258,9 +267,9 @@ def _():
         (offset, "spreads (standard deviations) range from 0.0096 to 9.8e+02"),
         (Z, "increase max_iter or loosen tol"),
     ]:
-        with pytest.warns(ConvergenceWarning, match="relative duality gap") as caught:
-            ConvexReLURegressor(max_iter=3, random_state=0).fit(X, y)
-        (message,) = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+        message, _ = _convergence_message(
+            lambda X=X: ConvexReLURegressor(max_iter=3, random_state=0).fit(X, y)
+        )
         assert advice in message
         assert ("Standardise the features" in message) == (X is not Z)
 
@@ -279,10 +288,10 @@ def _():
     X = rng.standard_normal((9, 3))
     y = np.arange(9) % 5
     X[:, 0] += 6.0 * y
-    with pytest.warns(ConvergenceWarning, match="relative duality gap") as caught:
-        model = ConvexReLUClassifier(alpha=4e-8, random_state=2).fit(X, y)
+    message, model = _convergence_message(
+        lambda: ConvexReLUClassifier(alpha=4e-8, random_state=2).fit(X, y)
+    )
     assert model.status_ in ("stalled", "inaccurate") and model.gap_ > model.tol
-    (message,) = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
     assert f"status {model.status_!r}" in message
     assert "more iterations will not help" in message and "larger alpha" in message
     assert "max_iter" not in message
