@@ -319,3 +319,22 @@ def test_a_point_within_the_agreement_is_kept_when_its_projection_is_not(monkeyp
     monkeypatch.setattr(type(program), "feasible",
                         lambda self, solution, tol=1e-10: result.solution)
     assert driver._into_cones(program, candidate, 1e-6).solution is result.solution
+
+
+def test_a_zero_network_certified_only_to_rounding_is_not_called_optimal():
+    """At an ``alpha`` as small as the rounding of the dual norms (``n·alpha`` = 1e-15, one
+    constant feature) the all-zero blocks pass the ``alpha_max`` test by rounding alone, while
+    their certified gap is 4e-3: ``solve`` returned them as optimal with that gap (fuzz seed
+    1244580, ``zero-network-certified-only-to-rounding-softmax``). A solver now answers."""
+    from convexnn import sample_patterns
+
+    y = np.array([4, 0, 4, 2, 0, 1, 2, 3, 3, 2, 4, 2, 1, 0, 3, 3, 0, 4, 1, 4, 1])
+    X = np.full((21, 1), 1.55092867)
+    program = ConvexProgram(
+        X, np.eye(5)[y], sample_patterns(X, 6, "data", 0), "softmax", 5.3e-17, "gated"
+    )
+    assert program.zero_is_optimal()  # the premise: passed by rounding
+    assert program.duality_gap(program.zero_solution()).gap > 1e-6
+    result = solve(program)
+    assert result.solver != "alpha_max"
+    assert result.status != "optimal" or result.gap <= 1e-6
