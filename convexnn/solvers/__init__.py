@@ -547,10 +547,11 @@ def _fallback(program, failed):
 def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
     """Solve ``program`` with the named solver (``"auto"`` picks one for the formulation).
 
-    When ``program.alpha >= program.alpha_max()`` the all-zero blocks are optimal (:ref:`maths-gap`) and
-    are returned exactly, without running a solver, if their certified gap is at most ``tol``. At
-    an ``alpha`` as small as the rounding of the dual norms (``n·alpha`` near 1e-15) the test may
-    pass by rounding alone, with a certified gap above ``tol``; a solver then answers.
+    When ``program.alpha >= program.alpha_max()`` the all-zero blocks are optimal
+    (:ref:`maths-gap`) and are returned exactly, without running a solver, if their certified gap
+    is at most ``tol``. At an ``alpha`` as small as the rounding of the dual norms (``n·alpha``
+    near 1e-15) the test may pass by rounding alone, with a certified gap above ``tol``; a solver
+    then answers.
 
     A solver's answer is checked before it is returned: finite weights and objective, cone
     constraints that hold, an objective no worse than the zero network's, and a finite certified
