@@ -109,11 +109,14 @@ class NetworkEstimator(BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         return forward(self.coefs_, self.intercepts_, X, gates)
 
-    def _record_solve(self, gap, status, solver, n_iter, gap_history, start, where="", X=None):
+    def _record_solve(
+        self, gap, status, solver, n_iter, gap_history, start, where="", X=None, Y=None
+    ):
         """Set the fitted attributes every estimator has (``gap_``, ``status_``, ``solver_``,
         ``n_iter_``, ``gap_history_``, ``fit_time_``) and warn once, with the gap reached (and
         ``where``, e.g. which blocks), if the fit stopped above ``tol``; on training features
-        ``X`` of very different or extreme scales the warning says to standardise them."""
+        ``X`` of very different or extreme scales, or regression targets ``Y`` of a large scale,
+        the warning says to standardise them."""
         self.gap_, self.status_, self.solver_, self.n_iter_ = gap, status, solver, n_iter
         self.gap_history_ = list(gap_history)
         self.fit_time_ = time.perf_counter() - start
@@ -121,7 +124,7 @@ class NetworkEstimator(BaseEstimator):
             warnings.warn(
                 f"{type(self).__name__} stopped with certified relative duality gap {gap:.3g}"
                 f"{where} (tol={self.tol:g}, status {status!r}, solver {solver}); "
-                f"{_advice(status, X)}",
+                f"{_advice(status, X, Y, self.alpha)}",
                 ConvergenceWarning,
                 stacklevel=5,
             )
@@ -264,20 +267,47 @@ def _labels(classes, F):
 FEATURE_SCALE_SPREAD = 1e3
 
 
-def _advice(status, X):
+def _advice(status, X, Y=None, alpha=None):
     """What the warning of a fit that stopped above ``tol`` advises: to standardise features of
-    very different scales (:func:`_scale_advice`), and more iterations only where the budget ran
-    out. A solver that stalled had stopped making progress before its budget, and more
-    iterations stall the same: the default classifier on nine samples of five classes far apart
-    at ``alpha=4e-8`` stalled at a certified gap of 0.318 after 102 Newton iterations, and was
-    advised to increase ``max_iter``; with ``max_iter=1000`` it stops at the same iteration and
-    gap (``tests/test_bad_input.py``)."""
-    scale = _scale_advice(X)
+    very different scales (:func:`_scale_advice`) and regression targets ``Y`` of a large scale
+    (:func:`_target_advice`), and more iterations only where the budget ran out. A solver that
+    stalled had stopped making progress before its budget, and more iterations stall the same:
+    the default classifier on nine samples of five classes far apart at ``alpha=4e-8`` stalled
+    at a certified gap of 0.318 after 102 Newton iterations, and was advised to increase
+    ``max_iter``; with ``max_iter=1000`` it stops at the same iteration and gap
+    (``tests/test_bad_input.py``)."""
+    parts = [a for a in (_scale_advice(X), _target_advice(Y, alpha)) if a]
+    scale = ". ".join(parts[:1] + [a[0].upper() + a[1:] for a in parts[1:]]) or None
     if status == "max_iter":
         return f"{scale}, or increase max_iter." if scale else "increase max_iter or loosen tol."
     stop = ("the solver stopped making progress, so more iterations will not help; a larger "
             "alpha is easier to certify.")
     return f"{scale}. {stop[0].upper()}{stop[1:]}" if scale else stop
+
+
+def _target_advice(Y, alpha):
+    """The advice of a regression fit that stopped above ``tol`` when its targets ``Y`` have a
+    standard deviation ``s`` above ``FEATURE_SCALE_SPREAD``, else None. Weight decay is not
+    scale invariant: the program on ``Y`` is the one on ``Y / s`` at ``alpha / s`` (its objective
+    times ``s²``), and the network then fits the targets so closely that a relative gap of
+    ``tol`` asks for more digits than double precision holds. The default regressor on 60
+    samples of ``sin(2x₁) + x₂²`` times 1e8 stopped at a certified gap of 1.05e-6 (objective
+    2e-9 of the constant model's), times 1e12 at 0.9, with the advice that a larger alpha is
+    easier to certify but not which; on the targets as they are, multiplied by 1e4, it
+    certifies."""
+    if Y is None or alpha is None:
+        return None
+    Y = np.asarray(Y, dtype=np.float64)
+    spread = float(np.max(np.std(Y.reshape(Y.shape[0], -1), axis=0), initial=0.0))
+    if not spread > FEATURE_SCALE_SPREAD:
+        return None
+    return (
+        f"the targets' standard deviation is {spread:.2g}, and weight decay is not scale "
+        f"invariant: alpha={alpha:g} on these targets acts as alpha={alpha / spread:.2g} on "
+        "standardised ones, which is hard to certify. Standardise the targets "
+        "(sklearn.compose.TransformedTargetRegressor with a StandardScaler) or scale alpha with "
+        "them"
+    )
 
 
 def _scale_advice(X):

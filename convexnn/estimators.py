@@ -127,8 +127,8 @@ class _BaseConvexReLU(NetworkEstimator):
         self._set_network(program, result, X, Y, loss)
         self._record_solve(
             result.gap, result.status, result.solver, result.n_iter, result.gap_history, start,
-            X=X,
-        )
+            X=X, Y=Y if loss == "squared" else None,
+        )  # fmt: skip
         if self.n_neurons_ == 0 and self.alpha > 0:
             _warn_constant(type(self).__name__, self.alpha, program)
         if self.verbose:
