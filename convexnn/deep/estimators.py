@@ -119,6 +119,7 @@ class _BaseConvexDeepReLU(NetworkEstimator):
             ",".join(dict.fromkeys(r.solver for r in reports)),
             sum(r.n_iter for r in reports), self.block_gaps_, start,
             where=f" in block(s) {late}" if late else "", X=X,
+            Y=Y if loss == "squared" else None,
         )  # fmt: skip
         return self
 
@@ -418,6 +419,6 @@ class ConvexDeep1DRegressor(RegressorOutputsMixin, RegressorMixin, NetworkEstima
         self._n_train = X.shape[0]
         self._record_solve(
             result.gap, result.status, result.solver, result.n_iter, result.gap_history, start,
-            X=X,
-        )
+            X=X, Y=Y,
+        )  # fmt: skip
         return self
