@@ -315,15 +315,20 @@ class _BaseConvexReLU(NetworkEstimator):
             shared = self._shares_neurons(Y)
             if not shared:
                 X = np.asarray(X, dtype=np.float64)  # as mlp_patterns trains it
-            mlp = mlp_sampler.fit_mlp(X, Y, loss, self.alpha, self.n_gates, self.random_state,
-                                      max_iter=self._mlp_budget())
+            # one MLP, or two on features far from the origin (centred, and on X itself)
+            mlps = mlp_sampler.sampler_mlps(X, Y, loss, self.alpha, self.n_gates,
+                                            self.random_state, max_iter=self._mlp_budget())
+            gates = np.hstack([hidden_gates(mlp) for mlp in mlps])
             if shared:
-                patterns, directions = mlp_directions(X, mlp)
+                patterns, directions = mlp_directions(X, *mlps)
                 if patterns.n_patterns == 0:  # no neuron feeds an output: one output per neuron
-                    patterns, directions = gate_patterns(X, hidden_gates(mlp)), None
+                    patterns, directions = gate_patterns(X, gates), None
             else:
-                patterns = gate_patterns(X, hidden_gates(mlp))
+                patterns = gate_patterns(X, gates)
             if patterns.n_patterns > 0:
+                # the better MLP is the fit's incumbent
+                mlp = mlps[0] if len(mlps) == 1 else min(mlps, key=lambda m: network_objective(
+                    m.coefs_, m.intercepts_, X, Y, self.alpha, loss))
                 return patterns, directions, mlp
             # every hidden neuron of the MLP died (alpha near alpha_max): random patterns instead
         sampler = "gaussian" if self.sampler == "mlp" else self.sampler
@@ -410,7 +415,8 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
           feasible point of the program, and an exact ReLU fit stopped short of ``tol`` at a worse
           point returns the MLP's network instead. Where the features' mean lies farther from
           the origin than their spread, the MLP is trained on the centred features (the same
-          objective; far from the origin its initial hyperplanes miss the data), regression
+          objective; far from the origin its initial hyperplanes miss the data; the regressor
+          then adds the patterns of the MLP on the features themselves), regression
           targets more than ten times their spread from the origin likewise (its outputs start
           near zero), targets of spread below 0.5 are scaled to unit spread (its stopping
           tolerance is absolute), and the promise is to that MLP.

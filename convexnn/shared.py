@@ -139,10 +139,10 @@ class SharedNeuronProgram(PatternProgram):
         return np.linalg.norm(np.asarray(delta, np.float64) @ self.directions, axis=0)[None, :]
 
 
-def mlp_directions(X, mlp):
-    """The patterns and output directions of a fitted scikit-learn MLP's hidden neurons, for
-    :class:`SharedNeuronProgram`: the MLP (its weights rescaled neuron by neuron) is then a
-    feasible point of the program.
+def mlp_directions(X, mlp, *more):
+    """The patterns and output directions of a fitted scikit-learn MLP's hidden neurons (and of
+    ``more`` MLPs', all together), for :class:`SharedNeuronProgram`: each MLP (its weights
+    rescaled neuron by neuron) is then a feasible point of the program.
 
     Neurons that never fire on ``X`` or have no output weight are dropped; a pattern that
     several neurons share is kept once per distinct direction.
@@ -151,8 +151,8 @@ def mlp_directions(X, mlp):
     ----------
     X : ndarray of shape (n_samples, n_features)
         The training inputs.
-    mlp : MLPClassifier or MLPRegressor
-        A fitted one-hidden-layer MLP.
+    mlp, *more : MLPClassifier or MLPRegressor
+        Fitted one-hidden-layer MLPs on ``X``.
 
     Returns
     -------
@@ -160,8 +160,10 @@ def mlp_directions(X, mlp):
     directions : ndarray of shape (n_outputs, n_patterns)
         Unit columns.
     """
-    gates = np.vstack([mlp.coefs_[0], mlp.intercepts_[0][None, :]])
-    A = np.asarray(mlp.coefs_[1], dtype=np.float64)  # (m, K): each neuron's output weights
+    mlps = (mlp, *more)
+    gates = np.hstack([np.vstack([m.coefs_[0], m.intercepts_[0][None, :]]) for m in mlps])
+    # (m, K): each neuron's output weights
+    A = np.vstack([np.asarray(m.coefs_[1], dtype=np.float64) for m in mlps])
     norms = np.linalg.norm(A, axis=1)
     keep = norms > 0
     gates, A = gates[:, keep], A[keep] / norms[keep, None]
