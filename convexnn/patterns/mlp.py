@@ -25,15 +25,15 @@ TARGET_MIN_SPREAD = 0.5
 def fit_mlp(X, Y, loss, alpha, width, random_state=None, centre=True, **params):
     """A scikit-learn MLP with ``width`` hidden ReLU neurons trained on the objective of record.
 
-    ``MLPRegressor``/``MLPClassifier`` with ``alpha * n_samples`` minimise the same objective as the
-    convex program at ``alpha`` (:ref:`maths-objective`). ``params`` go to the MLP (default: L-BFGS, at most
-    2000 iterations); its convergence warning is silenced. Inputs far from the origin
-    (``convexnn.patterns.core.far_centroid``) are centred for the fit (unless ``centre`` is
-    False), and the hidden biases of the returned MLP shifted back; targets of the squared loss farther from the origin than
-    ``TARGET_SPREADS`` times their spread likewise, and the output biases shifted back; targets
-    of spread below ``TARGET_MIN_SPREAD`` are scaled to unit spread (with ``alpha`` divided by
-    the spread: the same objective up to a factor) and the weights mapped back. It is a network
-    on ``X`` and ``Y`` themselves.
+    ``MLPRegressor``/``MLPClassifier`` with ``alpha * n_samples`` minimise the same objective as
+    the convex program at ``alpha`` (:ref:`maths-objective`). ``params`` go to the MLP (default:
+    L-BFGS, at most 2000 iterations); its convergence warning is silenced. Inputs far from the
+    origin (``convexnn.patterns.core.far_centroid``) are centred for the fit (unless ``centre``
+    is False), and the hidden biases of the returned MLP shifted back; targets of the squared
+    loss farther from the origin than ``TARGET_SPREADS`` times their spread likewise, and the
+    output biases shifted back; targets of spread below ``TARGET_MIN_SPREAD`` are scaled to unit
+    spread (with ``alpha`` divided by the spread: the same objective up to a factor) and the
+    weights mapped back. It is a network on ``X`` and ``Y`` themselves.
 
     Parameters
     ----------
