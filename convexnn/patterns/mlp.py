@@ -135,8 +135,8 @@ def sampler_mlps(X, Y, loss, alpha, width, random_state=None, **params):
     those of the MLP on ``X`` (median), but above scikit-learn's L-BFGS MLP of the same seed on
     ``X`` itself on 6 of the 52, by up to 11 %. Over both pattern sets it is below either MLP on
     all 52, 1 % below the centred patterns' optimum (median), at 1.7 times the fit time; on
-    features of raw scales (``benchmarks/random_problems.py``, seeds 46-51) 29-45 % below on three
-    of six, at up to 4 times the time. Classifiers keep the one MLP: their centred MLP's patterns
+    features of raw scales (``benchmarks/random_problems.py``, seeds 46-51) 17-45 % below on five
+    of six, at 0.2 to 4 times the time. Classifiers keep the one MLP: their centred MLP's patterns
     were at or below the MLP on ``X`` on every set measured, and the union made one fit of eight
     classes far apart (``separated``, seed 48) stall at a gap of 0.04.
 
