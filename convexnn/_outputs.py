@@ -293,8 +293,7 @@ def _target_advice(Y, alpha):
     ``tol`` asks for more digits than double precision holds. The default regressor on 60
     samples of ``sin(2x₁) + x₂²`` times 1e8 stopped at a certified gap of 1.05e-6 (objective
     2e-9 of the constant model's), times 1e12 at 0.9, with the advice that a larger alpha is
-    easier to certify but not which; on the targets as they are, multiplied by 1e4, it
-    certifies."""
+    easier to certify but not which; on the same targets times 1e4 or less it certifies."""
     if Y is None or alpha is None:
         return None
     Y = np.asarray(Y, dtype=np.float64)

@@ -309,7 +309,8 @@ class _BaseConvexReLU(NetworkEstimator):
     def _sample(self, X, Y, loss):
         """``(patterns, directions, mlp)``: the sampler's patterns, with the output directions
         of the MLP's neurons where the fit shares them (:meth:`_shares_neurons`; None otherwise),
-        and the MLP they come from (None for the other samplers)."""
+        and the MLP they come from, the better of the two where the regressor trains two
+        (:func:`~convexnn.patterns.mlp.sampler_mlps`; None for the other samplers)."""
         if self.sampler == "mlp":
             directions = None
             shared = self._shares_neurons(Y)
@@ -330,7 +331,7 @@ class _BaseConvexReLU(NetworkEstimator):
                 mlp = mlps[0] if len(mlps) == 1 else min(mlps, key=lambda m: network_objective(
                     m.coefs_, m.intercepts_, X, Y, self.alpha, loss))
                 return patterns, directions, mlp
-            # every hidden neuron of the MLP died (alpha near alpha_max): random patterns instead
+            # every hidden neuron of the MLPs died (alpha near alpha_max): random patterns instead
         sampler = "gaussian" if self.sampler == "mlp" else self.sampler
         return sample_patterns(X, self.n_gates, sampler, self.random_state), None, None
 
@@ -419,7 +420,7 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
           then adds the patterns of the MLP on the features themselves), regression
           targets more than ten times their spread from the origin likewise (its outputs start
           near zero), targets of spread below 0.5 are scaled to unit spread (its stopping
-          tolerance is absolute), and the promise is to that MLP.
+          tolerance is absolute), and the promise is to that MLP (the regressor's: to both).
           With several outputs (multi-output regression, more than two classes) and ``solver``
           ``"auto"``, ``"ipm"`` or ``"cvxpy"``, the program is the shared-neuron one
           (:mod:`convexnn.shared`): each neuron feeds every output along the direction of the

@@ -287,15 +287,16 @@ def _():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((60, 3))
     y = np.sin(2.0 * X[:, 0]) + X[:, 1] ** 2
-    spread = float(np.std(1e12 * y))
-    for scale in (1e12, 1.0):
+    # deviations 1e12 and 2e3 get the advice, 5e2 and y's own (1.2) not: the threshold is 1e3
+    for spread in (1e12 * np.std(y), 2e3, 5e2, np.std(y)):
+        targets = y * (spread / np.std(y))
         message, _ = _convergence_message(
-            lambda scale=scale: ConvexReLURegressor(max_iter=3, random_state=0).fit(X, scale * y)
+            lambda targets=targets: ConvexReLURegressor(max_iter=3, random_state=0).fit(X, targets)
         )
         advice = (f"the targets' standard deviation is {spread:.2g}" in message
                   and f"alpha=0.01 on these targets acts as alpha={0.01 / spread:.2g}" in message
                   and "Standardise the targets" in message)
-        assert advice == (scale > 1)
+        assert advice == (spread > 1e3)
         assert "increase max_iter" in message
 
 

@@ -3,6 +3,7 @@ record (:ref:`maths-patterns`), and the quick MLP fits pattern generation draws 
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import numpy as np
@@ -150,9 +151,12 @@ def sampler_mlps(X, Y, loss, alpha, width, random_state=None, **params):
     list of MLPRegressor or MLPClassifier
         One or two fitted MLPs, :func:`fit_mlp`'s first.
     """
+    second = loss == "squared" and far_centroid(np.asarray(X)) is not None
+    # a RandomState instance gives the second MLP its state before the first drew from it
+    state = copy.deepcopy(random_state) if second else None
     mlps = [fit_mlp(X, Y, loss, alpha, width, random_state, **params)]
-    if loss == "squared" and far_centroid(np.asarray(X)) is not None:
-        mlps.append(fit_mlp(X, Y, loss, alpha, width, random_state, centre=False, **params))
+    if second:
+        mlps.append(fit_mlp(X, Y, loss, alpha, width, state, centre=False, **params))
     return mlps
 
 

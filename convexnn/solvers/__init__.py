@@ -602,7 +602,7 @@ def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
         start = time.perf_counter()
         zero = program.zero_solution()
         gap = program.duality_gap(zero).gap
-        if gap <= options.get("tol", 1e-6):
+        if gap <= (1e-6 if options.get("tol") is None else options["tol"]):
             return SolverResult(zero, "alpha_max", "optimal", gap, 0.0, 0, [gap],
                                 time.perf_counter() - start)
     auto = solver == "auto"

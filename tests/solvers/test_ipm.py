@@ -853,9 +853,9 @@ def test_a_solve_short_of_tol_is_polished_on_its_support(monkeypatch):
 
     Whether the first solve stops short of the default ``tol`` depends on the BLAS kernels'
     rounding (OpenBLAS's Haswell kernels, on AMD EPYC: it certifies 3.4e-7 on its own), so the
-    polish is asked for by ``tol=1e-9``: the interior point's points certify 5e-6 at best there,
-    and only the polish (to 1e-12) meets it; without the polish the fit stalls at 3e-6 whatever
-    the kernels."""
+    polish is asked for by ``tol=1e-9``: the interior point's first solve certifies 5e-6 there
+    and only the polish (to 1e-12) meets it; without the polish the fit at ``tol=1e-9`` stalls,
+    after its repeats, at 3e-6 whatever the kernels."""
     from sklearn.datasets import make_blobs
     from sklearn.exceptions import ConvergenceWarning
     from threadpoolctl import threadpool_limits
