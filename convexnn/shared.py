@@ -22,6 +22,7 @@ import numpy as np
 
 from .cone import paired_block_norms
 from .patterns import Patterns, gate_patterns
+from .patterns.mlp import hidden_gates
 from .program import ConvexSolution, PatternProgram
 
 __all__ = ["SharedNeuronProgram", "mlp_directions"]
@@ -161,7 +162,7 @@ def mlp_directions(X, mlp, *more):
         Unit columns.
     """
     mlps = (mlp, *more)
-    gates = np.hstack([np.vstack([m.coefs_[0], m.intercepts_[0][None, :]]) for m in mlps])
+    gates = np.hstack([hidden_gates(m) for m in mlps])
     # (m, K): each neuron's output weights
     A = np.vstack([np.asarray(m.coefs_[1], dtype=np.float64) for m in mlps])
     norms = np.linalg.norm(A, axis=1)

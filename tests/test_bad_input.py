@@ -71,6 +71,15 @@ def _raises_for_both(error, match, X, y=None, **params):
             Estimator(**FAST, **params).fit(X, y_used)
 
 
+def _stopped_regressor_message(X, y):
+    """The ``ConvergenceWarning``'s text of the default regressor on ``X``, ``y`` stopped by a
+    budget of three iterations."""
+    message, _ = _convergence_message(
+        lambda: ConvexReLURegressor(max_iter=3, random_state=0).fit(X, y)
+    )
+    return message
+
+
 def _convergence_message(fit):
     """The text of the one ``ConvergenceWarning`` that ``fit()`` gives (a relative duality gap
     reached above ``tol``), and what ``fit()`` returns."""
@@ -267,9 +276,7 @@ def _():
         (offset, "spreads (standard deviations) range from 0.0096 to 9.8e+02"),
         (Z, "increase max_iter or loosen tol"),
     ]:
-        message, _ = _convergence_message(
-            lambda X=X: ConvexReLURegressor(max_iter=3, random_state=0).fit(X, y)
-        )
+        message = _stopped_regressor_message(X, y)
         assert advice in message
         assert ("Standardise the features" in message) == (X is not Z)
 
@@ -277,8 +284,8 @@ def _():
 @case(
     "large-regression-targets",
     "regression targets of a large scale (standard deviation 1e12), a fit that stops above `tol`",
-    "the `ConvergenceWarning` names the targets' standard deviation and the `alpha` the fit's "
-    "acts as on standardised targets (weight decay is not scale invariant: the default "
+    "the `ConvergenceWarning` names the targets' standard deviation and the `alpha` that the "
+    "fit's amounts to on standardised targets (weight decay is not scale invariant: the default "
     "regressor on these 60 samples stalls at a certified gap of 0.9 after 17 s), and says to "
     "standardise them or scale `alpha` with them; targets of standard deviation 1e3 or less get "
     "no such advice.",
@@ -289,10 +296,7 @@ def _():
     y = np.sin(2.0 * X[:, 0]) + X[:, 1] ** 2
     # deviations 1e12 and 2e3 get the advice, 5e2 and y's own (1.2) not: the threshold is 1e3
     for spread in (1e12 * np.std(y), 2e3, 5e2, np.std(y)):
-        targets = y * (spread / np.std(y))
-        message, _ = _convergence_message(
-            lambda targets=targets: ConvexReLURegressor(max_iter=3, random_state=0).fit(X, targets)
-        )
+        message = _stopped_regressor_message(X, y * (spread / np.std(y)))
         advice = (f"the targets' standard deviation is {spread:.2g}" in message
                   and f"alpha=0.01 on these targets acts as alpha={0.01 / spread:.2g}" in message
                   and "Standardise the targets" in message)
