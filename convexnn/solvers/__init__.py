@@ -170,7 +170,7 @@ def _options_for(name, options, auto):
     for key, value in options.items():
         if taken is None or key in taken:
             kept[key] = value
-        elif value is None or key == "callback" or (auto and key == "init"):
+        elif key == "callback" or (auto and key == "init"):
             continue
         else:
             raise ValueError(
@@ -578,14 +578,17 @@ def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
     **options
         Keyword arguments of the solver, such as ``tol``, ``max_iter``, ``verbose``, ``init`` (a
         :class:`~convexnn.program.ConvexSolution` to start from) and ``callback`` (called with
-        the current solution). An option the solver does not take raises ``ValueError``, except
-        one set to None, a ``callback`` (then called once with the final point) and, under
-        ``"auto"``, an ``init`` (dropped).
+        the current solution). An option set to None is the solver's default. An option the
+        solver does not take raises ``ValueError``, except a ``callback`` (then called once with
+        the final point) and, under ``"auto"``, an ``init`` (dropped).
 
     Returns
     -------
     SolverResult
     """
+    # None is the solver's default: every rule below reads the options through their defaults
+    # (``tol=None`` compared gaps with None)
+    options = {key: value for key, value in options.items() if value is not None}
     name = _auto(program) if solver == "auto" else solver
     if name not in SOLVERS:
         raise ValueError(
@@ -602,7 +605,7 @@ def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
         start = time.perf_counter()
         zero = program.zero_solution()
         gap = program.duality_gap(zero).gap
-        if gap <= (1e-6 if options.get("tol") is None else options["tol"]):
+        if gap <= options.get("tol", 1e-6):
             return SolverResult(zero, "alpha_max", "optimal", gap, 0.0, 0, [gap],
                                 time.perf_counter() - start)
     auto = solver == "auto"

@@ -106,3 +106,21 @@ def test_solver_contract(name, kind, formulation):
             solve(program, name, init=full.solution)
     with pytest.raises(ValueError, match="does not take max_iters"):
         solve(program, name, max_iters=3)
+
+
+@pytest.mark.parametrize("name,kind,formulation", CONTRACT + [
+    ("auto", kind, formulation) for kind in ("squared", "logistic", "softmax")
+    for formulation in ("gated", "relu")
+])
+def test_an_option_set_to_none_is_the_solvers_default(name, kind, formulation):
+    """``tol=None``, ``max_iter=None`` and the like mean the default, as the docstring of
+    ``solve`` says (``tol=None`` raised a TypeError, a gap compared with None)."""
+    program = make_program(kind, formulation, n=30, d=2, n_gates=8, alpha=1e-2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        default = solve(program, name)
+        nones = solve(program, name, tol=None, max_iter=None, verbose=None, init=None,
+                      callback=None)
+    assert (nones.solver, nones.status, nones.n_iter) == (default.solver, default.status,
+                                                         default.n_iter)
+    assert nones.gap == pytest.approx(default.gap, rel=1e-6, abs=1e-12)
