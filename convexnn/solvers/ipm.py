@@ -2025,7 +2025,7 @@ def _polished(problem, W, Z):
         SJ -= Q @ (Q.T @ SJ)
         H += SJ.T @ SJ / n
         # equilibrated first: features of scales far apart make directions look flat that are
-        # not (on plm::SumHes as published, 4 of 37, and the polish went down their "slope")
+        # not (on Ecdat::SumHes as published, 4 of 37, and the polish went down their "slope")
         diagonal = np.diagonal(H)
         unit = 1.0 / np.sqrt(np.where(diagonal > tiny, diagonal, 1.0))
         values, vectors = _eigh(H * unit[:, None] * unit[None, :])
@@ -2044,7 +2044,7 @@ def _polished(problem, W, Z):
         norm = float(np.linalg.norm(gradient))
         if flat and refined < POLISH_REFINE and norm < 0.5 * last_flat:
             # the objective shows no progress within its rounding, but the certificate reads the
-            # gradient: a block's dual norm cancels terms far larger than alpha (on plm::SumHes
+            # gradient: a block's dual norm cancels terms far larger than alpha (on Ecdat::SumHes
             # as published 2e4 times), so a gradient 1e-9 of theirs still moves it by 1e-5. Full
             # Newton steps while they shrink it
             refined, last_flat = refined + 1, norm

@@ -880,7 +880,7 @@ def test_the_polish_certifies_features_of_scales_far_apart():
     curvature looked a hundred times below the rest of the features' and were taken for flat,
     and it stopped once the Newton decrement was within the objective's rounding. But a block's
     dual norm cancels terms far larger than ``alpha``, so the gap needs the gradient far smaller
-    than that: on plm::SumHes as published (R, 2,250 samples: populations, incomes and savings
+    than that: on Ecdat::SumHes as published (R, 2,250 samples: populations, incomes and savings
     rates) the default classifier stopped at a certified gap of 1.02e-6, and its polish made it
     worse. Here the interior point stalls at 7e-7 (6e-7 with OpenBLAS's SkylakeX kernels) after
     its repeats, short of ``tol=1e-9``; polished on equilibrated Hessians, with full Newton steps
