@@ -837,6 +837,34 @@ def test_a_stop_worse_than_the_zero_network_is_not_polished(monkeypatch):
     assert model.objective_ <= zero_model.objective_ * (1 + 1e-9)
 
 
+def test_the_polishes_of_one_solve_share_one_budget(monkeypatch):
+    """Regression (tests/fuzz_regressions/ipm-polishes-every-form-on-a-budget-of-its-own): seven
+    samples of five features (near-duplicate rows, a constant feature), the exact sampler's 105
+    patterns, ``solver="ipm"``, logistic loss. The interior point stalls at a certified gap of
+    0.02 in each of its four forms, and each stop was polished on a flop budget of its own, 2.5
+    s each to no avail: 12.6 s for seven samples. The polishes of one output's solves now
+    share one budget: 5.1 s, the same gap."""
+    from fuzzing import REGRESSIONS, load_case
+
+    import convexnn.solvers.ipm as interior_point
+
+    case = load_case(REGRESSIONS / "ipm-polishes-every-form-on-a-budget-of-its-own.npz")
+    budgets, polish = [], interior_point._polished
+
+    def recorded(problem, W, Z):
+        budgets.append(problem.polish_budget)
+        return polish(problem, W, Z)
+
+    monkeypatch.setattr(interior_point, "_polished", recorded)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        case.estimator(**case.params).fit(case.X, case.y)
+    assert len(budgets) >= 2  # a polish after the first form's solve and after a repeat
+    assert budgets[0] == interior_point.POLISH_MAX_FLOPS
+    assert all(later <= earlier for earlier, later in zip(budgets, budgets[1:], strict=False))
+    assert budgets[-1] < budgets[0]
+
+
 def test_a_solve_short_of_tol_is_polished_on_its_support(monkeypatch):
     """Regression: ``make_blobs(900, n_features=4, centers=9, random_state=8)``, the default
     classifier, one BLAS thread. The interior point's last directions lose their precision:
