@@ -109,6 +109,10 @@ def initial_step(composite, W_shape, c_shape, dtype, n_power=8, seed=0):
     return 0.9 / L
 
 
+#: How far above its starting value :func:`fista`'s step may grow.
+MAX_STEP_GROWTH = 1e12
+
+
 def fista(composite, W, c, *, step, max_iter, check=None, check_every=10, stop_grad=None):
     """Minimise ``composite.smooth + composite.penalty`` from ``(W, c)`` by R-FISTA.
 
@@ -129,7 +133,7 @@ def fista(composite, W, c, *, step, max_iter, check=None, check_every=10, stop_g
         The starting intercept.
     step : float
         The initial step size (e.g. :func:`initial_step`); halved by backtracking, grown by 10 %
-        after each iteration.
+        after each iteration, up to ``MAX_STEP_GROWTH`` times its initial value.
     max_iter : int
         Most iterations.
     check : callable ``(W, c, it) -> bool``, optional
@@ -150,6 +154,10 @@ def fista(composite, W, c, *, step, max_iter, check=None, check_every=10, stop_g
     t = 1.0
     objective = composite.smooth(image, c, gradient=False)[0] + composite.penalty(W)
     slack = 64 * np.finfo(W.dtype).eps
+    # the step grows by 10 % after each accepted step: where every step is accepted (an objective
+    # that no step changes) it overflowed after some 7,500 iterations, and the backtracking
+    # halved an infinite step for ever (three samples at alpha 6e-19, tests/fuzz_regressions)
+    largest_step = step * MAX_STEP_GROWTH
     it = 0
     for it in range(1, max_iter + 1):
         t_next = 0.5 * (1.0 + (1.0 + 4.0 * t * t) ** 0.5)
@@ -179,7 +187,7 @@ def fista(composite, W, c, *, step, max_iter, check=None, check_every=10, stop_g
         else:
             W, c, image = Wn, cn, image_n
             objective, t = new_objective, t_next
-        step *= 1.1
+        step = min(1.1 * step, largest_step)
         if stop_grad is not None:
             mapping = float(np.sqrt(np.sum(dW**2, axis=-2)).max(initial=0.0)) / step
             if mapping <= stop_grad and np.abs(dc).max(initial=0.0) / step <= stop_grad:

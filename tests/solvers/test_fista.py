@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from conftest import make_program
 
-from convexnn import ConvexProgram, solve
+from convexnn import ConvexProgram, sample_patterns, solve
 
 
 def test_float32_programs_are_solved_in_float32():
@@ -16,3 +16,23 @@ def test_float32_programs_are_solved_in_float32():
     assert r32.solution.U.dtype == np.float32
     assert r32.gap <= 1e-5
     assert program64.objective(r32.solution) == pytest.approx(program64.objective(r64.solution), rel=1e-5)
+
+
+def test_the_step_stops_growing_where_no_step_changes_the_objective():
+    """Regression (tests/fuzz_regressions/fista-step-overflows-where-no-step-changes-the-objective:
+    three samples, a constant feature, alpha 6e-19): every step was accepted, the step grew by
+    10 % an iteration and overflowed after about 7,500, and the backtracking then halved an
+    infinite step for ever; the fit hung. Here the zero blocks are optimal for a constant
+    target: the step grew to 6e289 in 7,000 iterations, and now stops at ``MAX_STEP_GROWTH``
+    times its start."""
+    from convexnn.solvers.fista import MAX_STEP_GROWTH, GatedComposite, fista
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3))
+    program = ConvexProgram(X, np.full((20, 1), 2.0), sample_patterns(X, 5, random_state=0),
+                            "squared", 1e-3, "gated")
+    W, c, n_iter, step = fista(GatedComposite(program), np.zeros(program.block_shape),
+                               np.array([2.0]), step=1.0, max_iter=7000)
+    assert n_iter == 7000
+    assert step <= MAX_STEP_GROWTH
+    assert not np.any(W) and c[0] == 2.0
