@@ -319,7 +319,7 @@ class _BaseConvexReLU(NetworkEstimator):
             # one MLP, or two on features far from the origin (centred, and on X itself)
             mlps = mlp_sampler.sampler_mlps(X, Y, loss, self.alpha, self.n_gates,
                                             self.random_state, max_iter=self._mlp_budget())
-            gates = np.hstack([hidden_gates(mlp) for mlp in mlps])
+            gates = hidden_gates(*mlps)
             if shared:
                 patterns, directions = mlp_directions(X, *mlps)
                 if patterns.n_patterns == 0:  # no neuron feeds an output: one output per neuron

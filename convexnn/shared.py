@@ -162,7 +162,7 @@ def mlp_directions(X, mlp, *more):
         Unit columns.
     """
     mlps = (mlp, *more)
-    gates = np.hstack([hidden_gates(m) for m in mlps])
+    gates = hidden_gates(*mlps)
     # (m, K): each neuron's output weights
     A = np.vstack([np.asarray(m.coefs_[1], dtype=np.float64) for m in mlps])
     norms = np.linalg.norm(A, axis=1)

@@ -197,22 +197,24 @@ def mlp_patterns(X, Y, loss, alpha, n_gates, random_state=None, max_iter=2000) -
     """
     X = np.asarray(X, dtype=np.float64)
     mlps = sampler_mlps(X, Y, loss, alpha, n_gates, random_state, max_iter=max_iter)
-    return gate_patterns(X, np.hstack([hidden_gates(mlp) for mlp in mlps]))
+    return gate_patterns(X, hidden_gates(*mlps))
 
 
-def hidden_gates(mlp):
-    """The hidden neurons ``[w; b]`` of a fitted scikit-learn MLP, as gates (bias last).
+def hidden_gates(mlp, *more):
+    """The hidden neurons ``[w; b]`` of a fitted scikit-learn MLP, as gates (bias last); with
+    ``more`` MLPs, theirs after its own.
 
     Parameters
     ----------
-    mlp : MLPRegressor or MLPClassifier
-        A fitted MLP (its first layer is read).
+    mlp, *more : MLPRegressor or MLPClassifier
+        Fitted MLPs on the same features (their first layers are read).
 
     Returns
     -------
     ndarray of shape (n_features + 1, n_hidden)
+        ``n_hidden`` the MLPs' hidden neurons together.
     """
-    return np.vstack([mlp.coefs_[0], mlp.intercepts_[0][None, :]])
+    return np.hstack([np.vstack([m.coefs_[0], m.intercepts_[0][None, :]]) for m in (mlp, *more)])
 
 
 def mlp_gates(X, Y, loss, alpha, width, random_state):
