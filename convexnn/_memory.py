@@ -198,13 +198,15 @@ def check_memory(estimate: int, max_memory, what: str, hint: str = "") -> None:
         )
 
 
-def check_sampling_memory(X, n_gates: int, max_memory, owner: str) -> None:
-    """Refuse (:class:`MemoryError`) to sample ``n_gates`` gates on ``X`` beyond ``max_memory``."""
+def check_sampling_memory(X, n_gates: int, max_memory, owner: str, draws: int = 1) -> None:
+    """Refuse (:class:`MemoryError`) to sample ``draws`` times ``n_gates`` gates on ``X`` beyond
+    ``max_memory`` (``draws``: the MLPs of ``sampler="mlp"`` whose gates are stacked)."""
     n_samples, n_features = X.shape
+    times = f"{draws} × " if draws > 1 else ""
     check_memory(
-        estimate_sampling_memory(n_samples, n_features, n_gates),
+        estimate_sampling_memory(n_samples, n_features, draws * n_gates),
         max_memory,
-        f"{owner}: sampling n_gates={n_gates} gates on {n_samples} samples",
+        f"{owner}: sampling {times}n_gates={n_gates} gates on {n_samples} samples",
         "Use fewer gates (n_gates). ",
     )
 

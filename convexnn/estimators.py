@@ -248,7 +248,8 @@ class _BaseConvexReLU(NetworkEstimator):
         if init is not None:
             patterns, init = init
         else:
-            check_sampling_memory(X, self.n_gates, self.max_memory, type(self).__name__)
+            draws = mlp_sampler.mlp_count(X, loss) if self.sampler == "mlp" else 1
+            check_sampling_memory(X, self.n_gates, self.max_memory, type(self).__name__, draws)
             patterns, directions, mlp = self._sample(X, Y, loss)
         search = self.pattern_generation
         if (

@@ -566,6 +566,21 @@ def _():
         ConvexReLURegressor(n_gates=10**9).fit(X, y)
 
 
+@case(
+    "too-many-gates-for-two-mlps",
+    "`n_gates=10**8` to the regressor on 200 samples far from the origin (two MLPs' gates), "
+    "`max_memory=8 * 2**30`",
+    "`MemoryError` before sampling, for both MLPs' gates: *sampling 2 × n_gates=100000000 gates "
+    "on 200 samples needs about 384 GiB ...*",
+)
+def _():
+    X, y = _regression(n=200)
+    with pytest.raises(
+        MemoryError, match=r"sampling 2 × n_gates=100000000 gates on 200 samples needs about 384 GiB"
+    ):
+        ConvexReLURegressor(n_gates=10**8, max_memory=8 * 2**30).fit(X + 100.0, y)
+
+
 @pytest.mark.parametrize("bad", CASES, ids=[c.id for c in CASES])
 def test_bad_input(bad):
     bad.check()

@@ -12,7 +12,7 @@ from threadpoolctl import threadpool_limits
 
 from .core import Patterns, far_centroid, gate_patterns
 
-__all__ = ["fit_mlp", "sampler_mlps", "mlp_patterns", "hidden_gates", "mlp_gates"]
+__all__ = ["fit_mlp", "sampler_mlps", "mlp_count", "mlp_patterns", "hidden_gates", "mlp_gates"]
 
 
 #: Targets of the squared loss are centred for the MLP where their mean lies farther from the
@@ -124,6 +124,12 @@ def fit_mlp(X, Y, loss, alpha, width, random_state=None, centre=True, **params):
     return mlp
 
 
+def mlp_count(X, loss) -> int:
+    """How many MLPs :func:`sampler_mlps` trains on ``X`` for ``loss``: two for the squared loss
+    on inputs far from the origin, else one."""
+    return 2 if loss == "squared" and far_centroid(np.asarray(X)) is not None else 1
+
+
 def sampler_mlps(X, Y, loss, alpha, width, random_state=None, **params):
     """The MLPs whose hidden neurons give ``sampler="mlp"`` its patterns: :func:`fit_mlp`'s and,
     for the squared loss where that one was trained on centred features (inputs far from the
@@ -151,7 +157,7 @@ def sampler_mlps(X, Y, loss, alpha, width, random_state=None, **params):
     list of MLPRegressor or MLPClassifier
         One or two fitted MLPs, :func:`fit_mlp`'s first.
     """
-    second = loss == "squared" and far_centroid(np.asarray(X)) is not None
+    second = mlp_count(X, loss) == 2
     # a RandomState instance gives the second MLP its state before the first drew from it
     state = copy.deepcopy(random_state) if second else None
     mlps = [fit_mlp(X, Y, loss, alpha, width, random_state, **params)]
