@@ -126,7 +126,20 @@ def fit_mlp(X, Y, loss, alpha, width, random_state=None, centre=True, **params):
 
 def mlp_count(X, loss) -> int:
     """How many MLPs :func:`sampler_mlps` trains on ``X`` for ``loss``: two for the squared loss
-    on inputs far from the origin, else one."""
+    on inputs far from the origin, else one (the estimators' memory guard counts their gates).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The inputs.
+    loss : {"squared", "logistic", "softmax"}
+        The program's loss.
+
+    Returns
+    -------
+    int
+        1 or 2.
+    """
     return 2 if loss == "squared" and far_centroid(np.asarray(X)) is not None else 1
 
 
