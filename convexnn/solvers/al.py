@@ -26,7 +26,7 @@ from ..kernels import (
 from ..program import ConvexProgram, ConvexSolution
 from .base import SolverResult
 from .extrapolation import best_gap
-from .fista import fista, initial_step
+from .fista import MAX_STEP_GROWTH, fista, initial_step
 
 __all__ = ["solve_al", "AugmentedComposite"]
 
@@ -160,12 +160,14 @@ def solve_al(
     W = np.ascontiguousarray(np.stack([init.U, init.V]), dtype=dtype)
     c = np.asarray(init.intercept, dtype=np.float64)
     step = initial_step(composite, W.shape, c.shape, dtype)
+    # one bound for every inner solve: each starts from the step the last one ended with
+    max_step = step * MAX_STEP_GROWTH
     history, inner_tol, previous_violation = [], 1e-2, np.inf
     gap, violation, n_iter = np.inf, np.inf, 0
     for n_iter in range(1, max_iter + 1):
         W, c, _, step = fista(
             composite, W, c, step=step, max_iter=max_inner,
-            stop_grad=max(inner_tol * max(program.alpha, 1e-12), 1e-14),
+            stop_grad=max(inner_tol * max(program.alpha, 1e-12), 1e-14), max_step=max_step,
         )
         composite.update_multipliers(W)
         solution = ConvexSolution(W[0].copy(), W[1].copy(), c.astype(dtype))

@@ -113,7 +113,8 @@ def initial_step(composite, W_shape, c_shape, dtype, n_power=8, seed=0):
 MAX_STEP_GROWTH = 1e12
 
 
-def fista(composite, W, c, *, step, max_iter, check=None, check_every=10, stop_grad=None):
+def fista(composite, W, c, *, step, max_iter, check=None, check_every=10, stop_grad=None,
+          max_step=None):
     """Minimise ``composite.smooth + composite.penalty`` from ``(W, c)`` by R-FISTA.
 
     Momentum ``t⁺ = (1 + √(1 + 4t²))/2``; backtracking on the sufficient-decrease condition with
@@ -133,7 +134,7 @@ def fista(composite, W, c, *, step, max_iter, check=None, check_every=10, stop_g
         The starting intercept.
     step : float
         The initial step size (e.g. :func:`initial_step`); halved by backtracking, grown by 10 %
-        after each iteration, up to ``MAX_STEP_GROWTH`` times its initial value.
+        after each iteration, up to ``max_step``.
     max_iter : int
         Most iterations.
     check : callable ``(W, c, it) -> bool``, optional
@@ -142,6 +143,9 @@ def fista(composite, W, c, *, step, max_iter, check=None, check_every=10, stop_g
         Iterations between checks.
     stop_grad : float, optional
         Also stop once the largest block of the prox-gradient mapping is below this value.
+    max_step : float, optional
+        The largest step (default: ``MAX_STEP_GROWTH`` times ``step``). A caller that chains
+        calls, passing each one's final step to the next, passes one bound for all of them.
 
     Returns
     -------
@@ -157,7 +161,7 @@ def fista(composite, W, c, *, step, max_iter, check=None, check_every=10, stop_g
     # the step grows by 10 % after each accepted step: where every step is accepted (an objective
     # that no step changes) it overflowed after some 7,500 iterations, and the backtracking
     # halved an infinite step for ever (three samples at alpha 6e-19, tests/fuzz_regressions)
-    largest_step = step * MAX_STEP_GROWTH
+    largest_step = step * MAX_STEP_GROWTH if max_step is None else max_step
     it = 0
     for it in range(1, max_iter + 1):
         t_next = 0.5 * (1.0 + (1.0 + 4.0 * t * t) ** 0.5)

@@ -36,3 +36,20 @@ def test_the_step_stops_growing_where_no_step_changes_the_objective():
     assert n_iter == 7000
     assert step <= MAX_STEP_GROWTH
     assert not np.any(W) and c[0] == 2.0
+
+
+def test_chained_calls_share_one_step_bound():
+    """The augmented Lagrangian chains its inner solves, each starting from the step the last
+    one ended with: a bound relative to each call's start let the step grow by
+    ``MAX_STEP_GROWTH`` a call, towards the same overflow. ``max_step`` bounds them all."""
+    from convexnn.solvers.fista import MAX_STEP_GROWTH, GatedComposite, fista
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3))
+    program = ConvexProgram(X, np.full((20, 1), 2.0), sample_patterns(X, 5, random_state=0),
+                            "squared", 1e-3, "gated")
+    composite, W, c, step = GatedComposite(program), np.zeros(program.block_shape), [2.0], 1.0
+    for _ in range(3):
+        W, c, _, step = fista(composite, W, np.asarray(c), step=step, max_iter=400,
+                              max_step=MAX_STEP_GROWTH)
+        assert step <= MAX_STEP_GROWTH
