@@ -11,6 +11,7 @@ import warnings
 from dataclasses import replace
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from ..program import ConvexProgram, Program
 from ..shared import SharedNeuronProgram
@@ -159,6 +160,22 @@ def _keywords(name):
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
         return None
     return set(parameters) - {"program"}
+
+
+#: The tolerance of a solver that names none.
+DEFAULT_TOL = 1e-6
+
+
+def _tol(name, options):
+    """The target gap solver ``name`` works to: the ``tol`` in ``options``, else the solver's own
+    default (its signature's), else :data:`DEFAULT_TOL`. The checks of :func:`solve` judge its
+    answer by the same target: a solver registered with a looser default is not held to 1e-6."""
+    if "tol" in options:
+        return options["tol"]
+    parameter = inspect.signature(SOLVERS[name]).parameters.get("tol") if name in SOLVERS else None
+    if parameter is None or parameter.default is inspect.Parameter.empty:
+        return DEFAULT_TOL
+    return parameter.default
 
 
 def _options_for(name, options, auto):
@@ -384,8 +401,8 @@ def _disagreement(program, result, agreement=AGREEMENT):
             "(blocks outside their cones)")
 
 
-def _second_opinion(program, result, options):
-    """Under ``"auto"``: the solver to ask when ``result`` stopped short of ``tol`` by its own
+def _second_opinion(program, name, result, options):
+    """Under ``"auto"``: the solver to ask when ``result`` (solver ``name``'s) stopped short of ``tol`` by its own
     rule (stalled, a backend's inaccurate stop, or the solver's own iteration budget; not one
     the caller set), or None. The interior points of CVXPY and of ``ipm`` fail on different
     problems (badly scaled features, degenerate cones, tiny ``alpha``). An interior point that
@@ -396,7 +413,7 @@ def _second_opinion(program, result, options):
     CVXPY certifies in 0.1 s."""
     own_budget = result.status == "max_iter" and options.get("max_iter") is None
     stopped = result.status in ("stalled", "inaccurate") or own_budget
-    if not stopped or result.gap <= options.get("tol", 1e-6):
+    if not stopped or result.gap <= _tol(name, options):
         return None
     if not solves_program("cvxpy", type(program)):
         return None  # a program with solvers of its own (the deep 1-D Lasso): none to ask
@@ -472,7 +489,7 @@ def _attempt(program, name, options, auto):
         return None, str(error)
     reason = _failure(program, result)
     if reason is None:
-        result = _into_cones(program, result, options.get("tol", 1e-6))
+        result = _into_cones(program, result, _tol(name, options))
         reason = _failure(program, result) or _disagreement(program, result)
     if reason is None:
         result = _constants_folded(program, result)
@@ -561,7 +578,9 @@ def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
     iteration budget at a point worse than the zero network hands back the zero network instead
     (with its gap and the solver's status), and one given an ``incumbent`` hands that back
     instead of any worse point short of ``tol`` or of a failure: never a point worse than the
-    best one seen.
+    best one seen (an incumbent certified to ``tol`` comes back ``"optimal"``, without the
+    solver's warning). Without a ``tol`` in ``options`` the checks hold the answer to the
+    solver's own default (1e-6 for every built-in solver).
 
     Parameters
     ----------
@@ -605,7 +624,7 @@ def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
         start = time.perf_counter()
         zero = program.zero_solution()
         gap = program.duality_gap(zero).gap
-        if gap <= options.get("tol", 1e-6):
+        if gap <= _tol(name, options):
             return SolverResult(zero, "alpha_max", "optimal", gap, 0.0, 0, [gap],
                                 time.perf_counter() - start)
     auto = solver == "auto"
@@ -633,7 +652,7 @@ def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
                 continue
         second = None
         if reason is None and auto:
-            second = _second_opinion(program, result, options)
+            second = _second_opinion(program, name, result, options)
         if second is not None:
             # the solver gave up short of tol: the other interior point may still certify the
             # program; the better certified point of the two is returned
@@ -641,9 +660,13 @@ def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
             if other is not None and other.gap < result.gap:
                 result, name, caught = other, second, []
         if reason is None:
+            better = _best_instead(program, result, incumbent, _tol(name, options))
             for w in caught:
+                if better is not None and better.status == "optimal" and issubclass(
+                    w.category, ConvergenceWarning
+                ):
+                    continue  # the point handed back is certified: the solver's stop is moot
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-            better = _best_instead(program, result, incumbent, options.get("tol", 1e-6))
             if better is not None:
                 return _called_back(better, None, options)
             return _called_back(result, name, options)
@@ -655,7 +678,7 @@ def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
                     f"solver {name!r} returned no usable point ({reason}); the incumbent (the "
                     "point known before the solve) is returned", UserWarning, stacklevel=2,
                 )
-            best = _best_instead(program, result, incumbent, options.get("tol", 1e-6),
+            best = _best_instead(program, result, incumbent, _tol(name, options),
                                  failed=True)  # fmt: skip
             if best is not None:
                 return _called_back(best, None, options)

@@ -1,5 +1,7 @@
 """convexnn.solvers.solve: the choice of "auto", the checks of every answer, and the fallbacks."""
 
+import warnings
+
 import numpy as np
 import pytest
 from conftest import make_data, make_program
@@ -107,6 +109,31 @@ def test_a_budget_stop_worse_than_the_zero_network_returns_the_zero_network():
         model = ConvexReLURegressor(solver="cvxpy", max_iter=2, **FAST).fit(X, y)
     assert 0 < model.n_neurons_ and model.status_ != "optimal"
     assert np.mean((model.predict(X) - y) ** 2) < np.var(y)
+
+
+def test_a_solver_is_judged_by_its_own_default_tolerance(monkeypatch):
+    """A registered solver with a looser default ``tol`` than 1e-6: the checks of ``solve``
+    judge its answer against that default, not against 1e-6 (an incumbent certified to 1e-3
+    handed back for a budget stop is "optimal" for a solver that works to 1e-2)."""
+    from convexnn.solvers import SOLVERS
+    from convexnn.solvers.ipm import solve_ipm
+
+    def loose(program, *, tol=1e-2, max_iter=None, verbose=False):
+        return solve_ipm(program, tol=tol, max_iter=1, verbose=verbose)
+
+    monkeypatch.setitem(SOLVERS, "loose", loose)
+    program = make_program("logistic", "relu", n=60, d=3, n_gates=10, alpha=1e-3)
+    incumbent = solve(program, "ipm", tol=1e-3).solution
+    gap = program.duality_gap(incumbent).gap
+    assert 1e-6 < gap <= 1e-2
+    with warnings.catch_warnings():
+        # the solver's own stop is not reported beside a certified point
+        warnings.simplefilter("error", ConvergenceWarning)
+        result = solve(program, "loose", incumbent=incumbent)
+    assert result.solution is incumbent and result.status == "optimal"
+    # a tolerance the caller gives is the target
+    with pytest.warns(ConvergenceWarning, match="stopped after 1 Newton iteration"):
+        assert solve(program, "loose", incumbent=incumbent, tol=1e-6).status == "max_iter"
 
 
 def test_a_budget_stop_worse_than_the_incumbent_returns_the_incumbent(monkeypatch):
