@@ -1155,10 +1155,17 @@ def test_a_certified_gap_that_crawls_far_above_tol_earns_no_finishing_iterations
     complementarity of 1e-9 while its certified gap, limited by its dual residual, crawled from
     8.4e-3 to 6.0e-4, and CVXPY's second opinion certified the program after them all the same
     (348 s instead of 203 s)."""
-    from convexnn.solvers.ipm import FINISHING, in_last_decades
+    from convexnn.solvers.ipm import FALL, FINISHING, in_last_decades
 
     tol = 1e-6
-    assert not in_last_decades(1e-9, 8.4e-3, tol)  # star98 at its 100th iteration
+    # star98 at its 100th iteration, its gap certified for many iterations before, and falling
+    # by a fraction of one per cent each
+    assert not in_last_decades(1e-9, 8.4e-3, tol, earlier=8.6e-3)
+    # a gap above the limit that falls FALL times within the window earns them, as does a first
+    # certificate (the records below: 2.0e-4 at complementarity 7.5e-7, 5.9e-7 ten later)
+    assert in_last_decades(7.5e-7, 2.0e-4, tol)
+    assert in_last_decades(1e-9, 8.4e-3, tol, earlier=FALL * 8.4e-3)
+    assert not in_last_decades(1e-9, 8.4e-3, tol, earlier=0.9 * FALL * 8.4e-3)
     assert in_last_decades(8.9e-6, 8.8e-6, tol)  # the 40,000-sample regression above
     assert in_last_decades(1e-9, np.inf, tol)  # none certified yet: the benefit of the doubt
     assert not in_last_decades(1e-3, np.inf, tol)
@@ -1200,6 +1207,23 @@ def test_a_small_program_that_crawls_past_a_hundred_iterations_certifies():
     assert default_budget(small) == SMALL_MAX_ITER
     large = make_program("logistic", "relu", n=SMALL_PROGRAM_SIZE // 70 + 1, d=6, n_gates=10)
     assert large.n_patterns == 10 and default_budget(large) == MAX_ITER
+
+
+def test_the_crawl_certifies_with_two_blas_threads_too():
+    """Regression: the fit above, run with two BLAS threads (the suite's workers keep to one),
+    first certified its repeat at 2.0e-4, complementarity 7.5e-7, in the 104th iteration; a
+    certified gap above ``FINISHING`` times ``tol`` earned no finishing iterations, and it
+    stopped there, warning. A gap that falls fast earns them now (:func:`in_last_decades`)."""
+    from sklearn.exceptions import ConvergenceWarning
+    from threadpoolctl import threadpool_limits
+
+    from convexnn import ConvexReLUClassifier
+
+    X, y = _records(1, 400)
+    with threadpool_limits(limits=2), warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = ConvexReLUClassifier(random_state=0).fit(X, y)
+    assert model.status_ == "optimal" and model.gap_ <= 1e-6
 
 
 def test_a_repeat_in_another_form_gets_the_large_budget(monkeypatch):
