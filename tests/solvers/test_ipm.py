@@ -1226,6 +1226,30 @@ def test_the_crawl_certifies_with_two_blas_threads_too():
     assert model.status_ == "optimal" and model.gap_ <= 1e-6
 
 
+def test_an_iterate_that_rounding_puts_out_of_its_cones_is_certified_before_it_is_dropped():
+    """Regression: the family ``raw-scales-regression`` of ``benchmarks/random_problems.py``,
+    seed 41 (400 samples of ``make_friedman1`` with 30 features, each times 1e-3 to 1e3 and
+    offset by 1 to 100). Near the optimum the interior point's last full step left some
+    blocks' bounds ``t_b`` below ``‖w_b‖`` by rounding; the iterations ended there and the point
+    before it was kept, certified at 1.7e-6 with a warning. The blocks of that last iterate are
+    a point of the program all the same (its rows hold): certified, 1.3e-7."""
+    from sklearn.datasets import make_friedman1
+    from sklearn.exceptions import ConvergenceWarning
+    from threadpoolctl import threadpool_limits
+
+    from convexnn import ConvexReLURegressor
+
+    rng = np.random.default_rng(41)
+    n, d = int(rng.choice((60, 150, 400, 900))), int(rng.choice((2, 4, 8, 16, 30)))
+    X, y = make_friedman1(n, n_features=max(5, d), noise=0.5, random_state=41)
+    X = X * 10.0 ** rng.integers(-3, 4, size=X.shape[1]) + 10.0 ** rng.integers(0, 3, X.shape[1])
+    assert X.shape == (400, 30)
+    with threadpool_limits(limits=1), warnings.catch_warnings():  # the rounding it was found with
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = ConvexReLURegressor(random_state=41).fit(X, y)
+    assert model.status_ == "optimal" and model.gap_ <= 1e-6
+
+
 def test_a_repeat_in_another_form_gets_the_large_budget(monkeypatch):
     """After a first form that stops short of ``tol`` before its budget, each repeat in another
     form gets ``MAX_ITER``, not the small program's ``SMALL_MAX_ITER``: with 200 the primal
