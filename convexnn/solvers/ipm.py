@@ -1354,11 +1354,13 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
     estimate = np.inf  # the complementarity relative to the objective (none yet)
     certified_at = []  # (iteration, gap) of the iterations certified in the loop
     for n_iter in range(1, max_iter + finishing + 1):
-        earlier = next((g for i, g in reversed(certified_at) if i <= n_iter - 1 - FALL_WINDOW),
-                       np.inf)
-        if n_iter > max_iter and not in_last_decades(estimate, gap, tol, earlier):
-            n_iter -= 1
-            break
+        if n_iter > max_iter:
+            # the gap certified FALL_WINDOW iterations before the last one (inf: none then)
+            earlier = next((g for i, g in reversed(certified_at)
+                            if i <= n_iter - 1 - FALL_WINDOW), np.inf)
+            if not in_last_decades(estimate, gap, tol, earlier):
+                n_iter -= 1
+                break
         XW = problem.products(W)
         residual = problem.rows(XW, S)  # primal residual of the rows
         X = np.concatenate([T[:, None], W[:, :-1]], axis=1)
