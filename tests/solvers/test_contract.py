@@ -56,18 +56,7 @@ CONTRACT = [  # every two-layer solver of the registry, on a program it accepts
 ]
 
 
-AL_LOGISTIC_UNCERTIFIED = pytest.mark.xfail(
-    strict=True,
-    reason="known bug: the augmented Lagrangian does not certify 1e-6 on this 30-sample logistic "
-    "program within 200 outer and 2,000 inner iterations ('auto' sends it to 'ipm')",
-)
-
-
-@pytest.mark.parametrize(
-    "name,kind,formulation",
-    [pytest.param(*case, marks=AL_LOGISTIC_UNCERTIFIED) if case == ("al", "logistic", "relu")
-     else case for case in CONTRACT],
-)
+@pytest.mark.parametrize("name,kind,formulation", CONTRACT)
 def test_solver_contract(name, kind, formulation):
     """What every solver of the registry promises: a status from the closed set that agrees with
     the certified gap, the iteration budget respected (for CVXPY: Clarabel's iterations, or 100
