@@ -171,6 +171,19 @@ def test_the_logistic_loss_keeps_its_precision_on_confident_outputs():
                                rtol=1e-12)
 
 
+def test_the_logistic_dual_keeps_its_precision_when_every_output_is_confident():
+    """Regression (the fuzz case ``logistic-dual-rounded-against-one-at-tiny-objective``): the
+    dual's larger term ``p log p``, ``p = 1 − θ`` rounded to one, lost the ``−θ`` of each
+    sample's share of the entropy; where every sample is confident that is a fraction of J (nine
+    samples, J = 1.5e-13: a certified gap of −8e-6). It is now ``(1 − θ) log1p(−θ)``."""
+    loss = get_loss("logistic")
+    F = np.array([[30.0], [35.0], [40.0], [-32.0], [-38.0]])
+    Y = np.array([[1.0], [1.0], [1.0], [0.0], [0.0]])
+    theta = -loss.gradient(F, Y)  # ±e^{−|f|}/(1 + e^{−|f|})
+    np.testing.assert_allclose(loss.dual(theta, Y) - np.mean(theta * F), loss.value(F, Y),
+                               rtol=1e-12)
+
+
 def test_the_softmax_loss_keeps_its_precision_on_confident_outputs():
     """``logsumexp(f) − f_y`` and ``p_y log p_y`` lose everything below 1e-16 of one where a
     sample's true class is certain, which is all of its share of a tiny J (the softmax twin of
