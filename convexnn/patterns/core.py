@@ -225,7 +225,9 @@ def tie_breaking_steps(C, v, rho, ties, fraction=0.5):
 
     For ray ``v_j`` (rows of ``C`` with ``C_i v_j = 0`` are the ties) and direction ``rho_j``, a
     step ``ε < min_{i not a tie} |C_i v_j| / |C_i rho_j|`` keeps the sign of every other row;
-    ``fraction`` of it leaves a margin of at least ``(1 − fraction)|C_i v_j|`` on them.
+    ``fraction`` of it leaves a margin of at least ``(1 − fraction)|C_i v_j|`` on them. The step
+    is also at most ``fraction`` of the smallest ``|C_i v_j|`` off the ties, so that a gate's
+    margins stay of the order of its norm.
 
     Parameters
     ----------
@@ -245,4 +247,10 @@ def tie_breaking_steps(C, v, rho, ties, fraction=0.5):
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(ties[:, :, None] | (step == 0), np.inf, proj[:, :, None] / step)
     eps = fraction * np.min(ratio, axis=0, initial=np.inf)
+    # nor longer than the smallest margin off the ties: where rho is orthogonal to a row but for
+    # rounding (1e-16), the step came out as 1e15, the gate lay along rho, and that row's margin
+    # was 1e-16 of the gate's norm; float32 data then flipped its side (fuzzing seed 1296138:
+    # two samples, the gated network's J 9.9 for its program's 2.3)
+    off = np.min(np.where(ties, np.inf, proj), axis=0, initial=np.inf)  # (m,)
+    eps = np.minimum(eps, fraction * off[:, None])
     return np.where(np.isfinite(eps), eps, 1.0)

@@ -53,3 +53,19 @@ def test_exact_sampler_refuses_huge_enumerations():
         sample_patterns(X, 1, "exact")
     with pytest.raises(ValueError, match="max_patterns=10"):
         exact_arrangement(X[:20, :2], max_patterns=10)
+
+
+def test_exact_gates_keep_a_margin_at_every_sample():
+    """Regression (the fuzz case ``exact-gates-along-a-direction-orthogonal-but-for-rounding``):
+    on two samples the direction that breaks a tie was orthogonal to the other sample's row but
+    for rounding, the step along it came out as 1e15, and the gate passed through that sample to
+    1e-16 of its norm. The float32 features then put the sample on the other side, and the
+    gated network's J was 9.9 against its program's 2.3. The step is now no longer than the
+    smallest margin off the ties."""
+    X = np.array([[0.7185753], [1.5543746]], dtype=np.float32)
+    patterns = sample_patterns(X, 1, sampler="exact", random_state=0)
+    Xt = add_bias_column(X.astype(np.float64))
+    values = Xt @ patterns.gates
+    scale = np.linalg.norm(Xt, axis=1)[:, None] * np.linalg.norm(patterns.gates, axis=0)[None]
+    assert np.min(np.abs(values) / scale) > 1e-3
+    assert np.array_equal(add_bias_column(X) @ patterns.gates >= 0, patterns.masks)
