@@ -130,6 +130,13 @@ class AugmentedComposite:
                 update_multipliers(Z[s, o], self.masks, self.Lam[s, o], self.delta)
 
 
+def _certified_inside(program, solution):
+    """``solution`` with its blocks projected onto their cones (the point the solver returns:
+    its network reproduces its objective), and that point's certified gap."""
+    inside = program.feasible(solution, tol=1e-12)
+    return inside, best_gap(program, inside, program.residual(inside)).gap
+
+
 def solve_al(
     program: ConvexProgram,
     *,
@@ -165,9 +172,6 @@ def solve_al(
     if program.formulation != "relu":
         raise ValueError("solver 'al' solves the exact ReLU program; use 'fista' or 'bcd' for 'gated'")
     start = time.perf_counter()
-    n = program.n_samples
-    composite = AugmentedComposite(program, 10.0 / n if delta is None else delta)
-    lowest_delta = composite.delta
     dtype = program.X.dtype
     if init is not None:
         # a warm start already certified is the answer: the multipliers start at zero, so the
@@ -177,8 +181,7 @@ def solve_al(
                                  for a in (init.U, init.V, init.intercept)))
         gap = np.inf
         if program.constraint_violation(point) <= tol:  # certified inside its cones (below)
-            point = program.feasible(point, tol=1e-12)
-            gap = best_gap(program, point, program.residual(point)).gap
+            point, gap = _certified_inside(program, point)
         if gap <= tol:
             violation = program.constraint_violation(point)
             if callback is not None:
@@ -187,6 +190,9 @@ def solve_al(
                 solution=point, solver="al", status="optimal", gap=gap, violation=violation,
                 n_iter=0, gap_history=[gap], time=time.perf_counter() - start,
             )
+    n = program.n_samples
+    composite = AugmentedComposite(program, 10.0 / n if delta is None else delta)
+    lowest_delta = composite.delta
     if init is None:
         init = program.zero_solution()
     W = np.ascontiguousarray(np.stack([init.U, init.V]), dtype=dtype)
@@ -217,8 +223,7 @@ def solve_al(
             # reproduce its objective: what is returned is its projection onto them, certified
             # anew (the projection cost 5e-5 of gap on 60 samples of make_friedman1, where the
             # solve had stopped at 1e-6 and the caller got "inaccurate")
-            inside = program.feasible(solution, tol=1e-12)
-            inside_gap = best_gap(program, inside, program.residual(inside)).gap
+            inside, inside_gap = _certified_inside(program, solution)
             if inside_gap <= tol:
                 solution, gap = inside, inside_gap
                 violation, certified = program.constraint_violation(solution), True
