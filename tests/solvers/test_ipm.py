@@ -1240,6 +1240,29 @@ def test_an_iterate_that_rounding_puts_out_of_its_cones_is_certified_before_it_i
     assert model.status_ == "optimal" and model.gap_ <= 1e-6
 
 
+def test_a_stalled_solve_keeps_the_closest_and_lowest_iterates_in_the_running():
+    """Regression: ``raw-scales-regression`` seed 72 of ``benchmarks/random_problems.py`` (900
+    samples, 30 features times 1e-3 to 1e3 plus offsets) stalls uncertified. Its closest and
+    lowest iterates, tried where no iterate was certified, end at J 1.82 (gap 0.79); certifying
+    the last iterate first, which wandered to J 12.0 (the zero network's), left them untried
+    and the fit returned J 8.9 (gap 0.999)."""
+    from sklearn.datasets import make_friedman1
+    from sklearn.exceptions import ConvergenceWarning
+    from threadpoolctl import threadpool_limits
+
+    from convexnn import ConvexReLURegressor
+
+    rng = np.random.default_rng(72)
+    n, d = int(rng.choice((60, 150, 400, 900))), int(rng.choice((2, 4, 8, 16, 30)))
+    X, y = make_friedman1(n, n_features=max(5, d), noise=0.5, random_state=72)
+    X = X * 10.0 ** rng.integers(-3, 4, size=X.shape[1]) + 10.0 ** rng.integers(0, 3, X.shape[1])
+    assert X.shape == (900, 30)
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = ConvexReLURegressor(random_state=72).fit(X, y)
+    assert model.objective_ < 2.0
+
+
 def test_a_repeat_in_another_form_gets_the_large_budget(monkeypatch):
     """After a first form that stops short of ``tol`` before its budget, each repeat in another
     form gets ``MAX_ITER``, not the small program's ``SMALL_MAX_ITER``: with 200 the primal
