@@ -82,7 +82,7 @@ def _value_on_equality(B, signs, q, excess, lam, theta):
     # (fuzzing seed 1313806: a bias of 2.4e4 per unit weight, a certified gap of -2.6e-9)
     roundoff = 1e-12 * float(np.sum(np.abs(theta)))
     if not options and need <= total + roundoff:
-        options.append(np.linalg.norm(q - moved) if total > 0 else np.linalg.norm(q))
+        options.append(np.linalg.norm(q - moved))  # all of them shrunk (none: moved = 0)
     return float(min(options)) if options else np.inf
 
 
