@@ -80,20 +80,40 @@ def interior_start(Xt, masks, gates):
     S = np.where(masks, 1.0, -1.0)
     G = np.array(gates, dtype=np.float64).T  # (P, d + 1)
     margins = np.min(S * (Xt @ G.T), axis=0)
-    p = Xt.shape[1]
     for k in np.flatnonzero(margins <= 0):
-        A = -(S[:, k, None] * Xt)  # −(2D−I)X̃u + s ≤ 0
-        res = linprog(
-            np.r_[np.zeros(p), -1.0], A_ub=np.hstack([A, np.ones((len(A), 1))]),
-            b_ub=np.zeros(len(A)), bounds=[(-1, 1)] * p + [(None, 1)], method="highs",
-        )
-        if res.status != 0 or -res.fun <= 1e-9 * max(1.0, float(np.abs(Xt).max())):
+        G[k], width = _widest_point(S[:, k, None] * Xt)
+        if width <= 1e-9 * max(1.0, float(np.abs(Xt).max())):
             raise DegenerateConeError(
                 f"pattern {k} has a cone with an empty interior (a degenerate arrangement); the "
                 "interior-point solver needs strictly feasible cones: use solver='al' or 'cvxpy'"
             )
-        G[k] = res.x[:p]
     return G / np.linalg.norm(G, axis=1, keepdims=True)
+
+
+def _widest_point(A):
+    """The point ``u`` of the box ``|u|∞ ≤ 1`` with the largest margin ``s = min(A u)``, and that
+    margin (a small linear program; ``s = 0`` where it fails): how wide the cone ``A u ≥ 0`` is."""
+    p = A.shape[1]
+    res = linprog(
+        np.r_[np.zeros(p), -1.0], A_ub=np.hstack([-A, np.ones((len(A), 1))]),
+        b_ub=np.zeros(len(A)), bounds=[(-1, 1)] * p + [(None, 1)], method="highs",
+    )
+    return (res.x[:p], -res.fun) if res.status == 0 else (np.zeros(p), 0.0)
+
+
+def thin_cones(Xt, masks, gates):
+    """Which patterns' cones are thinner than ``THIN`` (the widest margin of a point of the unit
+    box, :func:`_widest_point`, relative to the largest entry of ``X̃`` or one): a linear program
+    for each pattern whose gate's own margin is below that, none for the others (a gate of unit
+    norm lies in the box). Boolean (P,)."""
+    S = np.where(masks, 1.0, -1.0)
+    G = np.array(gates, dtype=np.float64)
+    G /= np.linalg.norm(G, axis=0, keepdims=True)
+    limit = THIN * max(1.0, float(np.abs(Xt).max()))
+    thin = np.zeros(masks.shape[1], dtype=bool)
+    for k in np.flatnonzero(np.min(S * (Xt @ G), axis=0) < limit):
+        thin[k] = _widest_point(S[:, k, None] * Xt)[1] < limit
+    return thin
 
 
 class ReluProblem:
@@ -777,6 +797,14 @@ class SharedReluProblem(ReluProblem):
         return A.reshape(n * K, n * K)
 
 
+#: Patterns whose cones are thinner than this (:func:`thin_cones`) are left out of a first solve,
+#: which stands where it certifies the whole program (their blocks zero): the barrier's slacks on
+#: such a cone are bounded by its width, and its Newton directions lose their precision. On 8
+#: samples of 5 features, two rows 2.5e-9 apart (logistic loss, ``alpha = 0.23``), 114 of the
+#: ``exact`` sampler's 239 cones are at most 1.6e-9 wide, the others at least 3.6e-2: with them
+#: the interior point stalled at a certified gap of 2e-4 in each of its four forms (29 s);
+#: without them it certifies the whole program to 4e-11 in 0.05 s (fuzzing seed 1,337,464).
+THIN = 1e-6
 #: Above this many unknowns (2P(d + 2)) the primal form of the Newton system is not factored ...
 PRIMAL_MAX_UNKNOWNS = 6000
 #: ... unless one output has more samples than ``LARGE_SAMPLES``, where the Woodbury form's
@@ -1683,6 +1711,15 @@ def solve_ipm(
         Xt = np.column_stack([Xt[:, :-1] @ basis, Xt[:, -1]])
         gates = np.vstack([basis.T @ gates[:-1], gates[-1:]])
     p = Xt.shape[1]
+    thin = thin_cones(Xt, masks, gates)
+    spent = 0  # Newton iterations of a first solve without the thin cones that did not stand
+    if thin.any() and not thin.all():
+        first = _without_thin(program, thin, tol=tol, max_iter=max_iter, verbose=verbose,
+                              callback=callback, costly_repeats=costly_repeats)
+        if first.gap <= tol:
+            first.time = time.perf_counter() - start
+            return first
+        spent = first.n_iter
     centres = interior_start(Xt, masks, gates)
     scale = float(np.sqrt(np.mean(Xt[:, :-1] ** 2))) if Xt.shape[1] > 1 else 1.0
     scale = scale if np.isfinite(scale) and scale > 0 else 1.0
@@ -1802,8 +1839,44 @@ def solve_ipm(
         # a stall is reported as one even where the other form then ran out of iterations
         status="optimal" if gap <= tol else "max_iter" if n_iter >= budget and not stalled
         else "stalled",
-        violation=program.constraint_violation(solution), n_iter=n_iter, gap_history=history,
-        time=time.perf_counter() - start,
+        violation=program.constraint_violation(solution), n_iter=spent + n_iter,
+        gap_history=history, time=time.perf_counter() - start,
+    )
+
+
+def _without_thin(program, thin, *, tol, callback, **options):
+    """:func:`solve_ipm` on ``program`` without the patterns ``thin``: its solution, their blocks
+    zero, with the gap certified on the whole program (a thin cone's block enters the certificate
+    through its dual norm, as every block does)."""
+    keep = np.flatnonzero(~thin)
+    patterns = program.patterns.subset(keep)
+    if isinstance(program, SharedNeuronProgram):
+        sub = SharedNeuronProgram(program.X, program.Y, patterns, program.directions[:, keep],
+                                  program.loss, program.alpha)
+    else:
+        sub = ConvexProgram(program.X, program.Y, patterns, program.loss, program.alpha, "relu")
+
+    def whole(solution):  # the blocks of ``sub`` among all of ``program``'s
+        def placed(B):
+            full = np.zeros(B.shape[:-1] + (program.n_patterns,), dtype=B.dtype)
+            full[..., keep] = B
+            return full
+
+        return ConvexSolution(placed(solution.U), placed(solution.V), solution.intercept)
+
+    if options["verbose"]:
+        print(f"[ipm] {int(thin.sum())} of {thin.size} cones thinner than {THIN:g}: solved "
+              "without them first")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the whole program's gap decides
+        found = solve_ipm(sub, tol=tol, callback=None if callback is None else
+                          (lambda solution: callback(whole(solution))), **options)
+    solution = whole(found.solution)
+    gap = program.duality_gap(solution).gap
+    return SolverResult(
+        solution=solution, solver="ipm", gap=gap, status="optimal" if gap <= tol else "stalled",
+        violation=program.constraint_violation(solution), n_iter=found.n_iter,
+        gap_history=[*found.gap_history, gap], time=found.time,
     )
 
 

@@ -42,13 +42,27 @@ def test_interior_point_needs_cones_with_an_interior_and_auto_falls_back():
     assert resolve_solver(make_program("logistic", "relu", n=12_000, d=3, n_gates=5)) == "ipm"
     assert resolve_solver(make_program("logistic", "relu", n=12_000, d=30, n_gates=200)) == "ipm"
     assert resolve_solver(make_program("logistic", "relu", n=12_000, d=30, n_gates=300)) != "ipm"
-    # a duplicated sample on both sides of pattern 0: its cone lies in the hyperplane x̃ᵀu = 0
+    # a duplicated sample on both sides of pattern 0: its cone lies in the hyperplane x̃ᵀu = 0.
+    # The interior point leaves it out of a first solve (a thin cone), which certifies the
+    # whole program here; with every cone so, it cannot start
     X = np.vstack([program.X, program.X[:1]])
+    Y = np.vstack([program.Y, program.Y[:1]])
     masks = np.vstack([program.masks, program.masks[:1]])
     masks[-1, 0] = ~masks[-1, 0]
-    patterns = Patterns(program.patterns.gates, masks)
-    Y = np.vstack([program.Y, program.Y[:1]])
-    degenerate = ConvexProgram(X, Y, patterns, "squared", 1e-2, "relu")
+    one = ConvexProgram(X, Y, Patterns(program.patterns.gates, masks), "squared", 1e-2, "relu")
+    result = solve(one, "ipm")
+    assert result.status == "optimal" and result.gap <= 1e-6
+    assert not np.any(result.solution.U[..., 0]) and not np.any(result.solution.V[..., 0])
+    # every pattern k with its own such pair: the sample nearest its hyperplane, duplicated and
+    # flipped in k alone (each cone then keeps the hyperplanes through that sample)
+    gates = program.patterns.gates
+    nearest = np.argmin(np.abs(program.Xt @ gates), axis=0)
+    flipped = program.masks[nearest]
+    flipped[np.arange(gates.shape[1]), np.arange(gates.shape[1])] ^= True
+    degenerate = ConvexProgram(
+        np.vstack([program.X, program.X[nearest]]), np.vstack([program.Y, program.Y[nearest]]),
+        Patterns(gates, np.vstack([program.masks, flipped])), "squared", 1e-2, "relu",
+    )
     with pytest.raises(DegenerateConeError, match="empty interior"):
         solve(degenerate, "ipm")
     from unittest import mock
