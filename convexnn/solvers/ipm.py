@@ -797,13 +797,19 @@ class SharedReluProblem(ReluProblem):
         return A.reshape(n * K, n * K)
 
 
-#: Patterns whose cones are thinner than this (:func:`thin_cones`) are left out of a first solve,
-#: which stands where it certifies the whole program (their blocks zero): the barrier's slacks on
-#: such a cone are bounded by its width, and its Newton directions lose their precision. On 8
-#: samples of 5 features, two rows 2.5e-9 apart (logistic loss, ``alpha = 0.23``), 114 of the
-#: ``exact`` sampler's 239 cones are at most 1.6e-9 wide, the others at least 3.6e-2: with them
-#: the interior point stalled at a certified gap of 2e-4 in each of its four forms (29 s);
-#: without them it certifies the whole program to 4e-11 in 0.05 s (fuzzing seed 1,337,464).
+#: Where a solve ends short of ``tol``, the patterns whose cones are thinner than this
+#: (:func:`thin_cones`) are left out of a solve before any repeat in another form; it stands
+#: where it certifies the whole program (their blocks zero). The barrier's slacks on such a cone
+#: are bounded by its width, and its Newton directions lose their precision: on 8 samples of 5
+#: features, two rows 2.5e-9 apart (logistic loss, ``alpha = 0.23``), 114 of the ``exact``
+#: sampler's 239 cones are at most 1.6e-9 wide, the others at least 3.6e-2; with them the
+#: interior point stalled at a certified gap of 2e-4 in each of its four forms (29 s), without
+#: them it certifies the whole program to 4e-11 in 0.05 s (fuzzing seed 1,337,464). A cone with
+#: no interior at all, which stops the start, is left out likewise. Only after a stop short of
+#: ``tol``: the
+#: widths cost a linear program per pattern whose own gate does not clear the threshold (72 of
+#: magic's 95 MLP patterns, 8-14 s), and fits that certify with thin cones in (chess-krvk's MLP
+#: has 5) would pay for them and for a solve without them.
 THIN = 1e-6
 #: Above this many unknowns (2P(d + 2)) the primal form of the Newton system is not factored ...
 PRIMAL_MAX_UNKNOWNS = 6000
@@ -1711,16 +1717,21 @@ def solve_ipm(
         Xt = np.column_stack([Xt[:, :-1] @ basis, Xt[:, -1]])
         gates = np.vstack([basis.T @ gates[:-1], gates[-1:]])
     p = Xt.shape[1]
-    thin = thin_cones(Xt, masks, gates)
-    spent = 0  # Newton iterations of a first solve without the thin cones that did not stand
-    if thin.any() and not thin.all():
-        first = _without_thin(program, thin, tol=tol, max_iter=max_iter, verbose=verbose,
-                              callback=callback, costly_repeats=costly_repeats)
-        if first.gap <= tol:
-            first.time = time.perf_counter() - start
-            return first
-        spent = first.n_iter
-    centres = interior_start(Xt, masks, gates)
+    options = dict(tol=tol, max_iter=max_iter, verbose=verbose, costly_repeats=costly_repeats)
+    try:
+        centres = interior_start(Xt, masks, gates)
+    except DegenerateConeError:
+        # a cone with no interior is left out (a thin cone): the solve without it stands where
+        # the whole program certifies
+        thin = thin_cones(Xt, masks, gates)
+        if thin.all():
+            raise
+        found = _without_thin(program, thin, callback=callback, **options)
+        if found.gap > tol:
+            raise
+        found.time = time.perf_counter() - start
+        return found
+    thin = None  # the cones thinner than THIN, once a solve has ended short of tol
     scale = float(np.sqrt(np.mean(Xt[:, :-1] ** 2))) if Xt.shape[1] > 1 else 1.0
     scale = scale if np.isfinite(scale) and scale > 0 else 1.0
     Xt[:, :-1] /= scale
@@ -1794,6 +1805,22 @@ def solve_ipm(
                 verbose=verbose, on_iterate=iterate, finishing=finishing,
             )
             stopped = gap > tol and it < budget  # before its budget, short of tol
+            if gap > tol:
+                # before any repeat in another form: a solve without the thin cones, which
+                # stands where the whole program (these outputs) certifies
+                thin = thin_cones(Xt, masks, centres.T) if thin is None else thin
+                if thin.any() and not thin.all():
+                    found = _without_thin(single, thin, callback=callback if iterate else None,
+                                          **options)
+                    it, hist = it + found.n_iter, hist + found.gap_history
+                    if found.gap <= tol:
+                        n_iter, gaps, history = max(n_iter, it), gaps + [found.gap], history + hist
+                        intercept[outputs] = found.solution.intercept
+                        if shared:
+                            U, V = found.solution.U, found.solution.V
+                        else:
+                            U[outputs], V[outputs] = found.solution.U, found.solution.V
+                        continue
             tried, last_stopped = [problem.form()], stopped
             while last_stopped and gap > tol and len(tried) <= RETRIES:
                 retry = problem.retry_form()
@@ -1839,15 +1866,15 @@ def solve_ipm(
         # a stall is reported as one even where the other form then ran out of iterations
         status="optimal" if gap <= tol else "max_iter" if n_iter >= budget and not stalled
         else "stalled",
-        violation=program.constraint_violation(solution), n_iter=spent + n_iter,
-        gap_history=history, time=time.perf_counter() - start,
+        violation=program.constraint_violation(solution), n_iter=n_iter, gap_history=history,
+        time=time.perf_counter() - start,
     )
 
 
 def _without_thin(program, thin, *, tol, callback, **options):
     """:func:`solve_ipm` on ``program`` without the patterns ``thin``: its solution, their blocks
     zero, with the gap certified on the whole program (a thin cone's block enters the certificate
-    through its dual norm, as every block does)."""
+    through its dual norm, as every block does). ``callback`` sees the whole program's points."""
     keep = np.flatnonzero(~thin)
     patterns = program.patterns.subset(keep)
     if isinstance(program, SharedNeuronProgram):
@@ -1866,7 +1893,7 @@ def _without_thin(program, thin, *, tol, callback, **options):
 
     if options["verbose"]:
         print(f"[ipm] {int(thin.sum())} of {thin.size} cones thinner than {THIN:g}: solved "
-              "without them first")
+              "without them")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # the whole program's gap decides
         found = solve_ipm(sub, tol=tol, callback=None if callback is None else

@@ -850,8 +850,8 @@ def test_the_polishes_of_one_solve_share_one_budget(monkeypatch):
 
     case = load_case(REGRESSIONS / "ipm-polishes-every-form-on-a-budget-of-its-own.npz")
     budgets, polish = [], interior_point._polished
-    # with its thin cones left out of a first solve the case certifies and nothing is polished
-    # (test_cones_thinner_than_rounding_are_left_out_of_a_first_solve): they stay in here
+    # with its thin cones left out after the first stop the case certifies and no repeat is
+    # polished (test_cones_thinner_than_rounding_are_left_out_after_a_stop_short_of_tol): they stay in here
     monkeypatch.setattr(interior_point, "thin_cones",
                         lambda Xt, masks, gates: np.zeros(masks.shape[1], dtype=bool))
 
@@ -1396,14 +1396,16 @@ def test_the_softmax_woodbury_matrix_is_factored_on_the_curved_outputs(monkeypat
     "ipm-polishes-every-form-on-a-budget-of-its-own",
     "ipm-repeats-eight-samples-in-dense-primal-form",
 ])
-def test_cones_thinner_than_rounding_are_left_out_of_a_first_solve(name):
+def test_cones_thinner_than_rounding_are_left_out_after_a_stop_short_of_tol(name):
     """Three cases the fuzzer found (tests/fuzz_regressions/), each with rows about 1e-9 apart
     and the exact sampler's patterns, many of whose cones are that thin. On 8 samples of 5
     features (fuzzing seed 1,337,464) 114 of 239 cones are at most 1.6e-9 wide: with them in,
     the interior point stalled at a certified gap of 2e-4 in each of its four forms (29 s). The
     second case stalled at 0.02 in each form (5 s, with a warning), the third at 0.98 before
-    ``"auto"`` asked CVXPY. Solved first without their thin cones, all three certify the whole
-    program in the interior point, at CVXPY's optimum."""
+    ``"auto"`` asked CVXPY (the third ran its 200 iterations without certifying). Solved
+    without their thin cones once the first solve ends short of ``tol`` (before any repeat in
+    another form), all three certify the whole program in the interior point, at CVXPY's
+    optimum."""
     from fuzzing import REGRESSIONS, load_case
 
     import convexnn.solvers.ipm as ipm

@@ -43,8 +43,8 @@ def test_interior_point_needs_cones_with_an_interior_and_auto_falls_back():
     assert resolve_solver(make_program("logistic", "relu", n=12_000, d=30, n_gates=200)) == "ipm"
     assert resolve_solver(make_program("logistic", "relu", n=12_000, d=30, n_gates=300)) != "ipm"
     # a duplicated sample on both sides of pattern 0: its cone lies in the hyperplane x̃ᵀu = 0.
-    # The interior point leaves it out of a first solve (a thin cone), which certifies the
-    # whole program here; with every cone so, it cannot start
+    # The interior point cannot start there, and leaves it out (a thin cone): the solve without
+    # it certifies the whole program here. With every cone so, it cannot start at all
     X = np.vstack([program.X, program.X[:1]])
     Y = np.vstack([program.Y, program.Y[:1]])
     masks = np.vstack([program.masks, program.masks[:1]])
