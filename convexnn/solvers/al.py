@@ -132,9 +132,10 @@ class AugmentedComposite:
 
 def _certified_inside(program, solution):
     """``solution`` with its blocks projected onto their cones (the point the solver returns:
-    its network reproduces its objective), and that point's certified gap."""
+    its network reproduces its objective), that point's certified gap and its violation."""
     inside = program.feasible(solution, tol=1e-12)
-    return inside, best_gap(program, inside, program.residual(inside)).gap
+    gap = best_gap(program, inside, program.residual(inside)).gap
+    return inside, gap, program.constraint_violation(inside)
 
 
 def solve_al(
@@ -181,9 +182,8 @@ def solve_al(
                                  for a in (init.U, init.V, init.intercept)))
         gap = np.inf
         if program.constraint_violation(point) <= tol:  # certified inside its cones (below)
-            point, gap = _certified_inside(program, point)
+            point, gap, violation = _certified_inside(program, point)
         if gap <= tol:
-            violation = program.constraint_violation(point)
             if callback is not None:
                 callback(point)
             return SolverResult(
@@ -223,10 +223,9 @@ def solve_al(
             # reproduce its objective: what is returned is its projection onto them, certified
             # anew (the projection cost 5e-5 of gap on 60 samples of make_friedman1, where the
             # solve had stopped at 1e-6 and the caller got "inaccurate")
-            inside, inside_gap = _certified_inside(program, solution)
+            inside, inside_gap, inside_violation = _certified_inside(program, solution)
             if inside_gap <= tol:
-                solution, gap = inside, inside_gap
-                violation, certified = program.constraint_violation(solution), True
+                solution, gap, violation, certified = inside, inside_gap, inside_violation, True
                 history.append(gap)
                 break
         if violation > 0.25 * previous_violation and violation > tol:
