@@ -805,11 +805,10 @@ class SharedReluProblem(ReluProblem):
 #: sampler's 239 cones are at most 1.6e-9 wide, the others at least 3.6e-2; with them the
 #: interior point stalled at a certified gap of 2e-4 in each of its four forms (29 s), without
 #: them it certifies the whole program to 4e-11 in 0.05 s (fuzzing seed 1,337,464). A cone with
-#: no interior at all, which stops the start, is left out likewise. Only after a stop short of
-#: ``tol``: the
-#: widths cost a linear program per pattern whose own gate does not clear the threshold (72 of
-#: magic's 95 MLP patterns, 8-14 s), and fits that certify with thin cones in (chess-krvk's MLP
-#: has 5) would pay for them and for a solve without them.
+#: no interior at all, which stops the start, is left out likewise. The widths are measured only
+#: after a stop short of ``tol``: they cost a linear program per pattern whose own gate does not
+#: clear the threshold (72 of magic's 95 MLP patterns, 8-14 s), and fits that certify with thin
+#: cones in them (chess-krvk's MLP has 5) would pay for those and for a solve without them.
 THIN = 1e-6
 #: Above this many unknowns (2P(d + 2)) the primal form of the Newton system is not factored ...
 PRIMAL_MAX_UNKNOWNS = 6000
