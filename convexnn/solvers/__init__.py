@@ -318,7 +318,8 @@ GAP_ROUNDING = 1e-10
 def _into_cones(program, result, tol):
     """``result``, or, when its network does not reproduce the program's objective or its gap is
     negative (a solver stopped outside the cones), the point with its blocks projected onto their
-    cones (:meth:`~convexnn.program.ConvexProgram.feasible`), its gap certified anew."""
+    cones (:meth:`~convexnn.program.ConvexProgram.feasible`), its gap certified anew: by the
+    better of its own dual bound and the solver's, where the projected point clears the latter."""
     if program.formulation != "relu":
         return result
     # a negative gap beyond rounding also proves the point lies outside its cones. A point
@@ -329,7 +330,19 @@ def _into_cones(program, result, tol):
     if _disagreement(program, result, agreement) is None and result.gap >= -GAP_ROUNDING:
         return result
     solution = program.feasible(result.solution, tol=1e-12)
-    gap = program.duality_gap(solution).gap
+    found = program.duality_gap(solution)
+    gap = found.gap
+    if np.isfinite(result.gap):
+        # the dual bound the solver certified holds for every point of the program, the
+        # projected one too: where it is the better one and the projection clears it (a point
+        # outside its cones by 2e-10 on features of scales 1e-8 to 1e8, whose constant feature's
+        # weights were folded into the biases, scored 5e-9 below it; projected, 4.7e-9 above,
+        # where its own residual certifies 1.8e-3; fuzzing seed 1,345,454)
+        before = program.objective(result.solution)
+        bound = before - result.gap * max(abs(before), 1e-12)
+        against = (found.primal - bound) / max(abs(found.primal), 1e-12)
+        if -GAP_ROUNDING <= against < gap:
+            gap = against
     status = "inaccurate" if result.status == "optimal" and not gap <= tol else result.status
     projected = replace(
         result, solution=solution, gap=gap, status=status,
@@ -489,10 +502,10 @@ def _attempt(program, name, options, auto):
         return None, str(error)
     reason = _failure(program, result)
     if reason is None:
-        result = _into_cones(program, result, _tol(name, options))
+        # folded first: a fold whose objective falls below the solver's dual bound shows the
+        # point outside its cones as much as a negative gap of the solver's own does
+        result = _into_cones(program, _constants_folded(program, result), _tol(name, options))
         reason = _failure(program, result) or _disagreement(program, result)
-    if reason is None:
-        result = _constants_folded(program, result)
     return result, reason
 
 
