@@ -36,7 +36,7 @@ from scipy.linalg import blas
 
 from .losses import get_loss
 from .patterns import add_bias_column
-from .program import ConvexSolution, DualityGap, feasible_scale
+from .program import ConvexSolution, DualityGap, relative_gap, feasible_scale
 from .solvers.base import SolverResult
 
 __all__ = [
@@ -636,4 +636,4 @@ def _certified_gap(chunks, stats, F, U, loss, alpha, n):
     scale = feasible_scale(np.linalg.norm(correlations, axis=1), n * alpha)
     parts = chunks.each(_dual_sum, chunks.Y, F, loss=loss, lam=lam, scale=scale)
     dual = float(chunks.sum(parts)) / n
-    return DualityGap(primal, dual, (primal - dual) / max(abs(primal), 1e-12), scale)
+    return DualityGap(primal, dual, relative_gap(primal, dual), scale)

@@ -35,8 +35,10 @@ __all__ = [
     "FORMULATIONS",
     "PatternProgram",
     "Program",
+    "certified_bound",
     "feasible_dual",
     "feasible_scale",
+    "relative_gap",
 ]
 
 FORMULATIONS = ("relu", "gated")
@@ -71,6 +73,39 @@ class ConvexSolution:
     def net(self) -> np.ndarray:
         """``U − V`` (or ``U``): the blocks the model output depends on."""
         return self.U if self.V is None else self.U - self.V
+
+
+def relative_gap(primal, dual):
+    """The relative gap of a primal value to a dual bound (:ref:`maths-gap`).
+
+    Parameters
+    ----------
+    primal, dual : float
+        The objective ``P`` at a point of the program and a dual bound ``D`` on its optimum.
+
+    Returns
+    -------
+    float
+        ``(P − D) / max(|P|, 1e-12)``.
+    """
+    return (primal - dual) / max(abs(primal), 1e-12)
+
+
+def certified_bound(primal, gap):
+    """The dual bound that a relative gap certified at a primal value: the inverse of
+    :func:`relative_gap`. Any point of the same program is measured against it.
+
+    Parameters
+    ----------
+    primal, gap : float
+        The objective ``P`` at the certified point and its relative gap.
+
+    Returns
+    -------
+    float
+        ``P − gap · max(|P|, 1e-12)``.
+    """
+    return primal - gap * max(abs(primal), 1e-12)
 
 
 @dataclass(frozen=True)
@@ -391,8 +426,7 @@ class Program:
         if block_norms is None:
             block_norms = self.dual_block_norms(Theta, threshold=bound)
         dual, scale = self._feasible_dual(Theta, block_norms, bound)
-        gap = (primal - dual) / max(abs(primal), 1e-12)
-        return DualityGap(primal, dual, gap, scale)
+        return DualityGap(primal, dual, relative_gap(primal, dual), scale)
 
     def _feasible_dual(self, Theta, block_norms, bound):
         """The dual objective at ``Θ`` shrunk into the dual feasible set (:func:`feasible_dual`),

@@ -95,3 +95,12 @@ def test_squared_loss_gap_shrinks_each_output_by_its_own_factor(formulation):
     assert whole.dual == pytest.approx(sum(p.dual for p in parts), rel=1e-12)
     assert parts[0].dual_scale > 2 * parts[1].dual_scale
     assert whole.dual_scale == pytest.approx(parts[1].dual_scale, rel=1e-12)
+
+
+def test_the_certified_bound_inverts_the_relative_gap():
+    from convexnn.program import certified_bound, relative_gap
+
+    for primal, dual in ((2.0, 1.5), (-3.0, -3.5), (1e-15, -1e-13)):
+        gap = relative_gap(primal, dual)
+        assert gap == pytest.approx((primal - dual) / max(abs(primal), 1e-12))
+        assert certified_bound(primal, gap) == pytest.approx(dual, rel=1e-14, abs=1e-28)

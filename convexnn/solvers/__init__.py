@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ..program import ConvexProgram, Program
+from ..program import ConvexProgram, Program, certified_bound, relative_gap
 from ..shared import SharedNeuronProgram
 from .al import solve_al
 from .base import SolverResult
@@ -338,9 +338,8 @@ def _into_cones(program, result, tol):
         # outside its cones by 2e-10 on features of scales 1e-8 to 1e8, whose constant feature's
         # weights were folded into the biases, scored 5e-9 below it; projected, 4.7e-9 above,
         # where its own residual certifies 1.8e-3; fuzzing seed 1,345,454)
-        before = program.objective(result.solution)
-        bound = before - result.gap * max(abs(before), 1e-12)
-        against = (found.primal - bound) / max(abs(found.primal), 1e-12)
+        bound = certified_bound(program.objective(result.solution), result.gap)
+        against = relative_gap(found.primal, bound)
         if -GAP_ROUNDING <= against < gap:
             gap = against
     status = "inaccurate" if result.status == "optimal" and not gap <= tol else result.status
@@ -386,8 +385,8 @@ def _best_instead(program, result, incumbent=None, tol=1e-6, failed=False):
         return None
     dual = program.duality_gap(best).dual
     if usable and np.isfinite(result.gap):  # the dual bound the solver's point certified
-        dual = max(dual, P - result.gap * max(abs(P), 1e-12))
-    gap = (objective - dual) / max(abs(objective), 1e-12)
+        dual = max(dual, certified_bound(P, result.gap))
+    gap = relative_gap(objective, dual)
     status = result.status if result is not None and (usable or incumbent is None) else "stalled"
     status = "optimal" if gap <= tol else status
     if result is None:
@@ -533,8 +532,8 @@ def _constants_folded(program, result):
     before, after = program.objective(result.solution), program.objective(solution)
     if not after <= before:  # rounding in the bias: keep the solver's point
         return result
-    dual = before - result.gap * max(abs(before), 1e-12)
-    gap = (after - dual) / max(abs(after), 1e-12) if np.isfinite(result.gap) else result.gap
+    gap = (relative_gap(after, certified_bound(before, result.gap))
+           if np.isfinite(result.gap) else result.gap)
     return replace(result, solution=solution, gap=gap, objective=None,
                    violation=program.constraint_violation(solution),
                    gap_history=[*result.gap_history, gap])

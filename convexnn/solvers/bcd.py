@@ -23,7 +23,7 @@ from numba import njit
 
 from ..kernels import logistic_intercept, softmax_intercept
 from ..operators import masked_adjoint
-from ..program import ConvexProgram, ConvexSolution, feasible_dual
+from ..program import ConvexProgram, ConvexSolution, relative_gap, feasible_dual
 from .base import SolverResult
 from .extrapolation import DualExtrapolator, best_gap
 
@@ -327,7 +327,7 @@ def _solve_working_set(program, ws, W, c, Xt, Y, code, outer_gap, max_epochs, an
                 implied = program.loss_fn.outputs_from_residual(extrapolated, Y)
                 candidates.append(program.residual_at(implied))
             dual = max(_restricted_dual(program, ws, Xt, Y, t) for t in candidates)
-            if (primal - dual) / max(abs(primal), 1e-12) <= ratio * outer_gap:
+            if relative_gap(primal, dual) <= ratio * outer_gap:
                 break
     return epoch
 

@@ -45,7 +45,7 @@ from .._linalg import eigh as _eigh
 from ..cone import multiplier_bounds, paired_block_norms
 from ..kernels import pair_weights, right_sandwich_rows
 from ..patterns.core import far_centroid
-from ..program import ConvexProgram, ConvexSolution
+from ..program import ConvexProgram, ConvexSolution, relative_gap
 from ..shared import SharedNeuronProgram
 from .base import SolverResult, numpy_blas_single_threaded
 
@@ -1377,7 +1377,7 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
                 entry[2] = certified(*entry[1], exact=True).gap
 
     def against_bound(primal):  # the relative gap of a primal value to the best dual bound
-        return (primal - dual_bound) / max(abs(primal), 1e-12)
+        return relative_gap(primal, dual_bound)
 
     def zeroed(W, T, Z, gap):  # the blocks left out zeroed where the best dual bound allows it
         sparse = _pruned(W, T)
