@@ -225,7 +225,7 @@ def residual_dual_point(loss, F, Y):
     ndarray of shape (n_samples, n_outputs)
     """
     loss_fn = get_loss(loss)
-    Theta = -loss_fn.gradient(F + loss_fn.intercept_shift(F, Y), Y)
+    Theta = loss_fn.dual_point(F + loss_fn.intercept_shift(F, Y), Y)
     if loss == "squared":  # the shift is the mean residual: make the sum vanish exactly
         Theta = Theta - Theta.mean(axis=0)
     return Theta

@@ -352,7 +352,7 @@ class Program:
         """
         F = np.asarray(F, dtype=np.float64)
         Y = self.Y.astype(np.float64)
-        return -self.loss_fn.gradient(F + self.loss_fn.intercept_shift(F, Y), Y)
+        return self.loss_fn.dual_point(F + self.loss_fn.intercept_shift(F, Y), Y)
 
     def dual_block_norms(self, Theta: np.ndarray, threshold: float | None = None) -> np.ndarray:
         """Per block, the value the dual constraint bounds by ``n·alpha``: shape (K, P); upper

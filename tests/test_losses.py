@@ -203,6 +203,12 @@ def test_the_softmax_loss_keeps_its_precision_on_confident_outputs():
     theta = np.where(Y == 1, (mass / (1.0 + mass))[:, None], -p)
     np.testing.assert_allclose(loss.dual(theta, Y) - np.sum(theta * F) / len(F), loss.value(F, Y),
                                rtol=1e-12)
+    # the dual point the certificate takes is that θ: as ``p_y − 1`` the true class's entry
+    # kept 1e-16 of one (none of it on the first sample here), its row off the simplex, and
+    # the gap of three confident samples was −2.6e-5 (the fuzz case
+    # ``confident-softmax-residual-off-the-simplex``)
+    np.testing.assert_allclose(loss.dual_point(F, Y), theta, rtol=1e-13)
+    assert np.all(np.abs(loss.dual_point(F, Y).sum(axis=1)) <= 1e-15 * np.abs(theta).sum(axis=1))
 
 
 def test_the_softmax_intercept_centres_the_residual_of_confident_outputs():

@@ -318,7 +318,7 @@ def _solve_working_set(program, ws, W, c, Xt, Y, code, outer_gap, max_epochs, an
             F = working_set_forward(Xt, ws.row_ptr, ws.rows, ws.block_output, W, K)  # no drift
             # c minimises the loss of F + c (just above): the residual needs no intercept shift
             # (this test only stops the working set's epochs; the outer gap is certified apart)
-            theta = -program.loss_fn.gradient(F + c, Y)
+            theta = program.loss_fn.dual_point(F + c, Y)
             primal = _restricted_objective(program, ws, W, c, F, Y)
             extrapolator.push(theta)
             candidates = [theta]
