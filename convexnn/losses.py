@@ -34,6 +34,25 @@ def softmax(F, axis=1):
 
 _TINY = 1e-300
 
+
+def _negated_gradient(cls, F, Y):
+    """The dual point ``θ = −∇ℓ(F)`` the gap is certified at: ``−gradient`` (a loss whose
+    ``gradient`` loses precision that the dual needs computes it apart,
+    :meth:`SoftmaxLoss.dual_point`).
+
+    Parameters
+    ----------
+    F : ndarray of shape (n_samples, n_outputs)
+        Model outputs (after the intercept shift, where the gap takes one).
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets as :func:`encode_targets` returns them.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_outputs)
+    """
+    return -cls.gradient(F, Y)
+
 __all__ = ["LOSSES", "get_loss", "encode_targets", "SquaredLoss", "LogisticLoss", "SoftmaxLoss"]
 
 
@@ -50,23 +69,7 @@ class SquaredLoss:
     def gradient(F, Y):
         return F - Y
 
-    @classmethod
-    def dual_point(cls, F, Y):
-        """The dual point ``θ = −∇ℓ(F)`` the gap is certified at (a loss whose :meth:`gradient`
-        loses precision that the dual needs computes it apart: :meth:`SoftmaxLoss.dual_point`).
-
-        Parameters
-        ----------
-        F : ndarray of shape (n_samples, n_outputs)
-            Model outputs (after the intercept shift, where the gap takes one).
-        Y : ndarray of shape (n_samples, n_outputs)
-            Targets as :func:`encode_targets` returns them.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_outputs)
-        """
-        return -cls.gradient(F, Y)
+    dual_point = classmethod(_negated_gradient)
 
     @staticmethod
     def dual(theta, Y):
@@ -127,23 +130,8 @@ class LogisticLoss:
     def gradient(F, Y):
         return (1.0 - Y) * expit(F) - Y * expit(-F)
 
-    @classmethod
-    def dual_point(cls, F, Y):
-        """The dual point ``θ = −∇ℓ(F)`` the gap is certified at: :meth:`gradient` already gives
-        each entry to its own rounding.
-
-        Parameters
-        ----------
-        F : ndarray of shape (n_samples, n_outputs)
-            Model outputs (after the intercept shift, where the gap takes one).
-        Y : ndarray of shape (n_samples, n_outputs)
-            Targets as :func:`encode_targets` returns them.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_outputs)
-        """
-        return -cls.gradient(F, Y)
+    # its gradient is exact to each entry's rounding already
+    dual_point = classmethod(_negated_gradient)
 
     @staticmethod
     def dual(theta, Y):
@@ -242,14 +230,15 @@ class SoftmaxLoss:
 
         Parameters
         ----------
-        F : ndarray of shape (n_samples, n_outputs)
-            Model outputs (after the intercept shift, where the gap takes one).
-        Y : ndarray of shape (n_samples, n_outputs)
-            Targets as :func:`encode_targets` returns them.
+        F : ndarray of shape (n_samples, n_classes)
+            Model outputs, one per class.
+        Y : ndarray of shape (n_samples, n_classes)
+            One-hot labels.
 
         Returns
         -------
-        ndarray of shape (n_samples, n_outputs)
+        ndarray of shape (n_samples, n_classes)
+            ``θ``, each row summing to zero.
         """
         P = softmax(F, axis=1)
         theta = Y - P
