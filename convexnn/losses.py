@@ -225,8 +225,8 @@ class SoftmaxLoss:
         ``y − θ`` lies on the simplex the dual's entropy is defined on. As :meth:`gradient`
         computes it, a confident sample's ``1 − p_y`` (3e-13) keeps an error of 1e-16 of one,
         the entropy is taken off the simplex, and on three such samples of three classes
-        (J = 1.2e-11) the certified gap was −2.6e-5 (tests/fuzz_regressions). The solvers'
-        iterations take :meth:`gradient`.
+        (J = 1.2e-11) the certified gap was −2.6e-5 (tests/fuzz_regressions). ``fista`` takes
+        it as its gradient too; the other solvers' iterations take :meth:`gradient`.
 
         Parameters
         ----------

@@ -53,3 +53,23 @@ def test_chained_calls_share_one_step_bound():
         W, c, _, step = fista(composite, W, np.asarray(c), step=step, max_iter=400,
                               max_step=MAX_STEP_GROWTH)
         assert step <= MAX_STEP_GROWTH
+
+
+def test_confident_softmax_samples_get_their_gradient_to_its_own_rounding():
+    """Regression (tests/fuzz_regressions/confident-softmax-residual-off-the-simplex): three
+    samples of three classes on features offset by 1e6-1e7, ``alpha = 1e-6``, every sample
+    confident (J = 1.2e-11). The gradient's true-class entry ``p_y − 1`` (3e-13) kept an error
+    of 1e-16 of one, which those features carried into the block gradients the prox thresholds
+    against ``alpha``: ``fista`` ran to its budget at a certified gap of 6.9e-5. It now takes
+    the gradient the dual point gives (the other classes' mass) and certifies."""
+    import warnings
+
+    from fuzzing import REGRESSIONS, load_case
+    from sklearn.exceptions import ConvergenceWarning
+
+    case = load_case(REGRESSIONS / "confident-softmax-residual-off-the-simplex.npz")
+    assert case.params["solver"] == "fista"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = case.estimator(**case.params).fit(case.X, case.y)
+    assert model.status_ == "optimal" and 0 <= model.gap_ <= model.tol
