@@ -259,6 +259,26 @@ def test_an_interior_point_out_of_its_own_budget_gets_a_second_opinion(monkeypat
     assert result.solver == "ipm" and result.status == "max_iter"
 
 
+def test_a_gated_program_cvxpy_leaves_short_goes_to_fista():
+    """Regression (tests/fuzz_regressions/confident-softmax-residual-off-the-simplex, gated, the
+    default solver): three confident softmax samples of features offset by 1e6-1e7, small
+    enough that ``"auto"`` asks CVXPY first. Clarabel stopped 'inaccurate' at a certified gap of
+    0.86 and the fit kept it, with the warning: a gated program had no second opinion. It now
+    goes to ``fista``, which certifies it."""
+    import warnings
+
+    from fuzzing import REGRESSIONS, load_case
+
+    case = load_case(REGRESSIONS / "confident-softmax-residual-off-the-simplex.npz")
+    params = {**case.params, "solver": "auto"}
+    assert params["formulation"] == "gated"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = case.estimator(**params).fit(case.X, case.y)
+    assert model.solver_ == "fista" and model.status_ == "optimal"
+    assert 0 <= model.gap_ <= model.tol
+
+
 def test_the_second_opinion_is_bounded_in_time_and_its_failure_costs_nothing(monkeypatch):
     """CVXPY asked for a second opinion gets ``SECOND_OPINION_TIME_FACTOR`` times the first
     solve's time, at least ``SECOND_OPINION_MIN_TIME`` (unbounded it took 185–330 s after an
