@@ -36,7 +36,7 @@ from scipy.linalg import blas
 
 from .losses import get_loss
 from .patterns import add_bias_column
-from .program import ConvexSolution, DualityGap, relative_gap, feasible_scale
+from .program import ConvexSolution, DualityGap, feasible_scale, relative_gap
 from .solvers.base import SolverResult
 
 __all__ = [

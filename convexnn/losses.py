@@ -34,6 +34,8 @@ def softmax(F, axis=1):
 
 _TINY = 1e-300
 
+__all__ = ["LOSSES", "get_loss", "encode_targets", "SquaredLoss", "LogisticLoss", "SoftmaxLoss"]
+
 
 def _negated_gradient(cls, F, Y):
     """The dual point ``θ = −∇ℓ(F)`` the gap is certified at: ``−gradient`` (a loss whose
@@ -52,8 +54,6 @@ def _negated_gradient(cls, F, Y):
     ndarray of shape (n_samples, n_outputs)
     """
     return -cls.gradient(F, Y)
-
-__all__ = ["LOSSES", "get_loss", "encode_targets", "SquaredLoss", "LogisticLoss", "SoftmaxLoss"]
 
 
 class SquaredLoss:

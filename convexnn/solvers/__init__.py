@@ -418,12 +418,11 @@ def _second_opinion(program, name, result, options):
     ``tol`` by its own rule (stalled, a backend's inaccurate stop, or the solver's own iteration
     budget; not one the caller set), or None. The interior points of CVXPY and of ``ipm`` fail
     on different problems (badly scaled features, degenerate cones, tiny ``alpha``); after CVXPY
-    a gated program goes to ``fista``. An interior
-    point that runs out of its own budget has stalled as surely as one that stops early: on
-    house prices as published (R's ``Ecdat::Housing``, 409 training rows, lot sizes of order 1e4
-    beside counts of rooms) the default regressor stalled in three fits of four, each certified
-    by CVXPY, and in the fourth ran out of its budget at a certified gap of 8.8e-6, a program
-    CVXPY certifies in 0.1 s."""
+    a gated program goes to ``fista``. An interior point that runs out of its own budget has
+    stalled as surely as one that stops early: on house prices as published (R's
+    ``Ecdat::Housing``, 409 training rows, lot sizes of order 1e4 beside counts of rooms) the
+    default regressor stalled in three fits of four, each certified by CVXPY, and in the fourth
+    ran out of its budget at a certified gap of 8.8e-6, a program CVXPY certifies in 0.1 s."""
     own_budget = result.status == "max_iter" and options.get("max_iter") is None
     stopped = result.status in ("stalled", "inaccurate") or own_budget
     if not stopped or result.gap <= _tol(name, options):

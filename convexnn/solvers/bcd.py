@@ -23,7 +23,7 @@ from numba import njit
 
 from ..kernels import logistic_intercept, softmax_intercept
 from ..operators import masked_adjoint
-from ..program import ConvexProgram, ConvexSolution, relative_gap, feasible_dual
+from ..program import ConvexProgram, ConvexSolution, feasible_dual, relative_gap
 from .base import SolverResult
 from .extrapolation import DualExtrapolator, best_gap
 
