@@ -43,3 +43,13 @@ def test_fuzz_regression(path):
     case = load_case(path)
     outcome = check(case, repeat=False, certify=False)
     assert not outcome.failures, case.describe() + "\n" + "\n".join(outcome.failures)
+
+
+def test_certify_is_checked_against_j_to_the_rounding_of_its_products():
+    """Fuzzing seed 1382362: one feature offset by 4.8e6 with a spread of 1e-3, so the network's
+    hidden biases are -5.4e8. ``J`` as evaluated is 1.2e-4 below ``J`` in extended precision,
+    and ``certify()``'s bound (valid: 2e-5 below the latter) sat 1.0e-4 above it. The check allows
+    ``J`` the rounding of its products, as its gap check does."""
+    case = load_case(REGRESSIONS / "certify-beside-hidden-biases-of-5e8.npz")
+    outcome = check(case, repeat=False, certify=True)
+    assert not outcome.failures, case.describe() + "\n" + "\n".join(outcome.failures)
