@@ -2,12 +2,12 @@
 
 The 59 sets of ``default_estimators.py`` stop at 21,000 samples, 100 features and 18 classes. The
 rest of the collection they come from (Fernández-Delgado et al., JMLR 2014) goes further: 256
-features in 10 classes, 100 classes, 36,000 samples. For each such shape (the size of its fold0
-training split, its features, its classes) this script draws a standardised
-``make_classification`` problem and fits ``ConvexReLUClassifier()`` with every parameter at its
-default, then ``MLPClassifier()``, and prints a markdown table: fit times, status and certified
-gap, training accuracies. The data are synthetic: they show what a shape costs, not how well
-either model does on the real set.
+features in 10 classes, 100 classes, 97,548 samples. For each such shape (the size of its fold0
+training split, three quarters of the set, its features, its classes) this script draws a
+standardised ``make_classification`` problem and fits ``ConvexReLUClassifier()`` with every
+parameter at its default, then ``MLPClassifier()``, and prints a markdown table: fit times,
+status and certified gap, training accuracies. The data are synthetic: they show what a shape
+costs, not how well either model does on the real set.
 
     OMP_NUM_THREADS=1 python benchmarks/shapes.py [--shapes semeion,plant-margin] [--seed 0]
 """
@@ -26,7 +26,7 @@ from sklearn.preprocessing import StandardScaler
 
 from convexnn import ConvexReLUClassifier
 
-#: name -> (training samples, features, classes), the UCI sets' fold0 training splits
+#: name -> (training samples, features, classes), the UCI sets' fold0 training splits (3/4)
 SHAPES = {
     "yeast": (1113, 8, 10),
     "audiology-std": (171, 59, 18),
@@ -38,6 +38,16 @@ SHAPES = {
     "musk-2": (4949, 166, 2),
     "letter": (15000, 16, 26),
     "adult": (36631, 14, 2),
+    "abalone": (3133, 8, 3),
+    "spambase": (3451, 57, 2),
+    "wine-quality-white": (3674, 11, 7),
+    "thyroid": (5400, 21, 3),
+    "mushroom": (6093, 21, 2),
+    "pendigits": (8244, 16, 10),
+    "nursery": (9720, 8, 5),
+    "statlog-shuttle": (43500, 9, 7),
+    "connect-4": (50668, 42, 3),
+    "miniboone": (97548, 50, 2),
 }
 
 
