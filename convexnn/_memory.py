@@ -106,7 +106,14 @@ def estimate_memory(
             # is repeated in the other form where that fits
             sizes = {"primal": 2 * (2 * P * (d + 2)) ** 2, "dual": 3 * n * n, None: 0}
             first = newton_form(n, d, P)
-            system = max(sizes[first], sizes[other_form(first, n, d, P)])
+            second = other_form(first, n, d, P)
+            system = max(sizes[first], sizes[second])
+            # the primal form's data term holds three more copies of the n × P(d + 1) design
+            # (scaled, projected, and Fortran-ordered for the BLAS, beside the last iteration's)
+            # and about 25 more n × P arrays: measured peaks of 466-871 MB on 12,000-40,000
+            # samples (tests/test_memory.py) against estimates of 225-496 MB before
+            if "primal" in (first, second):
+                system += 3 * n * P * (d + 1) + 25 * n * P
             return data + 8 * (2 * n * P * (d + 1) + system + 20 * n * P + n * (d + 1) ** 2
                                + 6 * P * (d + 2) ** 2) + 8 * K * (d + 1) * P
         m = n * K  # the K outputs together: one nK × nK system and K Gram matrices, or, above

@@ -1985,7 +1985,10 @@ def _equality_basis(problem, b, rows):
         A = np.vstack([np.eye(p)[-1:], A])
     if not A.shape[0]:
         return np.eye(p)
-    _, sigma, vt = np.linalg.svd(A)
+    # vt whole (p × p) either way; U only as tall as A is wide: a block's rows can number in
+    # the thousands (7,800 rows of 11 columns: a full U of 490 MB, and at 97,548 samples
+    # the polish of the default classifier was killed for memory)
+    _, sigma, vt = np.linalg.svd(A, full_matrices=A.shape[0] < p)
     return vt[int(np.sum(sigma > 1e-10 * sigma[0])):].T
 
 
