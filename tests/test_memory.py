@@ -79,17 +79,31 @@ def test_memory_estimate_is_above_the_measured_peak(formulation, tmp_path):
     assert measured < estimate_memory(n, d, n_patterns, 1, formulation, "cvxpy")
 
 
+def _ipm_peak(program, max_iter):
+    """The peak memory traced while ``ipm`` runs ``max_iter`` iterations on ``program`` (it stops
+    on that budget, with its warning)."""
+    import tracemalloc
+
+    from convexnn.solvers import solve
+
+    tracemalloc.start()
+    try:
+        with pytest.warns(Warning):
+            solve(program, "ipm", max_iter=max_iter)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_memory_estimate_of_the_shared_woodbury_form_is_above_its_peak(monkeypatch):
     """The interior point on the shared-neuron softmax program in its Woodbury form holds about
     five ``nK × nK`` arrays at its peak (the pattern sums and their products with the curvature
     roots, then the matrix and its Fortran-ordered Cholesky copy); the estimate counted two and
     was below the measured peak (529 MB against 784 MB at n = 400, K = 11)."""
-    import tracemalloc
-
     from convexnn.losses import encode_targets
     from convexnn.patterns.mlp import fit_mlp
     from convexnn.shared import SharedNeuronProgram, mlp_directions
-    from convexnn.solvers import ipm, solve
+    from convexnn.solvers import ipm
 
     rng = np.random.default_rng(0)
     n, d, K = 200, 5, 10
@@ -98,13 +112,7 @@ def test_memory_estimate_of_the_shared_woodbury_form_is_above_its_peak(monkeypat
     patterns, directions = mlp_directions(X, fit_mlp(X, Y, "softmax", 1e-3, 60, 0, max_iter=30))
     program = SharedNeuronProgram(X, Y, patterns, directions, "softmax", 1e-3)
     monkeypatch.setattr(ipm.SharedReluProblem, "forced_form", "dual")
-    tracemalloc.start()
-    try:
-        with pytest.warns(Warning):  # stops on its budget
-            solve(program, "ipm", max_iter=3)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = _ipm_peak(program, max_iter=3)
     assert peak < estimate_memory(n, d, patterns.n_patterns, K, "relu", "ipm", shared=True)
 
 
@@ -157,10 +165,8 @@ def test_memory_estimate_of_the_primal_form_is_above_its_peak():
     counted: a peak of 652 MB here against an estimate of 237 MB. The default classifier on
     97,548 samples of 50 features (the shape of UCI's miniboone), estimated at 13 GB, was killed
     by the system at 23.5 GB."""
-    import tracemalloc
-
     from convexnn import ConvexProgram, sample_patterns
-    from convexnn.solvers import ipm, solve
+    from convexnn.solvers import ipm
 
     rng = np.random.default_rng(0)
     n, d, P = 20_000, 10, 30
@@ -169,11 +175,5 @@ def test_memory_estimate_of_the_primal_form_is_above_its_peak():
     patterns = sample_patterns(X, P, random_state=0)
     program = ConvexProgram(X, y, patterns, "logistic", 1e-3)
     assert ipm.newton_form(n, d, patterns.n_patterns) == "primal"
-    tracemalloc.start()
-    try:
-        with pytest.warns(Warning):  # stops on its budget
-            solve(program, "ipm", max_iter=2)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = _ipm_peak(program, max_iter=2)
     assert peak < estimate_memory(n, d, patterns.n_patterns, 1, "relu", "ipm", loss="logistic")
