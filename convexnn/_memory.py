@@ -108,14 +108,14 @@ def estimate_memory(
             first = newton_form(n, d, P)
             second = other_form(first, n, d, P)
             system = max(sizes[first], sizes[second])
-            # the primal form's data term holds three more copies of the n × P(d + 1) design
-            # (scaled, projected, and Fortran-ordered for the BLAS, beside the last iteration's)
-            # and about 25 more n × P arrays: measured peaks of 466-871 MB on 12,000-40,000
-            # samples (tests/test_memory.py) against estimates of 225-496 MB before
-            if "primal" in (first, second):
-                system += 3 * n * P * (d + 1) + 25 * n * P
-            return data + 8 * (2 * n * P * (d + 1) + system + 20 * n * P + n * (d + 1) ** 2
-                               + 6 * P * (d + 2) ** 2) + 8 * K * (d + 1) * P
+            # n × P(d + 1) arrays and n × P arrays: the primal form's data term holds five
+            # of the first (the design, its scaled copy and the last iteration's, their
+            # projection, a Fortran-ordered copy for the BLAS) and 45 of the second, measured
+            # at peaks of 466-871 MB on 12,000-40,000 samples (tests/test_memory.py), which
+            # the Woodbury form's two and 20 put at 225-496 MB
+            designs, rows = (5, 45) if "primal" in (first, second) else (2, 20)
+            return data + 8 * (designs * n * P * (d + 1) + system + rows * n * P
+                               + n * (d + 1) ** 2 + 6 * P * (d + 2) ** 2) + 8 * K * (d + 1) * P
         m = n * K  # the K outputs together: one nK × nK system and K Gram matrices, or, above
         # COUPLED_MAX_ROWS, conjugate gradients with one n × n factor per output
         system = 2 * m * m + (K + 1) * n * n if newton_form(n, d, P, K) == "dual" else 2 * K * n * n
