@@ -108,12 +108,12 @@ def estimate_memory(
             first = newton_form(n, d, P)
             second = other_form(first, n, d, P)
             system = max(sizes[first], sizes[second])
-            # n × P(d + 1) arrays and n × P arrays: the primal form's data term holds five
-            # of the first (the design, its scaled copy and the last iteration's, their
-            # projection, a Fortran-ordered copy for the BLAS) and 45 of the second, measured
-            # at peaks of 466-871 MB on 12,000-40,000 samples (tests/test_memory.py), which
-            # the Woodbury form's two and 20 put at 225-496 MB
-            designs, rows = (5, 45) if "primal" in (first, second) else (2, 20)
+            # n × P(d + 1) arrays and n × P arrays: the primal form holds the design and its
+            # projected, scaled copy while it forms its data term (counted as three of the
+            # first, for the temporaries) and 45 of the second, measured at peaks of 325-636
+            # MiB on 12,000-40,000 samples (tests/test_memory.py), where the Woodbury form's
+            # two and 20 put them at 225-496 MB
+            designs, rows = (3, 45) if "primal" in (first, second) else (2, 20)
             return data + 8 * (designs * n * P * (d + 1) + system + rows * n * P
                                + n * (d + 1) ** 2 + 6 * P * (d + 2) ** 2) + 8 * K * (d + 1) * P
         m = n * K  # the K outputs together: one nK × nK system and K Gram matrices, or, above

@@ -534,8 +534,8 @@ def _():
     "program-too-large",
     "a program whose estimated memory exceeds `max_memory` (here 100 kB; Gaussian gates)",
     "`MemoryError` before the program is built, with the estimate: *the 'relu' program on 30 "
-    "samples, 3 features, 15 patterns and 1 output(s) with solver 'ipm' needs about 607 KiB "
-    "(621330 bytes), more than 97.7 KiB (max_memory=100000 bytes). Use fewer gates ...*",
+    "samples, 3 features, 15 patterns and 1 output(s) with solver 'ipm' needs about 579 KiB "
+    "(592530 bytes), more than 97.7 KiB (max_memory=100000 bytes). Use fewer gates ...*",
 )
 def _():
     X, y = _regression()

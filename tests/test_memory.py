@@ -164,7 +164,9 @@ def test_memory_estimate_of_the_primal_form_is_above_its_peak():
     and its data term holds more copies of the ``n × P(d + 1)`` masked design than the estimate
     counted: a peak of 652 MB here against an estimate of 237 MB. The default classifier on
     97,548 samples of 50 features (the shape of UCI's miniboone), estimated at 13 GB, was killed
-    by the system at 23.5 GB."""
+    by the system at 23.5 GB. With the SVD fixed the peak was 466 MiB (five copies of the
+    design: its scaled copy and the last iteration's, their projection and the BLAS's
+    Fortran-ordered copy); the data term now holds one besides the design, 325 MiB."""
     from convexnn import ConvexProgram, sample_patterns
     from convexnn.solvers import ipm
 
