@@ -110,9 +110,9 @@ def estimate_memory(
             system = max(sizes[first], sizes[second])
             # n × P(d + 1) arrays and n × P arrays: the primal form holds the design and its
             # projected, scaled copy while it forms its data term (counted as three of the
-            # first, for the temporaries) and 45 of the second, measured at peaks of 325-636
-            # MiB on 12,000-40,000 samples (tests/test_memory.py), where the Woodbury form's
-            # two and 20 put them at 225-496 MB
+            # first, for the temporaries) and 45 of the second, calibrated on peaks of
+            # 325-636 MiB on 12,000-40,000 samples (tests/test_memory.py); the Woodbury form
+            # holds two and 20
             designs, rows = (3, 45) if "primal" in (first, second) else (2, 20)
             return data + 8 * (designs * n * P * (d + 1) + system + rows * n * P
                                + n * (d + 1) ** 2 + 6 * P * (d + 2) ** 2) + 8 * K * (d + 1) * P
