@@ -248,6 +248,28 @@ def test_default_regressor_certifies_in_the_interior_point_when_its_last_iterate
     assert model.status_ == "optimal" and model.gap_ <= model.tol and model.solver_ == "ipm"
 
 
+def test_a_default_fit_that_breaks_down_keeps_its_iterate_of_least_objective():
+    """Regression: raw-scales-regression 106 of ``benchmarks/random_problems.py``, as drawn there
+    (``make_friedman1``, 400 samples of 30 features, each times 10^-3 to 10^3 and offset by 1 to
+    100). The Woodbury form loses its precision at a complementarity of 1e-4, the iterates after
+    it certify gaps near 1, and the fit returned one of them: J = 5.57, 18 times the 0.3093 an
+    iterate before the breakdown had reached (no solver certifies this program; the fit warns).
+    The feasible iterate of least objective is now among the points the solve chooses from."""
+    from sklearn.datasets import make_friedman1
+
+    seed = 106
+    rng = np.random.default_rng(seed)
+    n, d = int(rng.choice((60, 150, 400, 900))), int(rng.choice((2, 4, 8, 16, 30)))
+    X, y = make_friedman1(n, n_features=d, noise=0.5, random_state=seed)
+    X = X * 10.0 ** rng.integers(-3, 4, size=d) + 10.0 ** rng.integers(0, 3, size=d)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = ConvexReLURegressor(random_state=seed).fit(X, y)
+    # the least objective of any solve of this program seen (three ways of refining the
+    # Woodbury form's directions): 0.309308
+    assert model.objective_ <= 0.309308 * (1 + 1e-4)
+
+
 @pytest.mark.parametrize("kind", ["logistic", "softmax", "squared"])
 def test_a_default_fit_stopped_by_its_budget_is_never_worse_than_the_mlp_it_started_from(kind):
     """The MLP that gives the default fit its patterns is a feasible point of the program: it is
