@@ -447,8 +447,14 @@ def test_the_best_point_is_certified_by_the_best_dual_point_of_any_iterate(monke
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         assert ConvexReLUClassifier(solver="ipm", random_state=1).fit(X, y).gap_ <= 1e-6
-    # ... which stalls without them
+    # ... and so do, without them, the first iterates of each decade of complementarity that a
+    # solve short of tol certifies (5.2e-7) ...
     monkeypatch.setattr(ipm, "LATE", 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        assert ConvexReLUClassifier(solver="ipm", random_state=1).fit(X, y).gap_ <= 1e-6
+    # ... and without both it stalls
+    monkeypatch.setattr(ipm, "DECADES_FROM", 0.0)
     with pytest.warns(ConvergenceWarning):
         assert ConvexReLUClassifier(solver="ipm", random_state=1).fit(X, y).gap_ > 1e-6
     # ... unless the iterates of the iterations that factor the whole system are certified
