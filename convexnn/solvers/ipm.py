@@ -906,7 +906,7 @@ WHOLE_FACTOR_CERTIFICATE = 1.0
 #: A solve that ends short of ``tol`` certifies the first iterate of each decade of
 #: complementarity below ``DECADES_FROM`` for its dual bound, until one certifies more than
 #: ``BREAKDOWN`` times the best gap of those before it (:func:`_solve_output`).
-DECADES_FROM, BREAKDOWN = 1e-2, 10.0
+DECADES_FROM, BREAKDOWN = 1.0, 10.0
 #: Iterative refinements of each Newton solve against the exact matrix.
 REFINE = 1
 #: Columns of Z whose share of ZZᵀ (trace) is below this fraction of n are left out of the factor.
@@ -1635,12 +1635,13 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
         certified(*lowest, estimate=np.inf)
     if gap > tol:
         # their dual points too, for the best dual bound: the first iterate of each decade of
-        # complementarity from 1e-2 down, until one certifies far worse than the best before it
+        # complementarity from 1 down, until one certifies far worse than the best before it
         # (the directions have lost their precision there, and so have the later ones). On
         # raw-scales-regression 96 of random_problems.py (900 samples of 16 raw features) the
         # Woodbury form broke down at a complementarity of 2e-5 and its last iterate certified
         # 0.36; the first of the decade 1e-4 certifies the best point to 7.6e-4 (106: 0.26 to
-        # 4.6e-3), four and three certificates of 0.05-0.9 s each
+        # 4.6e-3), a few certificates of 0.05-0.9 s each. On raw-scales-regression 0 at
+        # alpha 1e-4 the breakdown came at 1e-2, and the decade 1e-2 certifies 0.081 (from 1)
         least = np.inf
         for _, point in sorted(entering.items(), reverse=True):
             known = [value for blocks, value in seen if blocks is point[0]]
