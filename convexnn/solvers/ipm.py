@@ -1360,6 +1360,10 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
         seen.append((W, found.gap))
         return found
 
+    def certified_once(point):  # the gap of ``point`` (W, T, Z), certified unless it already was
+        known = [value for blocks, value in seen if blocks is point[0]]
+        return known[0] if known else certified(*point, estimate=np.inf).gap
+
     problem.proximal = 0.0
     G = problem.products(W) * problem.S2
     # infeasible start on the rows: slacks S apart from G = (2D − I)X̃W, S − G → 0
@@ -1624,16 +1628,15 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
         (W, T, Z), gap = best, best_gap
         if gap <= tol:  # certified, but its blocks not zeroed: the best dual bound may allow it
             (W, T), gap = zeroed(W, T, Z, gap)
-    if gap > tol and lowest is not None and not any(lowest[0] is entry[1][0]
-                                                    for entry in certified_points):
+    if gap > tol:
         # the feasible iterate of least objective joins the certified points, of which the
         # least objective is kept (below): a breakdown that certified only later iterates must
         # not hand back a point above it. On raw-scales-regression 106 of random_problems.py
         # (400 samples, 30 raw features) the Woodbury form lost its precision at a
         # complementarity of 1e-4, the iterates after it certified gaps near 1, and the fit
         # returned J = 5.57 where an iterate before it had reached 0.3093
-        certified(*lowest, estimate=np.inf)
-    if gap > tol:
+        if lowest is not None:
+            certified_once(lowest)
         # their dual points too, for the best dual bound: the first iterate of each decade of
         # complementarity from 1 down, until one certifies far worse than the best before it
         # (the directions have lost their precision there, and so have the later ones). On
@@ -1644,8 +1647,7 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
         # alpha 1e-4 the breakdown came at 1e-2, and the decade 1e-2 certifies 0.081 (from 1)
         least = np.inf
         for _, point in sorted(entering.items(), reverse=True):
-            known = [value for blocks, value in seen if blocks is point[0]]
-            found = known[0] if known else certified(*point, estimate=np.inf).gap
+            found = certified_once(point)
             if found > BREAKDOWN * least:
                 break
             least = min(least, found)
