@@ -475,7 +475,9 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
         Memory budget in bytes. Before sampling and again before building the convex program,
         ``fit`` estimates the memory the step needs and raises a :class:`MemoryError` that states
         the estimate when it exceeds the budget, instead of exhausting the machine. ``"auto"``: 90 %
-        of the memory available; ``None``: no check.
+        of the memory available; ``None``: no check. With ``solver="auto"`` a Newton solver whose
+        estimate exceeds the memory available is replaced by the matrix-free one first, with a
+        warning.
 
     Attributes
     ----------
@@ -619,7 +621,8 @@ class ConvexReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseConvexR
     max_memory : "auto", float or None, default="auto"
         Memory budget in bytes, checked before sampling and before building the program
         (``MemoryError`` when exceeded); ``"auto"``: 90 % of the memory available; ``None``: no
-        check.
+        check. ``solver="auto"`` replaces a Newton solver that would not fit the memory
+        available by the matrix-free one first, with a warning.
     """
 
     _MLP_MAX_ITER = 500  # mlp_max_iter=None

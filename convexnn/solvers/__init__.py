@@ -209,7 +209,11 @@ def ipm_fits(program) -> bool:
     return n <= LARGE_SAMPLES or newton_form(n, d, P) == "primal"
 
 
-def _auto(program, interior_point=True):
+def _auto(program, interior_point=True, memory=True):
+    """The solver ``"auto"`` runs first on ``program``; ``memory``: pass over a Newton solver
+    (kernel Newton, the interior point) and CVXPY where their memory estimates exceed what the
+    machine has available (:func:`fits_memory`), for the matrix-free solver, which needs
+    ``O(nP)``."""
     if not isinstance(program, ConvexProgram):  # a program registered with its own solvers
         for program_type in type(program).__mro__:
             if program_type in AUTO_SOLVERS:
@@ -229,15 +233,44 @@ def _auto(program, interior_point=True):
         program.formulation == "gated" and program.loss == "squared" and program.alpha > 0
         and n <= AUTO_KERNEL_NEWTON_MAX_SAMPLES
         and n**3 / 3 <= AUTO_KERNEL_NEWTON_ITERATIONS * 4 * n * P * (d + 1)
+        and (not memory or fits_memory(program, "kernel_newton"))
     ):
         return "kernel_newton"
-    if interior_point and program.formulation == "relu" and program.alpha > 0 and ipm_fits(program):
+    if (
+        interior_point and program.formulation == "relu" and program.alpha > 0
+        and ipm_fits(program) and (not memory or fits_memory(program, "ipm"))
+    ):
         # every loss and size: CVXPY, once preferred for small squared-loss programs, took 6-10 s
         # where the interior point took 0.4-0.6 s (default regressor, 496 samples, 5 features)
         return "ipm"
-    if _cvxpy_is_small(program):
+    if _cvxpy_is_small(program) and (not memory or fits_memory(program, "cvxpy")):
         return "cvxpy"
     return "fista" if program.formulation == "gated" else "al"
+
+
+def fits_memory(program, solver) -> bool:
+    """Whether ``solver``'s estimate of the memory it needs for ``program`` (the one the
+    estimators' ``max_memory`` check uses) is at most 90 % of the memory available to this
+    process (True where that cannot be found).
+
+    Parameters
+    ----------
+    program : ConvexProgram or SharedNeuronProgram
+    solver : str
+        A key of :data:`SOLVERS`.
+
+    Returns
+    -------
+    bool
+    """
+    from .._memory import available_memory, estimate_memory
+
+    available = available_memory()
+    return available is None or estimate_memory(
+        program.n_samples, program.n_features, program.n_patterns, program.n_outputs,
+        program.formulation, solver, program.X.dtype, program.loss,
+        shared=isinstance(program, SharedNeuronProgram),
+    ) <= 0.9 * available
 
 
 def resolve_solver(program, solver: str = "auto") -> str:
@@ -444,14 +477,15 @@ def _second_opinion(program, name, result, options):
             # softmax samples of features offset by 1e6-1e7 (tests/fuzz_regressions) Clarabel
             # stopped 'inaccurate' at a certified gap of 0.86, and fista certifies 9.9e-7
             return "fista"
-        return "ipm" if ipm_fits(program) else None
+        return "ipm" if ipm_fits(program) and fits_memory(program, "ipm") else None
     return "cvxpy" if _cvxpy_seconds(program) else None
 
 
 def _cvxpy_seconds(program):
     """Whether CVXPY gives ``"auto"``'s second opinion on ``program`` after another solver
     stopped short of ``tol``: a program it solves, small enough for its dense formulation."""
-    return solves_program("cvxpy", type(program)) and _cvxpy_is_small(program)
+    return (solves_program("cvxpy", type(program)) and _cvxpy_is_small(program)
+            and fits_memory(program, "cvxpy"))
 
 
 #: The seconds CVXPY may take as a second opinion: ``SECOND_OPINION_TIME_FACTOR`` times the
@@ -566,16 +600,10 @@ def _try(program, name, options):
 
 def _fallback(program, failed):
     """The solver to try after the solvers in ``failed``, or None."""
-    from .._memory import available_memory, estimate_memory
-
     shared = isinstance(program, SharedNeuronProgram)
     if not (isinstance(program, ConvexProgram) or shared):
         return None  # a registered program's own solvers: no general-purpose one to fall back to
-    available = available_memory()
-    fits = available is None or estimate_memory(
-        program.n_samples, program.n_features, program.n_patterns, program.n_outputs,
-        program.formulation, "cvxpy", program.X.dtype, program.loss, shared=shared,
-    ) <= 0.9 * available  # fmt: skip
+    fits = fits_memory(program, "cvxpy")
     # the shared-neuron program has no matrix-free solver: CVXPY is its only fallback, where
     # "auto" would give it to CVXPY (exponential cones of large programs take many minutes)
     fits = fits and (not shared or _cvxpy_is_small(program))
@@ -634,6 +662,12 @@ def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
     # (``tol=None`` compared gaps with None)
     options = {key: value for key, value in options.items() if value is not None}
     name = _auto(program) if solver == "auto" else solver
+    if solver == "auto" and name != (preferred := _auto(program, memory=False)):
+        warnings.warn(
+            f"solver {preferred!r} would need more memory than this machine has available for "
+            f"this program; {name!r} solves it instead, which can take far longer (fewer gates "
+            "or fewer samples bring it back)", UserWarning, stacklevel=2,
+        )
     if name not in SOLVERS:
         raise ValueError(
             f"unknown solver {solver!r}; expected 'auto' or one of {sorted(SOLVERS)}"

@@ -7,7 +7,7 @@ import pytest
 from conftest import make_data, make_program
 from sklearn.exceptions import ConvergenceWarning
 
-from convexnn import ConvexProgram, ConvexReLURegressor, solve
+from convexnn import ConvexProgram, ConvexReLUClassifier, ConvexReLURegressor, solve
 
 FAST = dict(n_gates=20, random_state=0)
 
@@ -23,6 +23,40 @@ def test_auto_sends_gated_squared_programs_to_kernel_newton_while_factorising_is
     # many samples, few small patterns: a factorisation costs more than R-FISTA's whole budget
     wide = make_program("squared", "gated", n=3000, d=1, n_gates=2)
     assert resolve_solver(wide) != "kernel_newton"
+
+
+def test_auto_passes_over_the_newton_solvers_where_their_memory_would_not_fit(monkeypatch):
+    """A machine short of memory for the interior point's n × n matrices: ``"auto"`` solves the
+    program matrix-free, with a warning that says so, where the size check refused the fit."""
+    import convexnn._memory
+    from convexnn._memory import estimate_memory
+    from convexnn.solvers import resolve_solver
+
+    n, d = 600, 5
+    program = make_program("logistic", "relu", n=n, d=d, n_gates=40)
+    assert resolve_solver(program) == "ipm"
+    P = program.n_patterns
+    newton = estimate_memory(n, d, 1, 1, "relu", "ipm", loss="logistic")
+    # the machine below fits the one and not the other (100 patterns: the MLP's at most)
+    assert estimate_memory(n, d, max(P, 100), 1, "relu", "al", loss="logistic") < 0.9 * newton
+    monkeypatch.setattr(convexnn._memory, "available_memory", lambda: newton)
+    assert resolve_solver(program) == "al"
+    with pytest.warns(UserWarning, match="'ipm' would need more memory .* 'al' solves it"):
+        result = solve(program, max_iter=1)
+    assert result.solver == "al"
+    squared = make_program("squared", "gated", n=n, d=d, n_gates=40)
+    monkeypatch.setattr(convexnn._memory, "available_memory", lambda: 10**12)
+    assert resolve_solver(squared) == "kernel_newton"
+    monkeypatch.setattr(convexnn._memory, "available_memory", lambda: 3 * 8 * n * n)
+    assert resolve_solver(squared) == "fista"
+    # the default estimator with its size check at max_memory='auto' (before: a MemoryError)
+    monkeypatch.setattr(convexnn._memory, "available_memory", lambda: newton)
+    X, y = make_data("logistic", n=n, d=d)
+    with pytest.warns(UserWarning, match="'al' solves it instead"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf = ConvexReLUClassifier(max_iter=1, random_state=0).fit(X, y)
+    assert clf.solver_ == "al" and np.isfinite(clf.gap_)
 
 
 def test_interior_point_needs_cones_with_an_interior_and_auto_falls_back():
@@ -67,8 +101,10 @@ def test_interior_point_needs_cones_with_an_interior_and_auto_falls_back():
         solve(degenerate, "ipm")
     from unittest import mock
 
-    with mock.patch("convexnn.solvers._auto", side_effect=lambda p, interior_point=True:
-                    "ipm" if interior_point else "cvxpy"):
+    def auto(program, interior_point=True, memory=True):
+        return "ipm" if interior_point else "cvxpy"
+
+    with mock.patch("convexnn.solvers._auto", side_effect=auto):
         result = solve(degenerate, tol=1e-6)
     assert result.solver.lower() != "ipm" and result.gap <= 1e-6
 
@@ -98,7 +134,7 @@ def test_solve_never_returns_a_point_worse_than_the_zero_network(kind, monkeypat
     with pytest.raises(solvers.SolverFailure, match="'broken' returned no usable point"):
         solve(program, "broken")
     # "auto" falls back to the next solver, with a warning, and certifies
-    monkeypatch.setattr(solvers, "_auto", lambda program, interior_point=True: "broken")
+    monkeypatch.setattr(solvers, "_auto", lambda program, **rules: "broken")
     with pytest.warns(UserWarning, match="falling back to 'cvxpy'"):
         result = solve(program, tol=1e-6)
     assert result.solver != "broken" and result.gap <= 1e-6
@@ -328,7 +364,7 @@ def test_a_cvxpy_that_solves_nothing_is_a_failed_answer(monkeypatch):
                        match=r"'cvxpy' returned no usable point \(CVXPY could not solve"):
         solve(program, "cvxpy")
     monkeypatch.setitem(solvers.SOLVERS, "broken", _broken_solver("non-finite"))
-    monkeypatch.setattr(solvers, "_auto", lambda program, interior_point=True: "broken")
+    monkeypatch.setattr(solvers, "_auto", lambda program, **rules: "broken")
     fell_back = r"'cvxpy' returned no usable point .*falling back to 'al'"
     with pytest.warns(UserWarning, match=fell_back):
         result = solve(program, tol=1e-6)
