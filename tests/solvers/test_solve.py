@@ -59,11 +59,14 @@ def test_auto_passes_over_the_newton_solvers_where_their_memory_would_not_fit(mo
     assert clf.solver_ == "al" and np.isfinite(clf.gap_)
 
 
-def test_interior_point_needs_cones_with_an_interior_and_auto_falls_back():
+def test_interior_point_needs_cones_with_an_interior_and_auto_falls_back(monkeypatch):
+    import convexnn._memory
     from convexnn.patterns import Patterns
     from convexnn.solvers import resolve_solver
     from convexnn.solvers.ipm import DegenerateConeError
 
+    # the rules by size alone, whatever memory the machine has (the largest below needs 5 GiB)
+    monkeypatch.setattr(convexnn._memory, "available_memory", lambda: None)
     program = make_program("squared", "relu", n=30, d=2, n_gates=8, alpha=1e-2)
     # every loss: the interior point at every size (CVXPY is slower even on small programs)
     assert resolve_solver(program) == "ipm"
