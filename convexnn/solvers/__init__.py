@@ -642,6 +642,8 @@ def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
         these checks).
     solver : str, default="auto"
         ``"auto"`` or a key of :data:`SOLVERS`; an unknown name raises ``ValueError``.
+        ``"auto"`` passes over a Newton solver or CVXPY whose memory estimate exceeds 90 % of
+        the memory available (:func:`fits_memory`), with a ``UserWarning``.
     incumbent : ConvexSolution, optional
         A feasible point known before the solve (the estimators pass the MLP whose patterns the
         program has, :func:`~convexnn.network.network_to_solution`): the ``callback`` is called
