@@ -35,7 +35,7 @@ from .patterns import (
 from .patterns.mlp import mlp_gates
 from .patterns.search import ascent_patterns
 from .program import ConvexProgram, ConvexSolution
-from .solvers import solve, takes
+from .solvers import MemoryFallbackWarning, resolve_solver, solve, takes
 from .solvers.base import SolverResult
 
 __all__ = ["GenerationResult", "generate_patterns", "SEARCHES"]
@@ -227,13 +227,19 @@ def generate_patterns(
     program = result = None
     converged = pruned = False
     before_prune = None
+    told = False  # whether a round has warned that "auto" runs a slower solver for memory
     for rnd in range(max_rounds):
         program = ConvexProgram(X, Y, patterns, loss, alpha, "relu")
         budget = {} if max_iter is None else {"max_iter": max_iter}
         if callback is not None:
             budget["callback"] = partial(callback, program)
         warm = {"init": init} if takes(solver, "init") else {}  # a speed hint, where it applies
-        result = solve(program, solver, tol=tol, **warm, **budget)
+        fallback = resolve_solver(program, solver) != resolve_solver(program, solver, False)
+        with warnings.catch_warnings():
+            if told:  # said once for the search, not at every round
+                warnings.simplefilter("ignore", MemoryFallbackWarning)
+            result = solve(program, solver, tol=tol, **warm, **budget)
+        told = told or fallback
         Theta = program.residual(result.solution)
         known = set(_keys(patterns.masks))
         if search == "exact":

@@ -26,6 +26,7 @@ from .path import regularization_path
 
 __all__ = [
     "SOLVERS",
+    "MemoryFallbackWarning",
     "SolverFailure",
     "SolverResult",
     "regularization_path",
@@ -273,7 +274,7 @@ def fits_memory(program, solver) -> bool:
     ) <= 0.9 * available
 
 
-def resolve_solver(program, solver: str = "auto") -> str:
+def resolve_solver(program, solver: str = "auto", memory: bool = True) -> str:
     """The solver :func:`solve` runs first for ``program`` when asked for ``solver`` (``"auto"``
     resolved by the rules above; any other name is returned as it is).
 
@@ -283,12 +284,20 @@ def resolve_solver(program, solver: str = "auto") -> str:
         The program to solve (its formulation, loss, ``alpha`` and sizes decide ``"auto"``).
     solver : str, default="auto"
         ``"auto"`` or a solver name.
+    memory : bool, default=True
+        Whether ``"auto"`` passes over the solvers whose memory would not fit
+        (:func:`fits_memory`); False: the choice by size alone.
 
     Returns
     -------
     str
     """
-    return _auto(program) if solver == "auto" else solver
+    return _auto(program, memory=memory) if solver == "auto" else solver
+
+
+class MemoryFallbackWarning(UserWarning):
+    """``solver="auto"`` runs a slower solver than it prefers for the program, whose memory
+    would not fit (:func:`fits_memory`)."""
 
 
 def _cvxpy_is_small(program):
@@ -643,7 +652,7 @@ def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
     solver : str, default="auto"
         ``"auto"`` or a key of :data:`SOLVERS`; an unknown name raises ``ValueError``.
         ``"auto"`` passes over a Newton solver or CVXPY whose memory estimate exceeds 90 % of
-        the memory available (:func:`fits_memory`), with a ``UserWarning``.
+        the memory available (:func:`fits_memory`), with a :class:`MemoryFallbackWarning`.
     incumbent : ConvexSolution, optional
         A feasible point known before the solve (the estimators pass the MLP whose patterns the
         program has, :func:`~convexnn.network.network_to_solution`): the ``callback`` is called
@@ -664,12 +673,6 @@ def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
     # (``tol=None`` compared gaps with None)
     options = {key: value for key, value in options.items() if value is not None}
     name = _auto(program) if solver == "auto" else solver
-    if solver == "auto" and name != (preferred := _auto(program, memory=False)):
-        warnings.warn(
-            f"solver {preferred!r} would need more memory than this machine has available for "
-            f"this program; {name!r} solves it instead, which can take far longer (fewer gates "
-            "or fewer samples bring it back)", UserWarning, stacklevel=2,
-        )
     if name not in SOLVERS:
         raise ValueError(
             f"unknown solver {solver!r}; expected 'auto' or one of {sorted(SOLVERS)}"
@@ -689,6 +692,13 @@ def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
             return SolverResult(zero, "alpha_max", "optimal", gap, 0.0, 0, [gap],
                                 time.perf_counter() - start)
     auto = solver == "auto"
+    if auto and name != (preferred := _auto(program, memory=False)):
+        warnings.warn(
+            f"solver {preferred!r} would need more memory than this machine has available for "
+            f"this program; {name!r} solves it instead, which can take far longer and stop "
+            "short of tol (fewer gates or fewer samples bring it back)", MemoryFallbackWarning,
+            stacklevel=2,
+        )
     _options_for(name, options, auto)  # refuse what the named solver cannot take, before any work
     if incumbent is not None:
         if not _finite(incumbent) or program.constraint_violation(incumbent) > MAX_VIOLATION:

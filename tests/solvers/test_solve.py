@@ -30,7 +30,7 @@ def test_auto_passes_over_the_newton_solvers_where_their_memory_would_not_fit(mo
     program matrix-free, with a warning that says so, where the size check refused the fit."""
     import convexnn._memory
     from convexnn._memory import estimate_memory
-    from convexnn.solvers import resolve_solver
+    from convexnn.solvers import MemoryFallbackWarning, resolve_solver
 
     n, d = 600, 5
     program = make_program("logistic", "relu", n=n, d=d, n_gates=40)
@@ -41,9 +41,13 @@ def test_auto_passes_over_the_newton_solvers_where_their_memory_would_not_fit(mo
     assert estimate_memory(n, d, max(P, 100), 1, "relu", "al", loss="logistic") < 0.9 * newton
     monkeypatch.setattr(convexnn._memory, "available_memory", lambda: newton)
     assert resolve_solver(program) == "al"
-    with pytest.warns(UserWarning, match="'ipm' would need more memory .* 'al' solves it"):
+    assert resolve_solver(program, memory=False) == "ipm"
+    with pytest.warns(MemoryFallbackWarning, match="'ipm' would need more memory .* 'al' solves"):
         result = solve(program, max_iter=1)
     assert result.solver == "al"
+    with warnings.catch_warnings():  # no solver runs where the zero network is optimal
+        warnings.simplefilter("error", MemoryFallbackWarning)
+        assert solve(program.with_alpha(10 * program.alpha_max())).solver == "alpha_max"
     squared = make_program("squared", "gated", n=n, d=d, n_gates=40)
     monkeypatch.setattr(convexnn._memory, "available_memory", lambda: 10**12)
     assert resolve_solver(squared) == "kernel_newton"
@@ -52,11 +56,22 @@ def test_auto_passes_over_the_newton_solvers_where_their_memory_would_not_fit(mo
     # the default estimator with its size check at max_memory='auto' (before: a MemoryError)
     monkeypatch.setattr(convexnn._memory, "available_memory", lambda: newton)
     X, y = make_data("logistic", n=n, d=d)
-    with pytest.warns(UserWarning, match="'al' solves it instead"):
+    with pytest.warns(MemoryFallbackWarning, match="'al' solves it instead"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             clf = ConvexReLUClassifier(max_iter=1, random_state=0).fit(X, y)
     assert clf.solver_ == "al" and np.isfinite(clf.gap_)
+    # a pattern search solves a program each round: the fallback is said once (one feature,
+    # where its candidates are few and cheap to price)
+    X, y = make_data("logistic", n=n, d=1)
+    newton = estimate_memory(n, 1, 1, 1, "relu", "ipm", loss="logistic")
+    monkeypatch.setattr(convexnn._memory, "available_memory", lambda: newton)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        search = ConvexReLUClassifier(max_iter=1, pattern_generation="heuristic",
+                                      max_pattern_rounds=3, random_state=0).fit(X, y)
+    assert search.n_generation_rounds_ >= 2 and search.solver_ == "al"
+    assert sum(issubclass(w.category, MemoryFallbackWarning) for w in caught) == 1
 
 
 def test_interior_point_needs_cones_with_an_interior_and_auto_falls_back(monkeypatch):
