@@ -218,9 +218,10 @@ def check_sampling_memory(X, n_gates: int, max_memory, owner: str, draws: int = 
     )
 
 
-def check_program_memory(program, solver: str, max_memory, owner: str, gated=True) -> None:
+def check_program_memory(program, solver: str, max_memory, owner: str, gated=True) -> str:
     """Refuse (:class:`MemoryError`) to solve ``program`` with ``solver`` beyond ``max_memory``;
-    ``gated``: whether the owner can take ``formulation='gated'`` (a remedy the message names)."""
+    ``gated``: whether the owner can take ``formulation='gated'`` (a remedy the message names).
+    Returns the solver checked (``"auto"`` resolved)."""
     from .shared import SharedNeuronProgram
     from .solvers import SOLVERS
 
@@ -249,3 +250,4 @@ def check_program_memory(program, solver: str, max_memory, owner: str, gated=Tru
         f"{program.n_outputs} output(s) with solver {solver!r}",
         "Use " + ", ".join(remedies[:-1]) + " or " + remedies[-1] + ". ",
     )
+    return solver

@@ -35,7 +35,7 @@ from .patterns import mlp as mlp_sampler
 from .patterns.mlp import hidden_gates
 from .program import FORMULATIONS, ConvexProgram
 from .shared import SharedNeuronProgram, mlp_directions
-from .solvers import SOLVERS, resolve_solver, solve, solves_program, takes
+from .solvers import SOLVERS, solve, solves_program, takes
 from .solvers.ipm import COUPLED_MAX_ROWS, newton_form, shared_newton_flops
 
 __all__ = ["ConvexReLURegressor", "ConvexReLUClassifier"]
@@ -276,9 +276,9 @@ class _BaseConvexReLU(NetworkEstimator):
         """Solve ``program`` once (memory checked first), its solvers' own warnings silenced:
         the fit warns once, with the gap reached; never a point worse than ``incumbent``."""
         name = type(self).__name__
-        check_program_memory(program, self.solver, self.max_memory, name)
         # (the solver "auto" runs: where memory rules out the interior point, it is not slow)
-        _warn_if_slow(program, resolve_solver(program, self.solver), name)
+        _warn_if_slow(program, check_program_memory(program, self.solver, self.max_memory, name),
+                      name)
         budget = {} if self.max_iter is None else {"max_iter": self.max_iter}
         if callback is not None:
             budget["callback"] = partial(callback, program)

@@ -230,21 +230,25 @@ def _auto(program, interior_point=True, memory=True):
                 return name
         raise ValueError(f"no solver is registered for {type(program).__name__} programs")
     n, P, d = program.n_samples, program.n_patterns, program.n_features
+
+    def fits(name):
+        return not memory or fits_memory(program, name)
+
     if (
         program.formulation == "gated" and program.loss == "squared" and program.alpha > 0
         and n <= AUTO_KERNEL_NEWTON_MAX_SAMPLES
         and n**3 / 3 <= AUTO_KERNEL_NEWTON_ITERATIONS * 4 * n * P * (d + 1)
-        and (not memory or fits_memory(program, "kernel_newton"))
+        and fits("kernel_newton")
     ):
         return "kernel_newton"
     if (
         interior_point and program.formulation == "relu" and program.alpha > 0
-        and ipm_fits(program) and (not memory or fits_memory(program, "ipm"))
+        and ipm_fits(program) and fits("ipm")
     ):
         # every loss and size: CVXPY, once preferred for small squared-loss programs, took 6-10 s
         # where the interior point took 0.4-0.6 s (default regressor, 496 samples, 5 features)
         return "ipm"
-    if _cvxpy_is_small(program) and (not memory or fits_memory(program, "cvxpy")):
+    if _cvxpy_is_small(program) and fits("cvxpy"):
         return "cvxpy"
     return "fista" if program.formulation == "gated" else "al"
 
