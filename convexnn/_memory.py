@@ -171,6 +171,18 @@ def _format_bytes(n_bytes: float) -> str:
     raise AssertionError("unreachable")
 
 
+def memory_budget(max_memory):
+    """The bytes ``max_memory`` allows: 90 % of :func:`available_memory` for ``"auto"``, the
+    number itself, or None for no budget (``None``, or ``"auto"`` where the memory available
+    cannot be found)."""
+    if max_memory is None:
+        return None
+    if isinstance(max_memory, str):
+        available = available_memory()
+        return None if available is None else 0.9 * available
+    return float(max_memory)
+
+
 def check_memory(estimate: int, max_memory, what: str, hint: str = "") -> None:
     """Raise :class:`MemoryError` when ``estimate`` bytes exceed the budget.
 
@@ -186,16 +198,12 @@ def check_memory(estimate: int, max_memory, what: str, hint: str = "") -> None:
     hint : str
         Ways to make the step smaller, for the message.
     """
-    if max_memory is None:
+    budget = memory_budget(max_memory)
+    if budget is None:
         return
     if isinstance(max_memory, str):
-        available = available_memory()
-        if available is None:
-            return
-        budget = 0.9 * available
-        source = f"max_memory='auto': 90% of the {_format_bytes(available)} available"
+        source = f"max_memory='auto': 90% of the {_format_bytes(budget / 0.9)} available"
     else:
-        budget = float(max_memory)
         source = f"max_memory={max_memory:g} bytes"
     if estimate > budget:
         raise MemoryError(
@@ -225,7 +233,7 @@ def check_program_memory(program, solver: str, max_memory, owner: str, gated=Tru
     from .shared import SharedNeuronProgram
     from .solvers import SOLVERS
 
-    solver = resolve_solver(program, solver)
+    solver = resolve_solver(program, solver, max_memory)
     estimate = estimate_memory(
         program.n_samples,
         program.n_features,

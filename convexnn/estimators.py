@@ -286,7 +286,7 @@ class _BaseConvexReLU(NetworkEstimator):
             warnings.simplefilter("ignore", ConvergenceWarning)
             return solve(
                 program, self.solver, tol=self.tol, verbose=bool(self.verbose), init=init,
-                incumbent=incumbent, **budget,
+                incumbent=incumbent, max_memory=self.max_memory, **budget,
             )
 
     def _set_network(self, program, result, X, Y, loss):
@@ -367,6 +367,7 @@ class _BaseConvexReLU(NetworkEstimator):
             X, Y, loss, self.alpha, patterns, search=search, solver=self.solver, tol=self.tol,
             max_iter=self.max_iter, max_rounds=self.max_pattern_rounds,
             random_state=self.random_state, verbose=bool(self.verbose), callback=callback,
+            max_memory=self.max_memory,
         )  # fmt: skip
         self.n_generation_rounds_ = generated.n_rounds
         self.generation_converged_ = generated.converged
@@ -477,8 +478,8 @@ class ConvexReLURegressor(RegressorOutputsMixin, RegressorMixin, _BaseConvexReLU
         ``fit`` estimates the memory the step needs and raises a :class:`MemoryError` that states
         the estimate when it exceeds the budget, instead of exhausting the machine. ``"auto"``: 90 %
         of the memory available; ``None``: no check. With ``solver="auto"`` a Newton solver whose
-        estimate exceeds the memory available is replaced by the matrix-free one first, with a
-        warning.
+        estimate exceeds the budget is replaced by the matrix-free one first, with a warning
+        (with ``None``, the solver is chosen by size alone).
 
     Attributes
     ----------
@@ -622,8 +623,9 @@ class ConvexReLUClassifier(ClassifierOutputsMixin, ClassifierMixin, _BaseConvexR
     max_memory : "auto", float or None, default="auto"
         Memory budget in bytes, checked before sampling and before building the program
         (``MemoryError`` when exceeded); ``"auto"``: 90 % of the memory available; ``None``: no
-        check. ``solver="auto"`` replaces a Newton solver that would not fit the memory
-        available by the matrix-free one first, with a warning.
+        check. ``solver="auto"`` replaces a Newton solver that would not fit the budget by the
+        matrix-free one first, with a warning (with ``None``, the solver is chosen by size
+        alone).
     """
 
     _MLP_MAX_ITER = 500  # mlp_max_iter=None

@@ -145,6 +145,7 @@ def generate_patterns(
     random_state=None,
     verbose=False,
     callback=None,
+    max_memory="auto",
 ) -> GenerationResult:
     """Solve the exact ReLU program, growing the pattern set by its violated dual constraints.
 
@@ -185,6 +186,8 @@ def generate_patterns(
     verbose : bool
     callback : callable, optional
         ``callback(program, solution)``, passed to every solve of the rounds.
+    max_memory : "auto", float or None, default="auto"
+        Passed to :func:`convexnn.solve`: the memory ``solver="auto"`` chooses its solvers in.
 
     Returns
     -------
@@ -234,11 +237,12 @@ def generate_patterns(
         if callback is not None:
             budget["callback"] = partial(callback, program)
         warm = {"init": init} if takes(solver, "init") else {}  # a speed hint, where it applies
-        fallback = resolve_solver(program, solver) != resolve_solver(program, solver, False)
+        fallback = (resolve_solver(program, solver, max_memory)
+                    != resolve_solver(program, solver, None))
         with warnings.catch_warnings():
             if told:  # said once for the search, not at every round
                 warnings.simplefilter("ignore", MemoryFallbackWarning)
-            result = solve(program, solver, tol=tol, **warm, **budget)
+            result = solve(program, solver, tol=tol, max_memory=max_memory, **warm, **budget)
         told = told or fallback
         Theta = program.residual(result.solution)
         known = set(_keys(patterns.masks))

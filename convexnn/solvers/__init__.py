@@ -6,6 +6,7 @@ its own solvers, :func:`register_solver`) and returns a :class:`~convexnn.solver
 from __future__ import annotations
 
 import inspect
+import numbers
 import time
 import warnings
 from dataclasses import replace
@@ -210,18 +211,18 @@ def ipm_fits(program) -> bool:
     return n <= LARGE_SAMPLES or newton_form(n, d, P) == "primal"
 
 
-def _auto(program, interior_point=True, memory=True):
-    """The solver ``"auto"`` runs first on ``program``; ``memory``: pass over a Newton solver
-    (kernel Newton, the interior point) and CVXPY where their memory estimates exceed what the
-    machine has available (:func:`fits_memory`), for the matrix-free solver, which needs
-    ``O(nP)``."""
+def _auto(program, interior_point=True, max_memory="auto"):
+    """The solver ``"auto"`` runs first on ``program``, passing over a Newton solver (kernel
+    Newton, the interior point) and CVXPY where their memory estimates exceed ``max_memory``
+    (:func:`fits_memory`; None: the choice by size alone) for the matrix-free solver, which
+    needs ``O(nP)``."""
     if not isinstance(program, ConvexProgram):  # a program registered with its own solvers
         for program_type in type(program).__mro__:
             if program_type in AUTO_SOLVERS:
                 name = AUTO_SOLVERS[program_type]
                 if name == "ipm" and not interior_point:
                     # a pattern's cone has an empty interior: what follows ipm when it fails
-                    name = _fallback(program, ["ipm"])
+                    name = _fallback(program, ["ipm"], max_memory)
                     if name is None:
                         raise ValueError(
                             f"solver 'ipm' cannot start on this {type(program).__name__} (a "
@@ -232,7 +233,7 @@ def _auto(program, interior_point=True, memory=True):
     n, P, d = program.n_samples, program.n_patterns, program.n_features
 
     def fits(name):
-        return not memory or fits_memory(program, name)
+        return fits_memory(program, name, max_memory)
 
     if (
         program.formulation == "gated" and program.loss == "squared" and program.alpha > 0
@@ -253,32 +254,35 @@ def _auto(program, interior_point=True, memory=True):
     return "fista" if program.formulation == "gated" else "al"
 
 
-def fits_memory(program, solver) -> bool:
+def fits_memory(program, solver, max_memory="auto") -> bool:
     """Whether ``solver``'s estimate of the memory it needs for ``program`` (the one the
-    estimators' ``max_memory`` check uses) is at most 90 % of the memory available to this
-    process (True where that cannot be found).
+    estimators' ``max_memory`` check uses) fits ``max_memory``.
 
     Parameters
     ----------
     program : ConvexProgram or SharedNeuronProgram
     solver : str
         A key of :data:`SOLVERS`.
+    max_memory : "auto", float or None, default="auto"
+        The budget, as the estimators' ``max_memory``: ``"auto"`` for 90 % of the memory
+        available to this process (every estimate fits where that cannot be found), a number of
+        bytes, or None for no budget (every estimate fits).
 
     Returns
     -------
     bool
     """
-    from .._memory import available_memory, estimate_memory
+    from .._memory import estimate_memory, memory_budget
 
-    available = available_memory()
-    return available is None or estimate_memory(
+    budget = memory_budget(max_memory)
+    return budget is None or estimate_memory(
         program.n_samples, program.n_features, program.n_patterns, program.n_outputs,
         program.formulation, solver, program.X.dtype, program.loss,
         shared=isinstance(program, SharedNeuronProgram),
-    ) <= 0.9 * available
+    ) <= budget
 
 
-def resolve_solver(program, solver: str = "auto", memory: bool = True) -> str:
+def resolve_solver(program, solver: str = "auto", max_memory="auto") -> str:
     """The solver :func:`solve` runs first for ``program`` when asked for ``solver`` (``"auto"``
     resolved by the rules above; any other name is returned as it is).
 
@@ -288,15 +292,16 @@ def resolve_solver(program, solver: str = "auto", memory: bool = True) -> str:
         The program to solve (its formulation, loss, ``alpha`` and sizes decide ``"auto"``).
     solver : str, default="auto"
         ``"auto"`` or a solver name.
-    memory : bool, default=True
-        Whether ``"auto"`` passes over the solvers whose memory would not fit
-        (:func:`fits_memory`); False: the choice by size alone.
+    max_memory : "auto", float or None, default="auto"
+        ``"auto"`` passes over the solvers whose memory would not fit in this budget
+        (:func:`fits_memory`: ``"auto"`` for 90 % of the memory available, a number of bytes);
+        None: the choice by size alone.
 
     Returns
     -------
     str
     """
-    return _auto(program, memory=memory) if solver == "auto" else solver
+    return _auto(program, max_memory=max_memory) if solver == "auto" else solver
 
 
 class MemoryFallbackWarning(UserWarning):
@@ -466,7 +471,7 @@ def _disagreement(program, result, agreement=AGREEMENT):
             "(blocks outside their cones)")
 
 
-def _second_opinion(program, name, result, options):
+def _second_opinion(program, name, result, options, max_memory="auto"):
     """Under ``"auto"``: the solver to ask when ``result`` (solver ``name``'s) stopped short of
     ``tol`` by its own rule (stalled, a backend's inaccurate stop, or the solver's own iteration
     budget; not one the caller set), or None. The interior points of CVXPY and of ``ipm`` fail
@@ -490,15 +495,16 @@ def _second_opinion(program, name, result, options):
             # softmax samples of features offset by 1e6-1e7 (tests/fuzz_regressions) Clarabel
             # stopped 'inaccurate' at a certified gap of 0.86, and fista certifies 9.9e-7
             return "fista"
-        return "ipm" if ipm_fits(program) and fits_memory(program, "ipm") else None
-    return "cvxpy" if _cvxpy_seconds(program) else None
+        return "ipm" if ipm_fits(program) and fits_memory(program, "ipm", max_memory) else None
+    return "cvxpy" if _cvxpy_seconds(program, max_memory) else None
 
 
-def _cvxpy_seconds(program):
+def _cvxpy_seconds(program, max_memory="auto"):
     """Whether CVXPY gives ``"auto"``'s second opinion on ``program`` after another solver
-    stopped short of ``tol``: a program it solves, small enough for its dense formulation."""
+    stopped short of ``tol``: a program it solves, small enough for its dense formulation, whose
+    memory fits ``max_memory``."""
     return (solves_program("cvxpy", type(program)) and _cvxpy_is_small(program)
-            and fits_memory(program, "cvxpy"))
+            and fits_memory(program, "cvxpy", max_memory))
 
 
 #: The seconds CVXPY may take as a second opinion: ``SECOND_OPINION_TIME_FACTOR`` times the
@@ -530,14 +536,15 @@ def _called_back(result, name, options):
     return result
 
 
-def _auto_options(program, name, options, auto, failed):
+def _auto_options(program, name, options, auto, failed, max_memory="auto"):
     """``options`` for solver ``name`` under ``"auto"``: where CVXPY's second opinion would
     follow a stall of ``ipm`` (a program small enough for it, CVXPY not yet failed), ``ipm``
     does not repeat the stalled solve in a form of far greater cost (``ipm.REPEAT_COST_RATIO``):
     on such programs CVXPY answers in seconds where those repeats took minutes. A
     ``costly_repeats`` the caller gave is kept."""
     if "costly_repeats" in options or not (
-        auto and name == "ipm" and "cvxpy" not in failed and _cvxpy_seconds(program)
+        auto and name == "ipm" and "cvxpy" not in failed
+        and _cvxpy_seconds(program, max_memory)
     ):
         return options
     return {**options, "costly_repeats": False}
@@ -611,12 +618,13 @@ def _try(program, name, options):
     return result if reason is None else None
 
 
-def _fallback(program, failed):
-    """The solver to try after the solvers in ``failed``, or None."""
+def _fallback(program, failed, max_memory="auto"):
+    """The solver to try after the solvers in ``failed`` (CVXPY only where its memory fits
+    ``max_memory``), or None."""
     shared = isinstance(program, SharedNeuronProgram)
     if not (isinstance(program, ConvexProgram) or shared):
         return None  # a registered program's own solvers: no general-purpose one to fall back to
-    fits = fits_memory(program, "cvxpy")
+    fits = fits_memory(program, "cvxpy", max_memory)
     # the shared-neuron program has no matrix-free solver: CVXPY is its only fallback, where
     # "auto" would give it to CVXPY (exponential cones of large programs take many minutes)
     fits = fits and (not shared or _cvxpy_is_small(program))
@@ -627,7 +635,9 @@ def _fallback(program, failed):
     return None
 
 
-def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
+def solve(
+    program, solver="auto", *, incumbent=None, max_memory="auto", **options
+) -> SolverResult:
     """Solve ``program`` with the named solver (``"auto"`` picks one for the formulation).
 
     When ``program.alpha >= program.alpha_max()`` the all-zero blocks are optimal
@@ -655,13 +665,17 @@ def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
         these checks).
     solver : str, default="auto"
         ``"auto"`` or a key of :data:`SOLVERS`; an unknown name raises ``ValueError``.
-        ``"auto"`` passes over a Newton solver or CVXPY whose memory estimate exceeds 90 % of
-        the memory available (:func:`fits_memory`), with a :class:`MemoryFallbackWarning`.
+        ``"auto"`` passes over a Newton solver or CVXPY whose memory estimate exceeds
+        ``max_memory`` (:func:`fits_memory`), with a :class:`MemoryFallbackWarning`.
     incumbent : ConvexSolution, optional
         A feasible point known before the solve (the estimators pass the MLP whose patterns the
         program has, :func:`~convexnn.network.network_to_solution`): the ``callback`` is called
         with it first, and it is handed back instead of a point stopped short of ``tol`` that is
         worse, and instead of an error when no solver returns a usable point.
+    max_memory : "auto", float or None, default="auto"
+        The memory ``"auto"`` chooses its solvers in, as the estimators' ``max_memory``:
+        ``"auto"`` for 90 % of the memory available, a number of bytes, or None for the choice
+        by size alone. A named solver is run whatever its memory.
     **options
         Keyword arguments of the solver, such as ``tol``, ``max_iter``, ``verbose``, ``init`` (a
         :class:`~convexnn.program.ConvexSolution` to start from) and ``callback`` (called with
@@ -676,7 +690,13 @@ def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
     # None is the solver's default: every rule below reads the options through their defaults
     # (``tol=None`` compared gaps with None)
     options = {key: value for key, value in options.items() if value is not None}
-    name = _auto(program) if solver == "auto" else solver
+    if not (max_memory is None or isinstance(max_memory, str) and max_memory == "auto" or (
+            isinstance(max_memory, numbers.Real) and not isinstance(max_memory, bool)
+            and max_memory > 0)):
+        raise ValueError(
+            f"max_memory must be 'auto', a positive number of bytes or None; got {max_memory!r}"
+        )
+    name = _auto(program, max_memory=max_memory) if solver == "auto" else solver
     if name not in SOLVERS:
         raise ValueError(
             f"unknown solver {solver!r}; expected 'auto' or one of {sorted(SOLVERS)}"
@@ -696,11 +716,13 @@ def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
             return SolverResult(zero, "alpha_max", "optimal", gap, 0.0, 0, [gap],
                                 time.perf_counter() - start)
     auto = solver == "auto"
-    if auto and name != (preferred := _auto(program, memory=False)):
+    if auto and name != (preferred := _auto(program, max_memory=None)):
+        budget = ("this machine has available" if max_memory == "auto"
+                  else f"max_memory={max_memory:g} bytes allows")
         warnings.warn(
-            f"solver {preferred!r} would need more memory than this machine has available for "
-            f"this program; {name!r} solves it instead, which can take far longer and stop "
-            "short of tol (fewer gates or fewer samples bring it back)", MemoryFallbackWarning,
+            f"solver {preferred!r} would need more memory than {budget} for this program; "
+            f"{name!r} solves it instead, which can take far longer and stop short of tol "
+            "(fewer gates or fewer samples bring it back)", MemoryFallbackWarning,
             stacklevel=2,
         )
     _options_for(name, options, auto)  # refuse what the named solver cannot take, before any work
@@ -717,17 +739,17 @@ def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                result, reason = _attempt(program, name, _auto_options(program, name, options,
-                                                                        auto, failed), auto)
+                result, reason = _attempt(program, name, _auto_options(
+                    program, name, options, auto, failed, max_memory), auto)
             except DegenerateConeError:
                 if not auto:
                     raise
                 # a pattern's cone has an empty interior: the interior-point method cannot start
-                name = _auto(program, interior_point=False)
+                name = _auto(program, interior_point=False, max_memory=max_memory)
                 continue
         second = None
         if reason is None and auto:
-            second = _second_opinion(program, name, result, options)
+            second = _second_opinion(program, name, result, options, max_memory)
         if second is not None:
             # the solver gave up short of tol: the other interior point may still certify the
             # program; the better certified point of the two is returned
@@ -746,7 +768,7 @@ def solve(program, solver="auto", *, incumbent=None, **options) -> SolverResult:
                 return _called_back(better, None, options)
             return _called_back(result, name, options)
         failed.append(name)
-        following = _fallback(program, failed) if auto else None
+        following = _fallback(program, failed, max_memory) if auto else None
         if following is None:
             if incumbent is not None:
                 warnings.warn(

@@ -1,5 +1,6 @@
 """convexnn.solvers.solve: the choice of "auto", the checks of every answer, and the fallbacks."""
 
+import re
 import warnings
 
 import numpy as np
@@ -41,7 +42,7 @@ def test_auto_passes_over_the_newton_solvers_where_their_memory_would_not_fit(mo
     assert estimate_memory(n, d, max(P, 100), 1, "relu", "al", loss="logistic") < 0.9 * newton
     monkeypatch.setattr(convexnn._memory, "available_memory", lambda: newton)
     assert resolve_solver(program) == "al"
-    assert resolve_solver(program, memory=False) == "ipm"
+    assert resolve_solver(program, max_memory=None) == "ipm"
     with pytest.warns(MemoryFallbackWarning, match="'ipm' would need more memory .* 'al' solves"):
         result = solve(program, max_iter=1)
     assert result.solver == "al"
@@ -72,6 +73,40 @@ def test_auto_passes_over_the_newton_solvers_where_their_memory_would_not_fit(mo
                                       max_pattern_rounds=3, random_state=0).fit(X, y)
     assert search.n_generation_rounds_ >= 2 and search.solver_ == "al"
     assert sum(issubclass(w.category, MemoryFallbackWarning) for w in caught) == 1
+
+
+def test_auto_chooses_its_solver_within_a_numeric_max_memory(monkeypatch):
+    """A ``max_memory`` in bytes below the interior point's estimate, on a machine with room for
+    it: ``"auto"`` chooses the matrix-free solver within the budget, as it does for the memory
+    available, where the size check refused the fit with a ``MemoryError`` (``"auto"`` looked
+    at the machine's memory alone). ``max_memory=None`` chooses by size alone."""
+    import convexnn._memory
+    from convexnn._memory import estimate_memory
+    from convexnn.solvers import MemoryFallbackWarning, fits_memory, resolve_solver
+
+    monkeypatch.setattr(convexnn._memory, "available_memory", lambda: 10**12)
+    n, d = 600, 5
+    program = make_program("logistic", "relu", n=n, d=d, n_gates=40)
+    budget = 0.9 * estimate_memory(n, d, program.n_patterns, 1, "relu", "ipm", loss="logistic")
+    assert not fits_memory(program, "ipm", budget) and fits_memory(program, "al", budget)
+    assert fits_memory(program, "ipm") and fits_memory(program, "ipm", None)
+    assert resolve_solver(program) == resolve_solver(program, max_memory=None) == "ipm"
+    assert resolve_solver(program, max_memory=budget) == "al"
+    with pytest.warns(MemoryFallbackWarning, match=re.escape(f"than max_memory={budget:g} bytes")):
+        assert solve(program, max_iter=1, max_memory=budget).solver == "al"
+    with pytest.raises(ValueError, match="max_memory must be"):
+        solve(program, max_memory="lots")
+    X, y = make_data("logistic", n=n, d=d)
+    with pytest.warns(MemoryFallbackWarning, match="'al' solves it instead"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf = ConvexReLUClassifier(max_iter=1, max_memory=budget, random_state=0).fit(X, y)
+    assert clf.solver_ == "al" and np.isfinite(clf.gap_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MemoryFallbackWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = ConvexReLUClassifier(max_iter=1, max_memory=None, random_state=0).fit(X, y)
+    assert clf.solver_ == "ipm"
 
 
 def test_interior_point_needs_cones_with_an_interior_and_auto_falls_back(monkeypatch):
@@ -119,7 +154,7 @@ def test_interior_point_needs_cones_with_an_interior_and_auto_falls_back(monkeyp
         solve(degenerate, "ipm")
     from unittest import mock
 
-    def auto(program, interior_point=True, memory=True):
+    def auto(program, interior_point=True, max_memory="auto"):
         return "ipm" if interior_point else "cvxpy"
 
     with mock.patch("convexnn.solvers._auto", side_effect=auto):
