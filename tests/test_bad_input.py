@@ -532,14 +532,15 @@ def _():
 
 @case(
     "program-too-large",
-    "a program whose estimated memory exceeds `max_memory` (here 100 kB; Gaussian gates)",
+    "a program whose estimated memory exceeds `max_memory` (here 100 kB) with the solver named "
+    "(`solver='ipm'`; Gaussian gates)",
     "`MemoryError` before the program is built, with the estimate: *the 'relu' program on 30 "
     "samples, 3 features, 15 patterns and 1 output(s) with solver 'ipm' needs about 579 KiB "
     "(592530 bytes), more than 97.7 KiB (max_memory=100000 bytes). Use fewer gates ...*",
 )
 def _():
     X, y = _regression()
-    model = ConvexReLURegressor(max_memory=1e5, sampler="gaussian", **FAST)
+    model = ConvexReLURegressor(max_memory=1e5, sampler="gaussian", solver="ipm", **FAST)
     with pytest.raises(MemoryError, match=r"'relu' program on 30 samples.* needs about \d") as info:
         model.fit(X, y)
     n_patterns = int(re.search(r"(\d+) patterns", str(info.value)).group(1))
@@ -550,6 +551,27 @@ def _():
     assert quoted.split("*")[1].rstrip(" .") in str(info.value)
     assert "max_memory=100000 bytes" in str(info.value)
     assert not hasattr(model, "coefs_")
+
+
+@case(
+    "program-too-large-for-auto",
+    "the same program and `max_memory` with `solver='auto'`; then `max_memory=1e4`",
+    "the matrix-free solver, which fits, solves it, with a `MemoryFallbackWarning`: *solver 'ipm' "
+    "would need more memory than max_memory=100000 bytes allows for this program; 'al' solves it "
+    "instead ...*; where no solver fits, the `MemoryError` above, naming `'al'`",
+)
+def _():
+    from convexnn.solvers import MemoryFallbackWarning
+
+    X, y = _regression()
+    quoted = CASES[[c.id for c in CASES].index("program-too-large-for-auto")].behaviour
+    with pytest.warns(MemoryFallbackWarning, match=re.escape(quoted.split("*")[1][:-4])):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # al may stop short of tol
+            model = ConvexReLURegressor(max_memory=1e5, sampler="gaussian", **FAST).fit(X, y)
+    assert model.solver_ == "al" and np.isfinite(model.gap_)
+    with pytest.raises(MemoryError, match=r"with solver 'al' needs about .* \(max_memory=10000 "):
+        ConvexReLURegressor(max_memory=1e4, sampler="gaussian", **FAST).fit(X, y)
 
 
 @case(

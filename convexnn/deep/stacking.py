@@ -131,7 +131,7 @@ def _solve_block(H, Y, loss, alpha, patterns, directions, solve_options, max_mem
     else:
         program = SharedNeuronProgram(H, Y, patterns, directions, loss, alpha)
     check_program_memory(program, solve_options["solver"], max_memory, owner, gated=False)
-    result = solve(program, **solve_options)
+    result = solve(program, max_memory=max_memory, **solve_options)
     return program, result
 
 
@@ -171,7 +171,8 @@ def stack_convex_blocks(
     max_memory : "auto", float or None, default=None
         Memory budget in bytes of every block's sampling and solve: a :class:`MemoryError` that
         states the estimate where one would exceed it (as the two-layer estimators' parameter of
-        that name); None: no check.
+        that name), and the memory ``solver="auto"`` chooses its solvers in; None: no check, the
+        solver chosen by size alone.
 
     Returns
     -------
