@@ -37,7 +37,7 @@ import warnings
 from functools import cached_property
 
 import numpy as np
-from scipy.linalg import blas, cho_factor, cho_solve, cholesky, null_space, qr
+from scipy.linalg import blas, cho_solve, cholesky, null_space, qr
 from scipy.optimize import linprog
 from sklearn.exceptions import ConvergenceWarning
 
@@ -573,10 +573,10 @@ class ReluProblem:
         for a in (0, 1):
             for b in (0, 1):
                 weights[a, :, :, b] += F4 if a == b else -F4
-        factor = _shifted_cholesky(N)
+        R = _shifted_cholesky(N)
 
         def approximate(rhs):
-            return cho_solve(factor, rhs.ravel(), check_finite=False).reshape(rhs.shape)
+            return cho_solve((R, False), rhs.ravel(), check_finite=False).reshape(rhs.shape)
 
         def solve(rhs, refine=REFINE):
             return _refined(approximate, matvec, rhs, refine)
@@ -2441,20 +2441,20 @@ def _cholesky_solver(M, coarse=False):
     does not factor there. The solver's attribute ``single`` says which."""
     if coarse and M.shape[0] ** 3 / 3 >= COARSE_FLOPS:
         try:
-            factor = _cholesky_in_place(M.astype(np.float32))
+            R = cholesky(M.astype(np.float32), lower=False, check_finite=False)
         except np.linalg.LinAlgError:
             pass
         else:
             def solve_single(b):
-                x = cho_solve(factor, b.astype(np.float32), check_finite=False)
+                x = cho_solve((R, False), b.astype(np.float32), check_finite=False)
                 return x.astype(np.float64)
 
             solve_single.single = True
             return solve_single
-    factor = _shifted_cholesky(M)
+    R = _shifted_cholesky(M)
 
     def solve(b):
-        return cho_solve(factor, b, check_finite=False)
+        return cho_solve((R, False), b, check_finite=False)
 
     solve.single = False
     return solve
@@ -2502,46 +2502,20 @@ def _psd_inverse(B):
     return inverse * scale[:, :, None] * scale[:, None, :]
 
 
-def _cholesky_in_place(N):
-    """The Cholesky factor of the symmetric ``N`` in ``N``'s own memory, as ``(factor, lower)``
-    for ``cho_solve``. A C-ordered ``N`` is factored as its transpose, which is Fortran-ordered:
-    LAPACK then needs no copy (the copy of a C-ordered matrix cost 0.8 s of 2.7 s at 6,300 rows,
-    the shared program's reduced system on scikit-learn's digits). Only the triangle LAPACK
-    reads is overwritten, also when it raises ``LinAlgError``: the strict lower triangle still
-    holds ``N``'s."""
-    if N.flags.f_contiguous:
-        return cho_factor(N, lower=False, overwrite_a=True, check_finite=False)
-    if not N.flags.c_contiguous:
-        N = np.ascontiguousarray(N)
-    return cho_factor(N.T, lower=True, overwrite_a=True, check_finite=False)
-
-
-def _symmetric_from(N, diagonal):
-    """The symmetric matrix whose strict lower triangle is ``N``'s and whose diagonal is
-    ``diagonal`` (what :func:`_cholesky_in_place` leaves of a matrix it did not factor)."""
-    lower = np.tril(N, -1)
-    N = lower + lower.T
-    N[np.diag_indices_from(N)] = diagonal
-    return N
-
-
 def _shifted_cholesky(N):
-    """The Cholesky factor of ``N`` (overwritten), as ``(factor, lower)`` for ``cho_solve``. The
-    static regularisation of the blocks may be too small for the whole matrix (``u_k + v_k``
-    along the bias of an inactive pattern has no curvature), and in the barrier's last
-    iterations rounding leaves it indefinite: the matrix is then scaled to a unit diagonal and
-    the diagonal shifted up until it factors (the refinement against the exact matrix removes
-    the shift). The shift is relative to each row's own diagonal entry: one relative to the
-    largest entry swamped the rows of little curvature (the barrier's diagonal spans ten orders
-    of magnitude there) and refinement no longer converged."""
-    diagonal = np.diagonal(N).copy()
+    """The upper Cholesky factor of ``N`` (overwritten). The static regularisation of the blocks
+    may be too small for the whole matrix (``u_k + v_k`` along the bias of an inactive pattern has
+    no curvature), and in the barrier's last iterations rounding leaves it indefinite: the matrix
+    is then scaled to a unit diagonal and the diagonal shifted up until it factors (the
+    refinement against the exact matrix removes the shift). The shift is relative to each row's
+    own diagonal entry: one relative to the largest entry swamped the rows of little curvature
+    (the barrier's diagonal spans ten orders of magnitude there) and refinement no longer
+    converged."""
     try:
-        return _cholesky_in_place(N)
+        return cholesky(N, lower=False, check_finite=False)
     except np.linalg.LinAlgError:
         pass
-    # the factorisation overwrote one triangle and the diagonal: both again from the other
-    N = _symmetric_from(N, diagonal)
-    diagonal = np.abs(diagonal)
+    diagonal = np.abs(np.diagonal(N))
     largest = float(np.max(diagonal, initial=0.0))
     if not (np.isfinite(largest) and largest > 0):
         raise np.linalg.LinAlgError("the Newton matrix of 'ipm' is not positive definite")
@@ -2552,13 +2526,12 @@ def _shifted_cholesky(N):
     for _ in range(8):  # up to 1e2 times the (unit) diagonal
         N[np.diag_indices_from(N)] += shift
         try:
-            R, lower = _cholesky_in_place(N.copy())
+            R = cholesky(N, lower=False, check_finite=False)
         except np.linalg.LinAlgError:
             shift *= 100.0
             continue
-        # N = (R D⁻¹)ᵀ(R D⁻¹) for the scaled N = D N D (L = Rᵀ: D⁻¹L)
-        R /= scale[:, None] if lower else scale[None, :]
-        return R, lower
+        R /= scale[None, :]  # N = (R D⁻¹)ᵀ(R D⁻¹) for the scaled N = D N D
+        return R
     raise np.linalg.LinAlgError("the Newton matrix of 'ipm' is not positive definite")
 
 

@@ -395,7 +395,7 @@ def _largest_entry_shift(N):
     shift = 1e-12 * float(np.max(np.abs(np.diagonal(N))))
     for _ in range(8):
         try:
-            return cholesky(N, lower=False, check_finite=False), False
+            return cholesky(N, lower=False, check_finite=False)
         except np.linalg.LinAlgError:
             N[np.diag_indices_from(N)] += shift
             shift *= 100.0
@@ -722,7 +722,7 @@ def test_single_precision_far_from_the_optimum_keeps_the_certificate(kind, form,
     monkeypatch.setattr(interior_point, "COARSE", np.inf)  # double precision throughout
     reference = solve(program, "ipm")
     taken = []  # the precision of every Gram matrix (Woodbury) or reduced factor (primal)
-    ssyrk, dsyrk = blas.ssyrk, blas.dsyrk
+    ssyrk, dsyrk, cholesky = blas.ssyrk, blas.dsyrk, interior_point.cholesky
 
     def spied_syrk(original, precision):
         def syrk(*args, **kwargs):
@@ -730,11 +730,9 @@ def test_single_precision_far_from_the_optimum_keeps_the_certificate(kind, form,
             return original(*args, **kwargs)
         return syrk
 
-    def spied(factor):
-        def spied_factor(a, *args, **kwargs):
-            taken.append("single" if a.dtype == np.float32 else "double")
-            return factor(a, *args, **kwargs)
-        return spied_factor
+    def spied_cholesky(a, *args, **kwargs):
+        taken.append("single" if a.dtype == np.float32 else "double")
+        return cholesky(a, *args, **kwargs)
 
     monkeypatch.setattr(interior_point, "COARSE", 1e-2)
     monkeypatch.setattr(interior_point, "COARSE_FLOPS", 0)  # at any size
@@ -742,8 +740,7 @@ def test_single_precision_far_from_the_optimum_keeps_the_certificate(kind, form,
         monkeypatch.setattr(interior_point.blas, "ssyrk", spied_syrk(ssyrk, "single"))
         monkeypatch.setattr(interior_point.blas, "dsyrk", spied_syrk(dsyrk, "double"))
     else:
-        for name in ("cholesky", "cho_factor"):
-            monkeypatch.setattr(interior_point, name, spied(getattr(interior_point, name)))
+        monkeypatch.setattr(interior_point, "cholesky", spied_cholesky)
     coarse = solve(program, "ipm")
     # the first iterations took single precision, the last double
     assert taken[0] == "single" and taken[-1] == "double"
@@ -769,8 +766,7 @@ def test_a_matrix_that_does_not_factor_is_shifted_relative_to_each_diagonal_entr
     N = D[:, None] * M * D[None, :]
     with pytest.raises(np.linalg.LinAlgError):
         np.linalg.cholesky(N)
-    factor, lower = ipm._shifted_cholesky(N.copy())
-    R = np.tril(factor).T if lower else np.triu(factor)
+    R = ipm._shifted_cholesky(N.copy())
     E = R.T @ R - N
     scale = np.sqrt(np.outer(np.diagonal(N), np.diagonal(N)))
     off = E - np.diag(np.diagonal(E))
@@ -1468,39 +1464,3 @@ def test_thin_cones_are_those_no_point_of_the_unit_box_clears_by_the_threshold()
         gates = np.column_stack([gate, wide])
         masks = Xt @ gates > 0
         assert list(ipm.thin_cones(Xt, masks, gates)) == [expected, False]
-
-
-@pytest.mark.parametrize("order", ["C", "F", "strided"])
-def test_the_cholesky_factor_is_formed_in_the_matrix_s_own_memory(order):
-    """``_cholesky_in_place`` factors a C-ordered matrix as its Fortran-ordered transpose, with
-    no copy (a transposing copy cost a quarter of each factorisation of the shared program's
-    reduced systems on scikit-learn's digits); the factor solves the system as NumPy's does, and
-    a matrix that does not factor is recovered from the triangle LAPACK left."""
-    from scipy.linalg import cho_solve
-
-    from convexnn.solvers import ipm
-
-    rng = np.random.default_rng(3)
-    A = rng.standard_normal((60, 40))
-    N = A @ A.T + np.eye(60)
-    if order == "strided":  # neither C- nor Fortran-ordered: factored in a copy
-        work = np.repeat(N, 2, axis=1)[:, ::2]
-    else:
-        work = np.asfortranarray(N) if order == "F" else N.copy()
-    b = rng.standard_normal(60)
-    factor = ipm._cholesky_in_place(work)
-    if order != "strided":
-        assert np.shares_memory(factor[0], work)
-    np.testing.assert_allclose(cho_solve(factor, b), np.linalg.solve(N, b), rtol=1e-10)
-
-    indefinite = N.copy()
-    indefinite[-1, -1] = -1.0  # the leading 59 × 59 block factors, the last pivot does not
-    work, diagonal = indefinite.copy(), np.diagonal(indefinite).copy()
-    try:
-        ipm._cholesky_in_place(work)
-    except np.linalg.LinAlgError:
-        pass
-    else:
-        pytest.fail("an indefinite matrix factored")
-    assert not np.array_equal(work, indefinite)  # LAPACK wrote its leading factor
-    np.testing.assert_array_equal(ipm._symmetric_from(work, diagonal), indefinite)
