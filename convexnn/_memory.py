@@ -12,6 +12,7 @@ arrays per output.
 
 from __future__ import annotations
 
+import numbers
 import os
 from pathlib import Path
 
@@ -174,13 +175,17 @@ def _format_bytes(n_bytes: float) -> str:
 def memory_budget(max_memory):
     """The bytes ``max_memory`` allows: 90 % of :func:`available_memory` for ``"auto"``, the
     number itself, or None for no budget (``None``, or ``"auto"`` where the memory available
-    cannot be found)."""
+    cannot be found). Anything else raises ``ValueError``."""
     if max_memory is None:
         return None
-    if isinstance(max_memory, str):
+    if isinstance(max_memory, str) and max_memory == "auto":
         available = available_memory()
         return None if available is None else 0.9 * available
-    return float(max_memory)
+    if isinstance(max_memory, numbers.Real) and not isinstance(max_memory, bool) and max_memory > 0:
+        return float(max_memory)
+    raise ValueError(
+        f"max_memory must be 'auto', a positive number of bytes or None; got {max_memory!r}"
+    )
 
 
 def check_memory(estimate: int, max_memory, what: str, hint: str = "") -> None:

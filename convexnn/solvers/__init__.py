@@ -6,7 +6,6 @@ its own solvers, :func:`register_solver`) and returns a :class:`~convexnn.solver
 from __future__ import annotations
 
 import inspect
-import numbers
 import time
 import warnings
 from dataclasses import replace
@@ -687,15 +686,12 @@ def solve(
     -------
     SolverResult
     """
+    from .._memory import memory_budget
+
     # None is the solver's default: every rule below reads the options through their defaults
     # (``tol=None`` compared gaps with None)
     options = {key: value for key, value in options.items() if value is not None}
-    if not (max_memory is None or isinstance(max_memory, str) and max_memory == "auto" or (
-            isinstance(max_memory, numbers.Real) and not isinstance(max_memory, bool)
-            and max_memory > 0)):
-        raise ValueError(
-            f"max_memory must be 'auto', a positive number of bytes or None; got {max_memory!r}"
-        )
+    memory_budget(max_memory)  # a bad max_memory raises here, whichever solver runs
     name = _auto(program, max_memory=max_memory) if solver == "auto" else solver
     if name not in SOLVERS:
         raise ValueError(

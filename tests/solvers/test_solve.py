@@ -96,6 +96,11 @@ def test_auto_chooses_its_solver_within_a_numeric_max_memory(monkeypatch):
         assert solve(program, max_iter=1, max_memory=budget).solver == "al"
     with pytest.raises(ValueError, match="max_memory must be"):
         solve(program, max_memory="lots")
+    for bad in ("lots", -1.0, True):  # the shared rule, whichever function reads the budget
+        with pytest.raises(ValueError, match="max_memory must be"):
+            fits_memory(program, "ipm", bad)
+        with pytest.raises(ValueError, match="max_memory must be"):
+            resolve_solver(program, max_memory=bad)
     X, y = make_data("logistic", n=n, d=d)
     with pytest.warns(MemoryFallbackWarning, match="'al' solves it instead"):
         with warnings.catch_warnings():
