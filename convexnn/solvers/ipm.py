@@ -8,7 +8,9 @@ their norm bounds ``t_b`` is
 with ``f(W) = (1/2n)‖P_c(Σ_k D_k X̃ (u_k − v_k) − y)‖²``: ``P_c`` centres, which eliminates the
 free intercept. Mehrotra's predictor-corrector method runs on it, with Nesterov–Todd scaling for
 the second-order cones and slack variables for the ``n`` rows of every cone (the iterates may
-start outside the row constraints, and reach them along the way).
+start outside the row constraints, and reach them along the way). A few rows bound each cone;
+the barrier starts with those of each block that pass closest to it, and the others join it
+where an iterate reaches them (:meth:`ReluProblem.select_rows`).
 
 The Newton matrix is block diagonal (one ``(d + 2)²`` block per ``(w_b, t_b)``) plus the data term
 ``(1/n) HᵀP_cH``, ``H`` the masked design. By the Woodbury identity one step costs one ``n × n``
@@ -188,11 +190,76 @@ class ReluProblem:
         self.free = np.tile(self.M.all(axis=0), copies)
         self.S2[:, self.free] = 0.0
         self.row_offset = self.free.astype(np.float64)
+        self.live, self.barrier_signs = None, self.S2  # every row in the barrier (select_rows)
+
+    def select_rows(self, W):
+        """The rows the barrier starts with: all of them up to ``BARRIER_ROWS · (d + 1)`` samples,
+        else that many per block, those whose hyperplanes pass closest (in angle) to the block at
+        ``W``; the others enter as the iterates reach them (:meth:`enter_rows`).
+
+        A pattern's cone is the intersection of its ``n`` half-spaces, but a few of them bound it
+        (a hundred or so of W1's 1,500 in 19 dimensions, benchmarks/problems.py), and the others
+        only crowd the barrier: its central path keeps away from each row, and the steps it
+        allows shrink. On W1's logistic program over 500 Gaussian gates the interior point took
+        39 Newton iterations with every row, of steps 0.5-0.6 until complementarity reached 1e-9.
+        Rows left out of the barrier are still the program's: an iterate that violates one is
+        not feasible (nor certified), and the row joins the barrier. The point found is then
+        the optimum of the program with the barrier's rows, which all the rows hold: the
+        optimum of the whole program.
+
+        The angles are measured where the features are white (the metric of ``(X̃ᵀX̃)⁻¹``): the
+        rows that bound a cone are the same in any coordinates, and on features of scales far
+        apart (1 to 2e5) the plain angles are those of the largest feature alone; with them a
+        classifier that certified (tests/solvers/test_ipm.py, two BLAS threads) stalled at
+        2.3e-6."""
+        count = BARRIER_ROWS * self.p
+        if self.n <= count:
+            self.live, self.barrier_signs = None, self.S2
+            return
+        norms = np.sqrt(np.einsum("ij,ij->i", self.Xt, np.linalg.lstsq(
+            self.Xt.T @ self.Xt, self.Xt.T, rcond=None)[0].T))
+        angles = np.abs(self.Xt @ W.T) / np.maximum(norms, 1e-300)[:, None]
+        nearest = np.argpartition(angles, count - 1, axis=0)[:count]
+        live = np.zeros(self.S2.shape, dtype=bool)
+        np.put_along_axis(live, nearest, True, axis=0)
+        live &= self.S2 != 0
+        self.live = live
+        self.barrier_signs = np.where(live, self.S2, 0.0)
+        self.row_offset = np.where(live, 0.0, 1.0)
+
+    def enter_rows(self, XW, S, Z, mu):
+        """Rows outside the barrier that the iterate at ``XW`` violates, or holds with less slack
+        than the least of its block's barrier rows, join the barrier (:meth:`select_rows`) with a
+        slack of the mean of their block's and a multiplier on the central path, ``μ/s``. Returns
+        the slacks and the multipliers, new arrays where a row joined (the loop keeps references
+        to earlier iterates' arrays)."""
+        if self.live is None:
+            return S, Z
+        signed = XW * self.S2
+        least = np.min(np.where(self.live, S, np.inf), axis=0)
+        enter = ~self.live & (self.S2 != 0) & (signed < least)
+        count = int(np.count_nonzero(enter))
+        if count:
+            mean = (np.sum(np.where(self.live, S, 0.0), axis=0)
+                    / np.maximum(np.count_nonzero(self.live, axis=0), 1))
+            slack = np.broadcast_to(mean, S.shape)[enter]
+            self.live |= enter
+            self.barrier_signs = np.where(self.live, self.S2, 0.0)
+            self.row_offset[enter] = 0.0
+            S, Z = S.copy(), Z.copy()
+            S[enter] = np.maximum(signed[enter], slack)
+            Z[enter] = mu / S[enter]
+        return S, Z
+
+    @property
+    def n_live(self):
+        """How many rows are in the barrier."""
+        return self.S2.size if self.live is None else int(np.count_nonzero(self.live))
 
     def rows(self, XW, S):
-        """The rows' residual ``(2D_k − I)X̃w_b − s_b`` (one for the free blocks' dropped rows,
-        whose slacks stay at one)."""
-        return XW * self.S2 - S + self.row_offset
+        """The rows' residual ``(2D_k − I)X̃w_b − s_b`` in the barrier (zero for the rows outside
+        it and for the free blocks' dropped rows, whose slacks stay at one)."""
+        return XW * self.barrier_signs - S + self.row_offset
 
     def with_feasible_biases(self, W):
         """``W`` with the free blocks' biases at the least that keeps their rows, ``X̃w_b ≥ 0``,
@@ -822,6 +889,9 @@ class SharedReluProblem(ReluProblem):
 #: clear the threshold (72 of magic's 95 MLP patterns, 8-14 s), and fits that certify with thin
 #: cones in them (chess-krvk's MLP has 5) would pay for those and for a solve without them.
 THIN = 1e-6
+#: The rows each block starts its barrier with, per coordinate (``d + 1``): every row where the
+#: samples are no more (:meth:`ReluProblem.select_rows`).
+BARRIER_ROWS = 10
 #: Above this many unknowns (2P(d + 2)) the primal form of the Newton system is not factored ...
 PRIMAL_MAX_UNKNOWNS = 6000
 #: ... unless one output has more samples than ``LARGE_SAMPLES``, where the Woodbury form's
@@ -934,6 +1004,12 @@ TRIAL, ACCEPT = 0.3, 0.03
 #: Blocks below this fraction of the largest are set to zero once the gap is certified, when the
 #: zeroed point still certifies; up to ``PRUNE_ITERATIONS`` further iterations shrink them first.
 PRUNE = 1e-6
+#: ... and they are given those iterations too where no block is below ``PRUNE`` but some are
+#: below ``SHRINKING`` times the largest: at the first certified point the blocks that the optimum
+#: leaves out may not have shrunk that far yet. A stacked regressor's first block (sklearn's
+#: check_regressors_train, 6 patterns, alpha 0.01) certified with two blocks at 1.2e-6 and 4.5e-5
+#: of the largest, and its layer kept both as neurons; two more iterations took them to 1e-8.
+SHRINKING = 1e-4
 PRUNE_ITERATIONS = 4
 #: A solve that ends short of ``tol`` is polished (:func:`_polished`): Newton steps on the
 #: program restricted to the iterate's support, at most ``POLISH_STEPS`` of them and at most
@@ -1234,12 +1310,10 @@ def _soc_step(x, dx):
 def _max_step(x, dx):
     """Largest ``a ≤ 1`` with ``x + a·dx ≥ 0`` (``x > 0``), times 0.99."""
     # 1/a is the largest −dx/x: one pass over the arrays, no boolean indexing (10× faster on
-    # the millions of rows of a 500-pattern program)
+    # the millions of rows of a 500-pattern program); fmax passes over the 0/0 of an entry of x
+    # at zero with dx = 0 there (underflowed, or a row's multiplier outside the barrier)
     with np.errstate(divide="ignore", invalid="ignore"):
-        rate = float(np.max(-dx / x, initial=0.0))
-    if np.isnan(rate):  # an entry of x has underflowed to zero with dx = 0 there
-        neg = dx < 0
-        rate = float(np.max(-dx[neg] / x[neg], initial=0.0))
+        rate = float(np.fmax.reduce(-dx / x, axis=None, initial=0.0))
     return 1.0 if rate <= FRACTION else FRACTION / rate
 
 
@@ -1259,6 +1333,8 @@ class _Point:
         direction that is not finite (a scaled point at the limits of double precision)."""
         problem, S, Z, Zc, inverse = self.problem, self.S, self.Z, self.Zc, self.inverse
         cone = cone_index(problem.p)
+        if problem.live is not None:  # the rows outside the barrier keep s = 1, z = 0
+            shift_rows = shift_rows * problem.live
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             rt = _jordan_solve(self.lam, shift_cones)  # W Δz + W⁻¹ Δx = rt (λ∘λ removed)
             rhs = -self.smooth
@@ -1269,7 +1345,7 @@ class _Point:
         step = self.solve(rhs)
         if not np.all(np.isfinite(step)):
             raise np.linalg.LinAlgError("the Newton direction is not finite")
-        dS = problem.products(step[:, :-1]) * problem.S2 + self.residual
+        dS = problem.products(step[:, :-1]) * problem.barrier_signs + self.residual
         dX = step[:, cone]
         dZ = shift_rows / S - Z - (Z / S) * dS
         dZc = np.einsum("bij,bj->bi", inverse, rt - np.einsum("bij,bj->bi", inverse, dX)) - Zc
@@ -1340,7 +1416,8 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
     ``certify(W, Z, exact=False)`` returns the :class:`~convexnn.program.DualityGap` at ``W``,
     its dual bound from bounds on the blocks' dual norms that the row multipliers ``Z`` give, or
     from the exact norms; ``on_iterate(W)`` is called after every iteration."""
-    n_rows = problem.S2.size
+    problem.select_rows(W)
+    n_rows = problem.n_live
     n_cones = W.shape[0]
     # every certified point: (primal objective, point), and the best dual bound of any of them
     certified_points, dual_bound = [], -np.inf
@@ -1365,9 +1442,14 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
         return known[0] if known else certified(*point, estimate=np.inf).gap
 
     problem.proximal = 0.0
-    G = problem.products(W) * problem.S2
+    G = problem.products(W) * problem.barrier_signs
     # infeasible start on the rows: slacks S apart from G = (2D − I)X̃W, S − G → 0
-    S = np.maximum(G, np.mean(np.abs(G), axis=0, keepdims=True))
+    if problem.live is None:
+        S = np.maximum(G, np.mean(np.abs(G), axis=0, keepdims=True))
+    else:  # the mean over the rows in the barrier
+        S = np.maximum(G, np.sum(np.abs(G), axis=0, keepdims=True)
+                       / np.maximum(np.count_nonzero(problem.live, axis=0), 1))
+        S[~problem.live] = 1.0
     S[:, problem.free] = 1.0  # the free blocks' dropped rows (ReluProblem._set_rows)
     # the cone duals on their axis, at the complementarity where the bounds t_b cost α each (or,
     # for a tiny α, where the objective is shared out over the constraints); the row duals alike
@@ -1377,6 +1459,8 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
     Zc = np.zeros_like(X)
     Zc[:, 0] = mu / X[:, 0]
     Z = mu / S
+    if problem.live is not None:
+        Z[~problem.live] = 0.0
     gap, history = np.inf, []
     # the point ``gap`` was certified at (the iterations may move on from it), and the rows'
     # violation at the last iterate
@@ -1424,9 +1508,13 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
                 n_iter -= 1
                 break
         XW = problem.products(W)
-        residual = problem.rows(XW, S)  # primal residual of the rows
         X = np.concatenate([T[:, None], W[:, :-1]], axis=1)
         mu = (float(np.sum(S * Z)) + float(np.sum(X * Zc))) / (n_rows + n_cones)
+        S, Z = problem.enter_rows(XW, S, Z, mu)
+        if problem.n_live != n_rows:
+            n_rows = problem.n_live
+            mu = (float(np.sum(S * Z)) + float(np.sum(X * Zc))) / (n_rows + n_cones)
+        residual = problem.rows(XW, S)  # primal residual of the rows
         # at the limits of double precision the scaling can overflow: the Newton matrix is then
         # not finite and does not factor, which ends the iterations (no warning for it)
         with np.errstate(over="ignore", invalid="ignore"):
@@ -1597,6 +1685,9 @@ def _solve_output(problem, W, T, *, tol, max_iter, certify, verbose, on_iterate=
             # when the certificate still holds, else iterate a little further
             sparse = _pruned(W, T)
             if sparse is None:
+                if not extra and _pruned(W, T, SHRINKING) is not None:
+                    extra = 1  # blocks that may still shrink below PRUNE (SHRINKING)
+                    continue
                 break
             sparse_gap = certified(*sparse, Z, estimate).gap
             if sparse_gap <= tol:
@@ -2335,11 +2426,11 @@ def _polished(problem, W, Z):
     return W, np.linalg.norm(W[:, :d], axis=1)
 
 
-def _pruned(W, T):
-    """``(W, T)`` with the blocks below ``PRUNE`` times the largest set to zero, and the norm
+def _pruned(W, T, fraction=PRUNE):
+    """``(W, T)`` with the blocks below ``fraction`` times the largest set to zero, and the norm
     bounds of the zero blocks too (None: no block is)."""
     norms = np.linalg.norm(W[:, :-1], axis=1)
-    small = norms <= PRUNE * norms.max()
+    small = norms <= fraction * norms.max()
     if not small.any() or small.all():
         return None
     sparse = W.copy()

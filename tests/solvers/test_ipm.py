@@ -230,7 +230,9 @@ def test_only_the_last_iterations_solve_loosely_to_prune(name, seed):
     (``ReluProblem.pruning``): they are the last ones, at most ``PRUNE_ITERATIONS``, and the fit
     certifies (the default classifier on standardised iris and wine: two or three such
     iterations under one BLAS thread and under two; how many depends on the last digits of the
-    iterates, and under two threads iris with random_state=2 had none)."""
+    iterates, and under two threads iris with random_state=2 had none). With every row in the
+    barrier from the start (``BARRIER_ROWS``), as these fits were chosen: with the rows the
+    barrier selects, wine with random_state=5 zeroes its blocks at its first certified point."""
     from sklearn.datasets import load_iris, load_wine
 
     from convexnn import ConvexReLUClassifier
@@ -247,6 +249,7 @@ def test_only_the_last_iterations_solve_loosely_to_prune(name, seed):
 
     with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings():
         patch.setattr(ipm.ReluProblem, "factor", recorded)
+        patch.setattr(ipm, "BARRIER_ROWS", np.inf)
         warnings.simplefilter("error")
         model = ConvexReLUClassifier(random_state=seed).fit(X, y)
     assert model.gap_ <= 1e-6 and model.solver_ == "ipm"
@@ -436,10 +439,12 @@ def test_the_best_point_is_certified_by_the_best_dual_point_of_any_iterate(monke
         self.S2 = np.tile(2.0 * self.M - 1.0, (1, copies))
         self.free = np.zeros(self.S2.shape[1], dtype=bool)
         self.row_offset = 0.0
+        self.live, self.barrier_signs = None, self.S2
 
     # the rows restored, and no repeat in the Woodbury form (which certifies this fit on its
     # own): the late iterates' dual bounds certify the primal form's best point ...
     monkeypatch.setattr(ipm.ReluProblem, "_set_rows", with_rows)
+    monkeypatch.setattr(ipm, "BARRIER_ROWS", np.inf)  # every row in the barrier, as found
     monkeypatch.setattr(ipm.ReluProblem, "retry_form", lambda self: None)
     monkeypatch.setattr(ipm, "_shifted_cholesky", _largest_entry_shift)
     monkeypatch.setattr(ipm, "_polished", lambda *args: None)
@@ -983,17 +988,22 @@ def test_the_polish_goes_down_the_slope_where_the_objective_has_no_curvature(mon
     assert len(solves) == 1 and model.status_ == "optimal" and model.gap_ <= 1e-9
 
 
-def _certifies_standardised_blobs(monkeypatch, n, d, centers, seed, **params):
+def _certifies_standardised_blobs(monkeypatch, n, d, centers, seed, every_row=False, **params):
     """The default classifier (with ``params``) on a standardised ``make_blobs(n, d,
     centers=centers, random_state=seed)``, one BLAS thread: its first solve certifies, with no
-    warning."""
+    warning. ``every_row``: with every row in the barrier from the start (``BARRIER_ROWS``), the
+    interior point these regressions of the polish were found with; with the rows the barrier
+    selects, its own iterates certify them (no polish runs)."""
     from sklearn.datasets import make_blobs
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.preprocessing import StandardScaler
     from threadpoolctl import threadpool_limits
 
     from convexnn import ConvexReLUClassifier
+    from convexnn.solvers import ipm
 
+    if every_row:
+        monkeypatch.setattr(ipm, "BARRIER_ROWS", np.inf)
     X, y = make_blobs(n, n_features=d, centers=centers, random_state=seed)
     X = StandardScaler().fit_transform(X)
     solves = _recorded_solves(monkeypatch)
@@ -1021,7 +1031,7 @@ def test_the_polish_zeroes_blocks_and_lets_the_ones_the_optimum_needs_back_in(
       support along which the objective falls fastest now joins it.
 
     ``before`` is the certified gap each fit stopped at ('stalled', after a repeat)."""
-    model = _certifies_standardised_blobs(monkeypatch, 400, 6, 20, seed)
+    model = _certifies_standardised_blobs(monkeypatch, 400, 6, 20, seed, every_row=True)
     assert model.gap_ <= 1e-8 < before
 
 
@@ -1047,7 +1057,7 @@ def test_the_polish_budget_covers_a_polish_of_a_hundred_steps(monkeypatch, tol):
         return polishes[-1]
 
     monkeypatch.setattr(ipm, "_polished", recorded)
-    model = _certifies_standardised_blobs(monkeypatch, 400, 6, 30, 2, tol=tol)
+    model = _certifies_standardised_blobs(monkeypatch, 400, 6, 30, 2, every_row=True, tol=tol)
     assert polishes or tol == 1e-6
     assert model.gap_ <= (1e-8 if polishes else tol)
 
@@ -1060,7 +1070,7 @@ def test_the_polish_merges_the_two_blocks_of_a_pattern_into_one(monkeypatch):
     a pair to zero along the direction without curvature that joins them. Each pair is now
     replaced by its difference in one block (the same outputs, a penalty no higher), and the
     first solve certifies."""
-    model = _certifies_standardised_blobs(monkeypatch, 800, 12, 20, 5)
+    model = _certifies_standardised_blobs(monkeypatch, 800, 12, 20, 5, every_row=True)
     assert model.gap_ <= 1e-8
 
 
@@ -1072,7 +1082,7 @@ def test_the_polish_starts_without_equalities_its_block_does_not_nearly_meet(mon
     far enough to raise the objective from 0.48743 to 0.52345, and the polish ended at a
     certified gap of 1e-3. A block that its equalities would move by more than ``MISPLACED``
     (1e-3) of its norm now starts without them, and the first solve certifies."""
-    model = _certifies_standardised_blobs(monkeypatch, 400, 6, 20, 8)
+    model = _certifies_standardised_blobs(monkeypatch, 400, 6, 20, 8, every_row=True)
     assert model.gap_ <= 1e-8
 
 def test_the_polish_holds_the_rows_a_block_nearly_meets_even_at_its_apex():
@@ -1464,3 +1474,40 @@ def test_thin_cones_are_those_no_point_of_the_unit_box_clears_by_the_threshold()
         gates = np.column_stack([gate, wide])
         masks = Xt @ gates > 0
         assert list(ipm.thin_cones(Xt, masks, gates)) == [expected, False]
+
+
+@pytest.mark.parametrize("kind", ["logistic", "softmax"])
+def test_rows_outside_the_barrier_join_it_where_the_iterates_reach_them(monkeypatch, kind):
+    # the barrier starts with the BARRIER_ROWS·(d + 1) rows per block that pass closest to the
+    # block, the others join it where an iterate violates them: with one row per coordinate most
+    # of the rows that bound the cones start outside, and the solve still finds the program's
+    # optimum (without the rows joining, the point violates the rows left out)
+    from convexnn.solvers import ipm
+
+    program = make_program(kind, "relu", n=200, d=3, n_gates=30, alpha=1e-2)
+    reference = solve(program, "cvxpy", tol=1e-9).solution
+    started, joined = [], []
+    select, enter = ipm.ReluProblem.select_rows, ipm.ReluProblem.enter_rows
+
+    def select_rows(self, W):
+        select(self, W)
+        started.append((self.n_live, self.S2.size))
+
+    def enter_rows(self, XW, S, Z, mu):
+        before = self.n_live
+        found = enter(self, XW, S, Z, mu)
+        joined.append(self.n_live - before)
+        return found
+
+    monkeypatch.setattr(ipm, "BARRIER_ROWS", 1)
+    monkeypatch.setattr(ipm.ReluProblem, "select_rows", select_rows)
+    monkeypatch.setattr(ipm.ReluProblem, "enter_rows", enter_rows)
+    result = solve(program, "ipm", tol=1e-8)
+    live, total = started[0]
+    assert live <= 4 * 2 * program.n_outputs * program.n_patterns < total
+    assert sum(joined) > 0
+    assert result.status == "optimal" and result.violation == 0.0
+    assert program.duality_gap(result.solution).gap <= 1e-8
+    assert program.objective(result.solution) == pytest.approx(
+        program.objective(reference), rel=1e-6
+    )
