@@ -65,12 +65,15 @@ def test_blocks_not_yet_below_prune_at_the_first_certificate_get_the_pruning_ite
     zeroed, and the layer kept both as neurons (12 instead of 10). Blocks below ``SHRINKING`` now
     earn the pruning iterations. (With random_state=0 and two layers, the case of sklearn's
     check_regressors_train, the same had the stack score 0.44 where the check asks for 0.5.)"""
-    from sklearn.preprocessing import scale
-    from sklearn.utils.estimator_checks import _regression_dataset
+    from sklearn.datasets import make_regression
+    from sklearn.preprocessing import StandardScaler, scale
 
     from convexnn import ConvexDeepReLURegressor
 
-    X, y = _regression_dataset()
+    # the data of sklearn's regressor checks
+    X, y = make_regression(n_samples=200, n_features=10, n_informative=1, bias=5.0, noise=20,
+                           random_state=42)
+    X = StandardScaler().fit_transform(X)
     model = ConvexDeepReLURegressor(hidden_layer_sizes=(12,), n_gates=6, alpha=0.01,
                                     random_state=8).fit(X, scale(y))
     block = model.blocks_[0]
