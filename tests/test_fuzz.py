@@ -53,3 +53,15 @@ def test_certify_is_checked_against_j_to_the_rounding_of_its_products():
     case = load_case(REGRESSIONS / "certify-beside-hidden-biases-of-5e8.npz")
     outcome = check(case, repeat=False, certify=True)
     assert not outcome.failures, case.describe() + "\n" + "\n".join(outcome.failures)
+
+
+def test_a_solve_that_stalls_with_the_selected_barrier_rows_is_repeated_with_every_row():
+    """Regression (fuzzing seed 1,394,683): the default-``"auto"`` softmax fit of 40 samples of
+    3 features (duplicate rows, a constant feature, one sample of a class) at alpha 1.4e-6, MLP
+    patterns, stalled at a certified gap of 6.2e-6 with the rows the interior point's barrier
+    starts with; with every row in it the solve certifies 1e-11. A stalled solve is now repeated
+    with every row before any other form."""
+    name = "ipm-softmax-tiny-alpha-stalls-with-the-selected-barrier-rows"
+    case = load_case(REGRESSIONS / f"{name}.npz")
+    outcome = check(case, reference=False, repeat=False, certify=False)
+    assert outcome.solver == "ipm" and outcome.status == "optimal" and outcome.gap <= 1e-6
