@@ -1966,27 +1966,22 @@ def solve_ipm(
                             U[outputs], V[outputs] = found.solution.U, found.solution.V
                         continue
             tried, last_stopped = [problem.form()], stopped
-            if last_stopped and gap > tol and problem.live is not None:
-                # stalled with the barrier's selected rows: once more with every row, in the same
-                # form. A softmax fit of 40 samples at alpha 1.4e-6 (fuzzing seed 1,394,683)
-                # stalled at a certified gap of 6.2e-6 with them, and certifies 1e-11 without
-                problem.every_row = True
-                W2, T2, _, it2, gap2, hist2 = _solve_output(
-                    problem, *start_point, tol=tol, max_iter=repeat_budget, certify=certify,
-                    verbose=verbose, on_iterate=iterate, finishing=finishing,
-                )
-                it, hist = it + it2, hist + hist2
-                last_stopped = gap2 > tol and it2 < repeat_budget
-                if gap2 < gap:
-                    W, T, gap = W2, T2, gap2
+            # a solve that stalled with the barrier's selected rows is repeated with every row
+            # first, in the same form: a softmax fit of 40 samples at alpha 1.4e-6 (fuzzing seed
+            # 1,394,683) stalled at a certified gap of 6.2e-6 with them, and certifies 1e-11
+            # without
+            every_row = problem.live is not None
             while last_stopped and gap > tol and len(tried) <= RETRIES:
-                retry = problem.retry_form()
-                if retry is None or retry in tried:
-                    break
-                # one form's last Newton directions lost precision: once more in another
-                # form, from the start, with a budget of its own
-                tried.append(retry)
-                problem.force(retry)
+                if every_row:
+                    problem.every_row, every_row = True, False
+                else:
+                    retry = problem.retry_form()
+                    if retry is None or retry in tried:
+                        break
+                    # one form's last Newton directions lost precision: once more in another
+                    # form, from the start, with a budget of its own
+                    tried.append(retry)
+                    problem.force(retry)
                 W2, T2, _, it2, gap2, hist2 = _solve_output(
                     problem, *start_point, tol=tol, max_iter=repeat_budget, certify=certify,
                     verbose=verbose, on_iterate=iterate, finishing=finishing,
